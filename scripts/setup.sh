@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs what Stepwise needs on a Debian/Ubuntu machine, only where it is missing.
+#   scripts/setup.sh          runtime needs (libstdc++ with GLIBCXX_3.4.32 for TorchSharp)
+#   scripts/setup.sh --test   also the test oracles (Debian's python3-torch, numpy)
+# Idempotent: every step checks first and does nothing when already satisfied.
+set -euo pipefail
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+apt_updated=0
+apt_update() {
+  if [ $apt_updated = 0 ]; then
+    $SUDO apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+}
+
+say() { echo "setup: $*" >&2; }
+
+# TorchSharp 0.107.0's native library needs GLIBCXX_3.4.32 (GCC 13+). Debian 12 ships 3.4.30, so take
+# libstdc++6 from Debian 13 (trixie) with a low pin: nothing else is pulled from trixie unless asked.
+libstdcxx_ok() {
+  local lib
+  for lib in /usr/lib/x86_64-linux-gnu/libstdc++.so.6 /usr/lib/aarch64-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6; do
+    if [ -e "$lib" ] && grep -q 'GLIBCXX_3\.4\.32' "$lib" 2>/dev/null; then return 0; fi
+  done
+  return 1
+}
+
+if libstdcxx_ok; then
+  say "libstdc++ already has GLIBCXX_3.4.32"
+else
+  if [ -r /etc/os-release ] && grep -q '^ID=debian' /etc/os-release && grep -q 'VERSION_CODENAME=bookworm' /etc/os-release; then
+    say "installing libstdc++6 from Debian 13 (trixie) for TorchSharp (GLIBCXX_3.4.32 missing)"
+    if [ ! -e /etc/apt/sources.list.d/stepwise-trixie.sources ]; then
+      $SUDO tee /etc/apt/sources.list.d/stepwise-trixie.sources >/dev/null <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+      $SUDO tee /etc/apt/preferences.d/stepwise-trixie >/dev/null <<'PIN'
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+PIN
+    fi
+    apt_update
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t trixie libstdc++6 >/dev/null
+    libstdcxx_ok || { say "libstdc++6 from trixie did not provide GLIBCXX_3.4.32"; exit 1; }
+  else
+    say "WARNING: libstdc++ lacks GLIBCXX_3.4.32; TorchSharp (train/quantize) will not load. Install GCC 13+'s libstdc++."
+  fi
+fi
+
+if [ $want_test = 1 ]; then
+  need=()
+  /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
+  /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+  if [ ${#need[@]} -gt 0 ]; then
+    say "installing test oracles: ${need[*]}"
+    apt_update
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    say "python3-torch and python3-numpy already installed"
+  fi
+fi

@@ -1,0 +1,236 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Stepwise.Core.Arithmetic;
+using Stepwise.Core.Keys;
+using Stepwise.Core.Model;
+using Stepwise.Core.Rules;
+
+namespace Stepwise.Core;
+
+/// <summary>Settings that change what the engine reports (CLI options, editor settings).</summary>
+public sealed record AnalysisOptions
+{
+    /// <summary>N stated from outside (--dataset-size, a setting); wins over everything else.</summary>
+    public long? DatasetSize { get; init; }
+    /// <summary>W stated from outside (--world-size, a setting).</summary>
+    public long? WorldSize { get; init; }
+    /// <summary>SW1001 fires above this many epochs implied by max_steps.</summary>
+    public double EpochThreshold { get; init; } = 2.0;
+    /// <summary>The transformers release whose behaviour to predict ("4.57", "4.51", "5.0").</summary>
+    public string TransformersVersion { get; init; } = "4.57";
+    /// <summary>Per-rule severity; a null value turns the rule off.</summary>
+    public IReadOnlyDictionary<string, Severity?> Severities { get; init; } = new Dictionary<string, Severity?>();
+
+    public (int Major, int Minor) Version
+    {
+        get
+        {
+            var parts = TransformersVersion.Split('.');
+            int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var major);
+            int minor = 0;
+            if (parts.Length > 1) int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out minor);
+            return (major == 0 ? 4 : major, minor);
+        }
+    }
+
+    public bool IsV5 => Version.Major >= 5;
+    /// <summary>Before transformers 4.52 steps per epoch were floor(L / A).</summary>
+    public StepsPerEpochRounding Rounding => Version.Major < 4 || (Version.Major == 4 && Version.Minor < 52) ? StepsPerEpochRounding.Floor : StepsPerEpochRounding.Ceil;
+}
+
+/// <summary>What the shell found out before the pure analysis: referenced files and dataset rows.</summary>
+public sealed record AnalysisInputs(ConfigDocument Document)
+{
+    public IReadOnlyList<ResolvedDataset> Datasets { get; init; } = Array.Empty<ResolvedDataset>();
+    public ConfigDocument? DeepSpeed { get; init; }
+    public ConfigDocument? Accelerate { get; init; }
+    /// <summary>The last committed version of the same file (git HEAD), for SW1003.</summary>
+    public ConfigDocument? Previous { get; init; }
+    /// <summary>Problems met while following references (a missing DeepSpeed file): reported as findings.</summary>
+    public IReadOnlyList<ReadProblem> ReferenceProblems { get; init; } = Array.Empty<ReadProblem>();
+}
+
+/// <summary>N and how it was found.</summary>
+public sealed record DatasetSize(long? Count, string Detail, ValueOrigin Origin, long? RowsBeforeSplit = null, long? ValidationRows = null)
+{
+    public bool Known => Count is not null;
+}
+
+public sealed class AnalysisResult
+{
+    public AnalysisResult(TrainingSetup setup, DatasetSize datasetSize, Schedule? schedule, Schedule? previous, IReadOnlyList<Finding> findings)
+    {
+        Setup = setup; DatasetSize = datasetSize; Schedule = schedule; PreviousSchedule = previous; Findings = findings;
+    }
+
+    public TrainingSetup Setup { get; }
+    public DatasetSize DatasetSize { get; }
+    /// <summary>Null when the batch settings are unusable (a finding says why).</summary>
+    public Schedule? Schedule { get; }
+    public Schedule? PreviousSchedule { get; }
+    public IReadOnlyList<Finding> Findings { get; }
+}
+
+/// <summary>The engine: config document in, schedule and findings out. Pure: no I/O.</summary>
+public static class Engine
+{
+    public static AnalysisResult Analyze(AnalysisInputs inputs, AnalysisOptions? options = null)
+    {
+        options ??= new AnalysisOptions();
+        var doc = inputs.Document;
+        var setup = SetupBuilder.Build(doc, inputs.DeepSpeed, inputs.Accelerate, options.WorldSize, options.WorldSize is null ? null : "--world-size / setting");
+        var findings = new List<Finding>();
+
+        var size = DatasetSizeOf(setup, inputs.Datasets, options);
+        var (scheduleInputs, inputProblems) = ScheduleInputsOf(setup, size, options);
+        findings.AddRange(inputProblems);
+        Schedule? schedule = scheduleInputs is null ? null : Schedules.Compute(scheduleInputs);
+
+        Schedule? previous = null;
+        TrainingSetup? previousSetup = null;
+        if (inputs.Previous is { } prevDoc && prevDoc.Problems.Count == 0)
+        {
+            previousSetup = SetupBuilder.Build(prevDoc, inputs.DeepSpeed, inputs.Accelerate, options.WorldSize);
+            var (prevInputs, _) = ScheduleInputsOf(previousSetup, size, options);
+            if (prevInputs is not null)
+            {
+                // Same N and W as now: the question is what the edit to this file changed.
+                var w = scheduleInputs?.WorldSize ?? prevInputs.WorldSize;
+                previous = Schedules.Compute(prevInputs with { DatasetSize = size.Count, WorldSize = w });
+            }
+        }
+
+        var context = new RuleContext(setup, schedule, size, options, inputs, previousSetup, previous, findings);
+        foreach (var p in doc.Problems) context.Report(p.Id, p.Span, p.Message, p.Severity);
+        foreach (var p in inputs.ReferenceProblems) context.Report(p.Id, p.Span, p.Message, p.Severity);
+
+        foreach (var rule in RuleSet.All)
+        {
+            if (options.Severities.TryGetValue(rule.Descriptor.Id, out var sev) && sev is null) continue;
+            try { rule.Check(context); }
+            catch (Exception ex)
+            {
+                // A crashing rule must not take the rest down: report it where the user sees it.
+                findings.Add(new Finding("SW0001", Severity.Error,
+                    $"internal error in rule {rule.Descriptor.Id}: {ex.GetType().Name}: {ex.Message} (please report it)",
+                    doc.HeadSpan, Array.Empty<Fix>()) { Title = "Internal error" });
+            }
+        }
+
+        var final = findings
+            .Select(f => options.Severities.TryGetValue(f.Id, out var s) ? (s is null ? null : f with { Severity = s.Value }) : f)
+            .Where(f => f is not null)
+            .Select(f => f!)
+            .OrderBy(f => f.Span.File == doc.Path ? 0 : 1).ThenBy(f => f.Span.Start).ThenBy(f => f.Id, StringComparer.Ordinal)
+            .ToList();
+        return new AnalysisResult(setup, size, schedule, previous, final);
+    }
+
+    /// <summary>N: override, directive, or the resolved datasets (max_samples cap per dataset, then the validation split).</summary>
+    public static DatasetSize DatasetSizeOf(TrainingSetup setup, IReadOnlyList<ResolvedDataset> datasets, AnalysisOptions options)
+    {
+        if (options.DatasetSize is long o) return new DatasetSize(o, $"{Schedules.Num(o)} examples (stated by --dataset-size / setting)", ValueOrigin.Override);
+        if (setup.Find("dataset_size") is { } d && d.Value.AsLong() is long dn)
+            return new DatasetSize(dn, $"{Schedules.Num(dn)} examples (stated by # stepwise: dataset_size)", ValueOrigin.Directive);
+        if (datasets.Count == 0)
+            return new DatasetSize(null, setup.Datasets.Count == 0 ? "no training dataset named in this config" : "dataset not resolved", ValueOrigin.Defaulted);
+
+        var unknown = datasets.Where(r => r.Rows is null).ToList();
+        if (unknown.Count > 0)
+            return new DatasetSize(null, string.Join("; ", unknown.Select(u => $"{u.Reference.Name}: {u.Problem ?? u.Detail}")), ValueOrigin.Defaulted);
+
+        long? cap = setup.Dialect == Dialect.LlamaFactory ? setup.Long("max_samples") : null;
+        long total = 0;
+        var parts = new List<string>();
+        foreach (var r in datasets)
+        {
+            long rows = r.Rows!.Value;
+            if (cap is long c && c > 0 && rows > c) { parts.Add($"{r.Reference.Name}: {Schedules.Num(rows)} capped at max_samples {Schedules.Num(c)}"); rows = c; }
+            else parts.Add($"{r.Reference.Name}: {r.Detail}");
+            total += rows;
+        }
+
+        // Validation split taken out of the training rows: HF datasets train_test_split gives
+        // ceil(test_size x n) test rows for a fraction, the count itself for an integer > 1.
+        string splitKey = setup.Dialect == Dialect.Axolotl ? "val_set_size" : "val_size";
+        double split = setup.Double(splitKey) ?? 0;
+        long val = 0;
+        if (split > 0 && split < 1) val = (long)Math.Ceiling(split * total - 1e-9);
+        else if (split >= 1) val = (long)split;
+        val = Math.Min(val, total);
+        var detail = string.Join(" + ", parts);
+        if (val > 0) detail += $" - {Schedules.Num(val)} for {setup.Spell(splitKey)} {split.ToString(CultureInfo.InvariantCulture)}";
+        return new DatasetSize(total - val, detail, ValueOrigin.Written, total, val);
+    }
+
+    private static (ScheduleInputs?, List<Finding>) ScheduleInputsOf(TrainingSetup setup, DatasetSize size, AnalysisOptions options)
+    {
+        var problems = new List<Finding>();
+        long? Positive(string key)
+        {
+            var s = setup.Get(key);
+            if (s.Value.Kind == ValueKind.Null && !s.IsWritten) return null;
+            var v = s.Value.AsLong();
+            if (s.Value.Kind == ValueKind.Unknown) return null;
+            if (v is null || v <= 0)
+            {
+                if (s.Entry is { } e)
+                    problems.Add(new Finding("SW9002", Severity.Error,
+                        v is null
+                            ? $"{e.Key} must be a positive integer, not {e.ValueText}"
+                            : $"{e.Key} must be at least 1, not {v}",
+                        e.ValueSpan, Array.Empty<Fix>()) { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
+                return -1;
+            }
+            return v;
+        }
+
+        long? B = Positive("per_device_train_batch_size");
+        long? A = Positive("gradient_accumulation_steps");
+        long? W = Positive("world_size");
+        long? G = setup.Find("n_gpu")?.Value.AsLong();
+
+        // axolotl: batch_size (total) sets accumulation = batch_size / (micro x world) when accumulation is not written.
+        if (setup.Dialect == Dialect.Axolotl && !setup.IsWritten("gradient_accumulation_steps") && setup.Find("batch_size")?.Value.AsLong() is long total && B is > 0)
+            A = Math.Max(1, total / (B.Value * Math.Max(1, W ?? 1)));
+
+        var maxStepsSetting = setup.Get("max_steps");
+        long maxSteps = -1;
+        if (maxStepsSetting.Value.Kind is ValueKind.Integer or ValueKind.Float or ValueKind.String)
+        {
+            var ms = maxStepsSetting.Value.AsLong();
+            if (ms is null && maxStepsSetting.Entry is { } e)
+                problems.Add(new Finding("SW9002", Severity.Error, $"max_steps must be an integer, not {e.ValueText}", e.ValueSpan, Array.Empty<Fix>())
+                    { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
+            maxSteps = ms ?? -1;
+        }
+
+        var epochsSetting = setup.Get("num_train_epochs");
+        double epochs = epochsSetting.Value.AsDouble() ?? 3.0;
+        if (epochsSetting.IsWritten && epochsSetting.Value.AsDouble() is null && epochsSetting.Value.IsKnown && epochsSetting.Entry is { } ee)
+            problems.Add(new Finding("SW9002", Severity.Error, $"{ee.Key} must be a number, not {ee.ValueText}", ee.ValueSpan, Array.Empty<Fix>())
+                { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
+
+        if (B is null or <= 0 || A is null or <= 0 || W is <= 0) return (null, problems);
+
+        var inputs = new ScheduleInputs
+        {
+            DatasetSize = size.Count,
+            PerDeviceBatch = B.Value,
+            GradientAccumulation = A.Value,
+            WorldSize = W ?? 1,
+            NGpu = G ?? 1,
+            DropLast = setup.Bool("dataloader_drop_last"),
+            MaxSteps = maxSteps,
+            NumTrainEpochs = epochs,
+            Rounding = options.Rounding,
+            Estimator = setup.Dialect == Dialect.Axolotl ? RunLengthEstimator.Axolotl : RunLengthEstimator.HuggingFace,
+            WarmupSteps = setup.Double("warmup_steps") ?? 0,
+            WarmupRatio = setup.Double("warmup_ratio") ?? 0,
+            V5 = options.IsV5,
+        };
+        return (inputs, problems);
+    }
+}

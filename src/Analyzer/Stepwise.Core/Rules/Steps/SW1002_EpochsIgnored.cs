@@ -1,0 +1,37 @@
+using Stepwise.Core.Arithmetic;
+
+namespace Stepwise.Core.Rules.Steps;
+
+/// <summary>SW1002: num_train_epochs (axolotl num_epochs) is ignored because max_steps &gt; 0.</summary>
+public sealed class SW1002_EpochsIgnored : Rule
+{
+    public static readonly RuleDescriptor Rule = new("SW1002", "num_train_epochs is ignored because max_steps is set", Severity.Warning, "Schedule",
+        "Reports a written `num_train_epochs` (axolotl: `num_epochs`) in a config whose `max_steps` is greater than 0, " +
+        "with the epochs the run will really train.",
+        "Hugging Face Trainer (and axolotl, where max_steps \"precedes num_epochs\") silently lets `max_steps` decide the " +
+        "run length; `num_train_epochs` only shows up in an info log. A reader of the config believes the run does the " +
+        "written number of epochs.",
+        "```yaml\nmax_steps: 500\nnum_train_epochs: 3.0   # ignored: the run trains 4.0 epochs of 999 examples\n```",
+        "Remove `max_steps` to train the written epochs, or remove `num_train_epochs` to make the step count the only truth.");
+
+    public override RuleDescriptor Descriptor => Rule;
+
+    public override void Check(RuleContext c)
+    {
+        if (c.Schedule is not { MaxStepsSetsLength: true } s) return;
+        var epochsSetting = c.Setup.Get("num_train_epochs");
+        if (!epochsSetting.IsWritten || epochsSetting.Entry is null || epochsSetting.Document != c.Document) return;
+
+        string trains = s.Epochs is double e
+            ? $"the run trains {Schedules.Epochs(e)} epochs ({ScheduleText.Arithmetic(s, s.TotalSteps!.Value)})"
+            : $"the run makes {Schedules.Num(s.TotalSteps!.Value)} steps of {Schedules.Num(s.SamplesPerStep)} samples (dataset size unknown, so epochs unknown)";
+        var message = $"{epochsSetting.Entry.Key}={epochsSetting.Entry.ValueText} is ignored because {c.Setup.Spell("max_steps")}={s.TotalSteps} > 0: {trains}";
+
+        Fix? removeMaxSteps = null;
+        if (ScheduleText.MaxStepsWritten(c, out var ms))
+            removeMaxSteps = new Fix($"Remove {ms.Key} (train {epochsSetting.Entry.ValueText} epochs)", new[] { RuleContext.Here(c.Editor.Remove(ms)) }, IsPreferred: true);
+        var removeEpochs = new Fix($"Remove {epochsSetting.Entry.Key} (keep {c.Setup.Spell("max_steps")}={s.TotalSteps})",
+            new[] { RuleContext.Here(c.Editor.Remove(epochsSetting.Entry)) });
+        c.Report(Rule, epochsSetting.Entry.KeySpan, message, ScheduleText.Fixes(removeMaxSteps, removeEpochs));
+    }
+}
