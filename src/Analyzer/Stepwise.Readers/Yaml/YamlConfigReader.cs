@@ -34,16 +34,22 @@ public sealed class YamlConfigReader : IConfigReader
         var lines = new LineIndex(text, path);
         var problems = new List<ReadProblem>();
         Node? root = null;
+        int lastGood = 0;
         try
         {
-            root = Parse(text, problems, lines);
+            root = Parse(text, problems, lines, ref lastGood);
         }
         catch (YamlException ex)
         {
             int offset = (int)Math.Min(Math.Max(0, ex.Start.Index), text.Length);
-            var at = lines.PositionOf(offset);
             problems.Add(new ReadProblem("SW9001", $"YAML syntax error: {Clean(ex.Message)}", lines.Span(offset, Math.Min(1, text.Length - offset))));
-            _ = at;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            // YamlDotNet occasionally fails with a non-YAML exception on malformed input; the last event it
+            // produced is the best position we have.
+            problems.Add(new ReadProblem("SW9001", "YAML syntax error after this point (unterminated flow collection or quote?)",
+                lines.Span(lastGood, Math.Min(1, text.Length - lastGood))));
         }
 
         var directives = Directives.Find(text, lines);
@@ -63,7 +69,7 @@ public sealed class YamlConfigReader : IConfigReader
         return i >= 0 && message.StartsWith("(Line", StringComparison.Ordinal) ? message[(i + 3)..] : message;
     }
 
-    private static Node? Parse(string text, List<ReadProblem> problems, LineIndex lines)
+    private static Node? Parse(string text, List<ReadProblem> problems, LineIndex lines, ref int lastGood)
     {
         var parser = new Parser(new Scanner(new StringReader(text), skipComments: true));
         var stack = new Stack<Node>();
@@ -74,6 +80,7 @@ public sealed class YamlConfigReader : IConfigReader
         while (!done && parser.MoveNext())
         {
             var ev = parser.Current!;
+            lastGood = Off(ev.End, text);
             switch (ev)
             {
                 case DocumentStart:
