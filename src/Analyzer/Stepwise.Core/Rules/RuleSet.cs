@@ -1,7 +1,10 @@
 using System.Collections.Generic;
 using System.Linq;
+using Stepwise.Core.Rules.Deprecated;
 using Stepwise.Core.Rules.File;
+using Stepwise.Core.Rules.Peft;
 using Stepwise.Core.Rules.Steps;
+using Stepwise.Core.Rules.Validity;
 
 namespace Stepwise.Core.Rules;
 
@@ -17,6 +20,38 @@ public static class RuleSet
         new SW1005_DatasetSizeUnknown(),
         new SW1006_RatiosWithMaxSteps(),
         new SW1007_DeepSpeedBatchMismatch(),
+        new SW2001_Fp16AndBf16(),
+        new SW2002_LoadBestStrategiesDiffer(),
+        new SW2003_SaveStepsNotMultipleOfEvalSteps(),
+        new SW2004_EvalStepsMissing(),
+        new SW2005_LoggingStepsZero(),
+        new SW2006_FractionalSteps(),
+        new SW2007_PlateauWithoutEval(),
+        new SW2008_UnknownChoice(),
+        new SW2009_WarmupOutOfRange(),
+        new SW2010_PrefetchWithoutWorkers(),
+        new SW2011_EvalWithoutDataset(),
+        new SW2012_BestWithoutMetric(),
+        new SW2013_QuantizedFullFinetune(),
+        new SW2014_NoLengthWithoutMaxSteps(),
+        new SW2015_SaveTotalLimitWithBest(),
+        new SW3001_FourAndEightBit(),
+        new SW3002_UnknownQuantType(),
+        new SW3003_UnknownQuantDtype(),
+        new SW3004_QloraRecipeDefaults(),
+        new SW3005_LoraRankNotPositive(),
+        new SW3006_UnknownLoraBias(),
+        new SW3007_UnknownTaskType(),
+        new SW3008_UnknownTargetModules(),
+        new SW3009_QloraWithoutFourBit(),
+        new SW3010_AccumulationAndBatchSize(),
+        new SW3011_WarmupStepsAndRatio(),
+        new SW3012_PerEpochAndSteps(),
+        new SW4001_EvaluationStrategy(),
+        new SW4002_MaxSeqLength(),
+        new SW4003_WarmupRatioV5(),
+        new SW4004_ReportToDefault(),
+        new SW9003_UnknownKey(),
     };
 
     /// <summary>Ids reported by the engine and readers themselves rather than by a Rule class.</summary>

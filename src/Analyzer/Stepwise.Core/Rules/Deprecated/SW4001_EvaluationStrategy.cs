@@ -1,0 +1,37 @@
+using Stepwise.Core.Model;
+using Stepwise.Core.Rules.Validity;
+
+namespace Stepwise.Core.Rules.Deprecated;
+
+/// <summary>SW4001: evaluation_strategy, renamed eval_strategy in transformers 4.41 and removed around 4.51.</summary>
+public sealed class SW4001_EvaluationStrategy : Rule
+{
+    public static readonly RuleDescriptor Rule = new("SW4001", "evaluation_strategy was renamed eval_strategy", Severity.Error, "Deprecated",
+        "Reports `evaluation_strategy`. It is an error for transformers 4.51 and later (and v5), where the argument no longer " +
+        "exists, and a warning for 4.41 to 4.50, where it still works but is deprecated. Before 4.41 it is the right name. " +
+        "The release is the `transformers_version` setting (default 4.57).",
+        "On current releases `TrainingArguments(evaluation_strategy=...)` raises \"unexpected keyword argument 'evaluation_strategy'\" " +
+        "(and YAML-driven trainers reject the key), after the model has been loaded.",
+        "```yaml\nevaluation_strategy: epoch\n```",
+        "Rename it to `eval_strategy` (the fix; it removes the old key when `eval_strategy` is already written).");
+
+    public override RuleDescriptor Descriptor => Rule;
+
+    public override void Check(RuleContext c)
+    {
+        var old = c.Document.Find("evaluation_strategy");
+        if (old is null) return;
+        var (major, minor) = c.Options.Version;
+        if (major == 4 && minor < 41 || major < 4) return;
+        bool removed = major >= 5 || minor >= 51;
+        var release = $"transformers {major}.{minor}";
+        var message = removed
+            ? $"evaluation_strategy no longer exists in {release} (deprecated in 4.41, removed around 4.51): the run fails with \"unexpected keyword argument 'evaluation_strategy'\"; use eval_strategy"
+            : $"evaluation_strategy is deprecated in {release} (renamed eval_strategy in 4.41) and is gone from 4.51 on; use eval_strategy";
+        var newer = c.Document.Find("eval_strategy");
+        var fix = newer is null
+            ? new Fix("Rename to eval_strategy", new[] { RuleContext.Here(c.Editor.Rename(old, "eval_strategy")) }, true)
+            : Fixes.Remove(c, old, "eval_strategy is already written");
+        c.Report(Rule, old.KeySpan, message, removed ? Severity.Error : Severity.Warning, fix);
+    }
+}

@@ -1,0 +1,32 @@
+using Stepwise.Core.Model;
+using Stepwise.Core.Rules.Validity;
+
+namespace Stepwise.Core.Rules.Deprecated;
+
+/// <summary>SW4003: warmup_ratio is deprecated in transformers v5 (a float warmup_steps replaces it).</summary>
+public sealed class SW4003_WarmupRatioV5 : Rule
+{
+    public static readonly RuleDescriptor Rule = new("SW4003", "warmup_ratio is deprecated in transformers v5", Severity.Warning, "Deprecated",
+        "When the `transformers_version` setting is 5 or later, reports `warmup_ratio` in Hugging Face and LLaMA-Factory configs.",
+        "transformers v5 folds the ratio into `warmup_steps`: a float below 1 is read as a ratio of the total steps. " +
+        "`warmup_ratio` still works for now but is slated for removal.",
+        "```yaml\nwarmup_ratio: 0.03\n```",
+        "Write `warmup_steps: 0.03` instead (the fix).");
+
+    public override RuleDescriptor Descriptor => Rule;
+
+    public override void Check(RuleContext c)
+    {
+        if (!c.Options.IsV5 || c.Setup.Dialect == Dialect.Axolotl) return;
+        var ratio = Fixes.Written(c, "warmup_ratio");
+        if (ratio is null) return;
+        var steps = Fixes.Written(c, "warmup_steps");
+        Fix? fix = null;
+        if (steps is null && ratio.Value.AsDouble() is double r && r >= 0 && r < 1)
+            fix = new Fix($"Replace by warmup_steps: {SnapshotValidator.F(r)}", new[] { RuleContext.Here(c.Editor.Replace(ratio, c.Setup.Spell("warmup_steps"), r)) }, true);
+        else if (steps is not null)
+            fix = Fixes.Remove(c, ratio, "warmup_steps is written");
+        var (major, minor) = c.Options.Version;
+        c.Report(Rule, ratio.KeySpan, $"warmup_ratio is deprecated in transformers {major}.{minor}: write the ratio as a float warmup_steps (below 1 means a fraction of the total steps)", Fixes.Of(fix));
+    }
+}

@@ -1,0 +1,29 @@
+using Stepwise.Core.Model;
+using Stepwise.Core.Rules.Validity;
+
+namespace Stepwise.Core.Rules.Deprecated;
+
+/// <summary>SW4004: report_to not written, and its default changed between v4 ("all") and v5 ("none").</summary>
+public sealed class SW4004_ReportToDefault : Rule
+{
+    public static readonly RuleDescriptor Rule = new("SW4004", "report_to is left to a default that changed in v5", Severity.Information, "Deprecated",
+        "Reports a Hugging Face or LLaMA-Factory config that does not write `report_to`, saying what the selected release does.",
+        "transformers v4 defaults to `all`: every installed integration (wandb, tensorboard, mlflow...) logs, and wandb may stop " +
+        "a headless job to ask for a login. v5 defaults to `none`: nothing is logged unless asked. The same config behaves differently across the upgrade.",
+        "```yaml\n# no report_to\nlogging_steps: 10\n```",
+        "Write `report_to` explicitly (`none`, `wandb`, `tensorboard`, ...); the fix adds `report_to: none`.");
+
+    public override RuleDescriptor Descriptor => Rule;
+
+    public override void Check(RuleContext c)
+    {
+        if (c.Setup.Dialect is not (Dialect.Hf or Dialect.LlamaFactory)) return;
+        if (c.Setup.IsStated("report_to") || c.Document.Find("report_to") is not null) return;
+        var (major, minor) = c.Options.Version;
+        var message = c.Options.IsV5
+            ? $"report_to is not written: in transformers {major}.{minor} it defaults to none (no metrics logged anywhere); v4 releases log to every installed integration"
+            : $"report_to is not written: in transformers {major}.{minor} it defaults to all (every installed integration such as wandb logs, and may ask for a login); v5 changes the default to none";
+        var last = Fixes.Last(c);
+        c.Report(Rule, c.Document.HeadSpan, message, Fixes.Of(last is null ? null : Fixes.Add(c, last, "report_to", "none")));
+    }
+}

@@ -1,0 +1,50 @@
+using System.Collections.Generic;
+using System.Linq;
+using Stepwise.Core.Keys;
+using Stepwise.Core.Model;
+
+namespace Stepwise.Core.Rules.File;
+
+/// <summary>SW9003: a top-level key the (certain) dialect does not have.</summary>
+public sealed class SW9003_UnknownKey : Rule
+{
+    public static readonly RuleDescriptor Rule = new("SW9003", "Unknown key", Severity.Warning, "File",
+        "Once the dialect is certain (its tell-tale keys are present), reports top-level keys that are not settings of that " +
+        "dialect. A key within a few letters of a known one is a warning with a \"did you mean\" fix; any other unknown key " +
+        "is information only (our key table may lag behind a new release). In Python files only likely typos are reported.",
+        "A misspelt key is silently dropped by some loaders and stops others at start-up (LLaMA-Factory and TRL's " +
+        "HfArgumentParser: \"Some keys are not used by the HfArgumentParser\"). Either way the setting the user meant never takes effect.",
+        "```yaml\nper_device_train_bach_size: 16   # did you mean per_device_train_batch_size?\n```",
+        "Rename the key to the suggested spelling (the fix), or remove it.");
+
+    public override RuleDescriptor Descriptor => Rule;
+
+    public override void Check(RuleContext c)
+    {
+        var doc = c.Document;
+        if (!doc.DialectCertain) return;
+        var known = KnownSpellings(doc.Dialect);
+        bool python = doc.Syntax is ConfigSyntax.Python or ConfigSyntax.CSharp;
+        foreach (var e in c.Setup.UnknownEntries)
+        {
+            if (!e.IsTopLevel) continue;
+            var near = Suggest.Closest(e.Key, known);
+            if (near is null)
+            {
+                if (python) continue;
+                c.Report(Rule, e.KeySpan, $"{e.Key} is not a {doc.Dialect.DisplayName()} setting Stepwise knows", Severity.Information);
+                continue;
+            }
+            var fix = new Fix($"Rename to {near}", new[] { RuleContext.Here(c.Editor.Rename(e, near)) }, true);
+            c.Report(Rule, e.KeySpan, $"{e.Key} is not a {doc.Dialect.DisplayName()} setting; did you mean {near}?", fix);
+        }
+    }
+
+    /// <summary>Spellings a dialect accepts: its own, and for LLaMA-Factory every TrainingArguments name it passes through.</summary>
+    internal static IReadOnlyList<string> KnownSpellings(Dialect d)
+    {
+        var set = new HashSet<string>(KeyTable.SpellingsOf(d));
+        if (d == Dialect.LlamaFactory) set.UnionWith(KeyTable.SpellingsOf(Dialect.Hf));
+        return set.OrderBy(s => s, System.StringComparer.Ordinal).ToList();
+    }
+}

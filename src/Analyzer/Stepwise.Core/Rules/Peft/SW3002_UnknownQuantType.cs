@@ -1,0 +1,35 @@
+using FluentValidation;
+using Stepwise.Core.Rules.Validity;
+
+namespace Stepwise.Core.Rules.Peft;
+
+/// <summary>SW3002: bnb_4bit_quant_type other than nf4/fp4.</summary>
+public sealed class SW3002_UnknownQuantType : Rule
+{
+    public static readonly RuleDescriptor Rule = new("SW3002", "Unknown 4-bit quantization type", Severity.Error, "Quantization",
+        "Reports `bnb_4bit_quant_type` (LLaMA-Factory `quantization_type`) other than `nf4` or `fp4`, spelled exactly so.",
+        "bitsandbytes only has these two 4-bit data types. The config is accepted at first and the run fails deep inside " +
+        "`quantize_4bit` (\"4-bit quantization data type ... is not implemented\") while the weights are being loaded.",
+        "```yaml\nbnb_4bit_quant_type: NF4\n```",
+        "Write `nf4` (the QLoRA choice) or `fp4`; the fix picks the closest.");
+
+    public override RuleDescriptor Descriptor => Rule;
+
+    private static readonly string[] Types = { "nf4", "fp4" };
+
+    private sealed class Checks : SnapshotValidator
+    {
+        public Checks()
+        {
+            RuleFor(s => s.Bnb4BitQuantType).Must(v => v is null || System.Array.IndexOf(Types, v) >= 0)
+                .WithMessage(s => $"{s.Spell("bnb_4bit_quant_type")}={s.Bnb4BitQuantType} is not a 4-bit type bitsandbytes has" +
+                    (Suggest.Closest(s.Bnb4BitQuantType!, Types) is { } n ? $"; did you mean {n}?" : "") + " Valid: nf4, fp4");
+        }
+    }
+
+    private static readonly Checks Validator = new();
+
+    public override void Check(RuleContext c) => Validator.Report(c, Rule, (_, setting) =>
+        setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document && Suggest.Closest(setting.Value.AsString() ?? "", Types) is { } n
+            ? new[] { Fixes.Set(c, e, n) } : Fixes.None);
+}

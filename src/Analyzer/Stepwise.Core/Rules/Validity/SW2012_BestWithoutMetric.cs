@@ -1,0 +1,31 @@
+using FluentValidation;
+
+namespace Stepwise.Core.Rules.Validity;
+
+/// <summary>SW2012: save_strategy best with no metric_for_best_model.</summary>
+public sealed class SW2012_BestWithoutMetric : Rule
+{
+    public static readonly RuleDescriptor Rule = new("SW2012", "save_strategy best has no metric", Severity.Error, "Validity",
+        "Reports `save_strategy: best` without `metric_for_best_model` (and without `load_best_model_at_end`, which would default the metric to the loss).",
+        "\"Best\" needs a metric to compare checkpoints by. Trainer raises ValueError (\"args.metric_for_best_model must be " +
+        "provided when using 'best' save_strategy\") when it is created, after the model has loaded.",
+        "```yaml\nsave_strategy: best\neval_strategy: steps\n```",
+        "Name the metric: the fix adds `metric_for_best_model: eval_loss`.");
+
+    public override RuleDescriptor Descriptor => Rule;
+
+    private sealed class Checks : SnapshotValidator
+    {
+        public Checks()
+        {
+            RuleFor(s => s.SaveStrategy)
+                .Must((s, v) => !(v == "best" && s.MetricForBestModel is null && s.LoadBestModelAtEnd != true))
+                .WithMessage(s => $"{s.Spell("save_strategy")}=best but no {s.Spell("metric_for_best_model")} says what \"best\" means (Trainer raises ValueError)");
+        }
+    }
+
+    private static readonly Checks Validator = new();
+
+    public override void Check(RuleContext c) => Validator.Report(c, Rule, (_, setting) =>
+        setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document ? new[] { Fixes.Add(c, e, "metric_for_best_model", "eval_loss") } : Fixes.None);
+}
