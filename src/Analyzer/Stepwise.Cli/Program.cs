@@ -12,6 +12,7 @@ public static class Program
           stepwise explain SWnnnn            what a rule checks, why, and how to fix it
           stepwise rules                     list every rule
           stepwise docs OUT_DIR              write the rule pages (docs/rules)
+          stepwise schema --dialect D [--out FILE] | --all DIR   JSON schema of hf, axolotl, llama-factory, deepspeed, accelerate
           stepwise bench [--quick]           benchmark the analyzer (dataset counting, check time)
           stepwise lsp                       start the language server on stdio
           stepwise train [CONFIG]            train with the bundled QLoRA trainer
@@ -61,6 +62,7 @@ public static class Program
             "rules" => RulesCommand.List(stdout),
             "docs" => RulesCommand.WriteDocs(rest, stdout, stderr),
             "bench" => BenchCommand.Run(rest, stdout, stderr),
+            "schema" => SchemaCommand.Run(rest, stdout, stderr),
             "--version" => Version(stdout),
             _ => throw new UsageException($"unknown command '{args[0]}'"),
         };

@@ -36,6 +36,11 @@ public sealed class KeyInfo
     public string? DeprecationNote { get; internal set; }
     /// <summary>Whether a value that can be a ratio (&lt; 1) of total steps.</summary>
     public bool RatioAllowed { get; internal set; }
+    /// <summary>Smallest and largest values the tool accepts (published in the JSON schema as minimum/maximum).</summary>
+    public double? Minimum { get; internal set; }
+    public double? Maximum { get; internal set; }
+    /// <summary>Whether a string is accepted besides the key's type ("auto" for bf16 in axolotl, "2e-4" for a learning rate).</summary>
+    public bool AcceptsString { get; internal set; }
 
     public bool ExistsIn(Dialect d) => _spellings.ContainsKey(d);
     public string SpellingIn(Dialect d) => _spellings.TryGetValue(d, out var s) ? s : Name;
