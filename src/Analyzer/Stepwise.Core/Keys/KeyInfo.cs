@@ -39,7 +39,7 @@ public sealed class KeyInfo
     /// <summary>Smallest and largest values the tool accepts (published in the JSON schema as minimum/maximum).</summary>
     public double? Minimum { get; internal set; }
     public double? Maximum { get; internal set; }
-    /// <summary>Whether a string is accepted besides the key's type ("auto" for bf16 in axolotl, "2e-4" for a learning rate).</summary>
+    /// <summary>Whether axolotl accepts a string besides the key's type ("auto" for bf16, "2e-4" for a learning rate).</summary>
     public bool AcceptsString { get; internal set; }
 
     public bool ExistsIn(Dialect d) => _spellings.ContainsKey(d);

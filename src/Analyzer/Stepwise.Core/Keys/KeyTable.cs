@@ -317,8 +317,8 @@ public static class KeyTable
             ("export_hf_on_finish", KeyType.Bool, false, "Export a Hugging Face checkpoint when training ends."),
             ("ray_num_workers", KeyType.Integer, 1L, "Ray: number of training workers."),
             ("use_kt", KeyType.Bool, false, "Use KTransformers for MoE offloading."),
-            ("kt_config", KeyType.String, null, "KTransformers optimisation rule file."),
-            ("kt_cpu_activation", KeyType.Bool, false, "KTransformers: keep activations on the CPU."),
+            ("kt_config", KeyType.Any, null, "KTransformers settings: a rule file or a mapping (backend, weight format, threads)."),
+            ("kt_cpu_activation", KeyType.String, null, "KTransformers: what happens to activations on the CPU (retain...)."),
             ("kt_weight_path", KeyType.String, null, "KTransformers: path of the expert weights."),
             ("kt_non_expert_weight_path", KeyType.String, null, "KTransformers: path of the non-expert weights."),
             ("use_v1_kernels", KeyType.Bool, false, "Use LLaMA-Factory's v1 fused kernels."),
@@ -497,10 +497,9 @@ public static class KeyTable
             ("prescale_gradients", KeyType.Bool, false, "Scale gradients before the all-reduce."),
             ("flops_profiler", KeyType.Mapping, null, "DeepSpeed FLOPs profiler settings."),
             ("tensor_parallel", KeyType.Mapping, null, "DeepSpeed AutoTP settings."));
-        foreach (var k in new[] { "fp16", "bf16" })
-        {
-            Get(k)!._spellings[Dialect.DeepSpeed] = k;
-        }
+        // DeepSpeed's fp16/bf16 are sections ({"enabled": ...}), not the trainer's flags: keys of their own.
+        K("deepspeed_fp16", KeyType.Mapping, null, KeyGroup.Precision, "DeepSpeed fp16 section: enabled (true/false/\"auto\"), loss scaling.").In(Dialect.DeepSpeed, "fp16", null);
+        K("deepspeed_bf16", KeyType.Mapping, null, KeyGroup.Precision, "DeepSpeed bf16 section: enabled (true/false/\"auto\").").In(Dialect.DeepSpeed, "bf16", null);
         var acc = new[] { Dialect.Accelerate };
         Many(acc, KeyGroup.Distributed,
             ("compute_environment", KeyType.Enum, "LOCAL_MACHINE", "accelerate: LOCAL_MACHINE or AMAZON_SAGEMAKER."),

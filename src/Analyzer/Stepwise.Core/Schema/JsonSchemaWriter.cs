@@ -64,7 +64,9 @@ public static class JsonSchemaWriter
             case KeyType.List: types.Add("array"); break;
             case KeyType.Mapping: types.Add("object"); break;
         }
-        if (types.Count > 0 && k.AcceptsString && !types.Contains("string")) types.Add("string");
+        // axolotl takes "auto" for its precision flags and strings for numbers; DeepSpeed's HF integration fills "auto" values.
+        bool acceptsString = (k.AcceptsString && dialect == Dialect.Axolotl) || (dialect == Dialect.DeepSpeed && k.Type is KeyType.Integer or KeyType.Float or KeyType.Bool);
+        if (types.Count > 0 && acceptsString && !types.Contains("string")) types.Add("string");
         if (types.Count > 0 && nullable) types.Add("null");
 
         w.Open('{');
@@ -76,7 +78,7 @@ public static class JsonSchemaWriter
         else if (types.Count > 1) w.Prop("type", types);
 
         var values = ValuesFor(k, dialect);
-        if (values.Count > 0 && !k.AcceptsString)
+        if (values.Count > 0 && !acceptsString)
         {
             w.Name("enum");
             w.Open('[');

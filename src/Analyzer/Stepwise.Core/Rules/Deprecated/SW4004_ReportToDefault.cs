@@ -7,7 +7,7 @@ namespace Stepwise.Core.Rules.Deprecated;
 public sealed class SW4004_ReportToDefault : Rule
 {
     public static readonly RuleDescriptor Rule = new("SW4004", "report_to is left to a default that changed in v5", Severity.Information, "Deprecated",
-        "Reports a Hugging Face or LLaMA-Factory config that does not write `report_to`, saying what the selected release does.",
+        "Reports a Hugging Face or LLaMA-Factory training config (LLaMA-Factory: `do_train: true`) that does not write `report_to`, saying what the selected release does.",
         "transformers v4 defaults to `all`: every installed integration (wandb, tensorboard, mlflow...) logs, and wandb may stop " +
         "a headless job to ask for a login. v5 defaults to `none`: nothing is logged unless asked. The same config behaves differently across the upgrade.",
         "```yaml\n# no report_to\nlogging_steps: 10\n```",
@@ -19,11 +19,16 @@ public sealed class SW4004_ReportToDefault : Rule
     {
         if (c.Setup.Dialect is not (Dialect.Hf or Dialect.LlamaFactory)) return;
         if (c.Setup.IsStated("report_to") || c.Document.Find("report_to") is not null) return;
+        // Only runs that train build TrainingArguments: LLaMA-Factory inference/export configs do not, and
+        // LLaMA-Factory v1 files (model_class, train_dataset) run a trainer of their own.
+        if (c.Setup.Dialect == Dialect.LlamaFactory && c.Document.Find("do_train")?.Value.AsBool() != true) return;
+        if (c.Document.Find("model_class") is not null || c.Document.Find("train_dataset") is not null) return;
         var (major, minor) = c.Options.Version;
         var message = c.Options.IsV5
             ? $"report_to is not written: in transformers {major}.{minor} it defaults to none (no metrics logged anywhere); v4 releases log to every installed integration"
             : $"report_to is not written: in transformers {major}.{minor} it defaults to all (every installed integration such as wandb logs, and may ask for a login); v5 changes the default to none";
         var last = Fixes.Last(c);
-        c.Report(Rule, c.Document.HeadSpan, message, Fixes.Of(last is null ? null : Fixes.Add(c, last, "report_to", "none")));
+        // Not preferred: under v4 it switches logging off, a choice `check --fix` must not make for the user.
+        c.Report(Rule, c.Document.HeadSpan, message, Fixes.Of(last is null ? null : Fixes.Add(c, last, "report_to", "none", preferred: false)));
     }
 }
