@@ -138,3 +138,25 @@ public class SpecificRuleTests
         Assert.Equal(ids.Count, ids.Distinct().Count());
     }
 }
+
+public class TrainerSectionTests
+{
+    private static Stepwise.Core.Model.ConfigDocument Doc(string? section)
+    {
+        var lines = new Stepwise.Core.Text.LineIndex("r=8");
+        var span = lines.Span(0, 1);
+        var entry = new Stepwise.Core.Model.ConfigEntry("r", "r", Stepwise.Core.Model.ConfigValue.Integer(8), span, span, span, "8", section);
+        return new Stepwise.Core.Model.ConfigDocument("x.py", "r=8", Stepwise.Core.Model.ConfigSyntax.Python, Stepwise.Core.Model.Dialect.Hf,
+            new[] { entry }, null!, lines: lines);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("TrainingArguments", true)]
+    [InlineData("Seq2SeqTrainingArguments", true)]
+    [InlineData("SFTConfig", true)]
+    [InlineData("LoraConfig", false)]
+    [InlineData("BitsAndBytesConfig", false)]
+    public void Report_to_is_only_asked_of_trainer_calls(string? section, bool expected) =>
+        Assert.Equal(expected, Stepwise.Core.Rules.Deprecated.SW4004_ReportToDefault.HasTrainerSection(Doc(section)));
+}

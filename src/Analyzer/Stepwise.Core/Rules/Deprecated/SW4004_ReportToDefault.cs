@@ -15,6 +15,22 @@ public sealed class SW4004_ReportToDefault : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
+    /// <summary>Python files: only a TrainingArguments-like call (TrainingArguments, SFTConfig, DPOConfig...) has report_to,
+    /// not a LoraConfig or BitsAndBytesConfig. YAML/JSON entries carry no section.</summary>
+    public static bool HasTrainerSection(ConfigDocument doc)
+    {
+        bool any = false;
+        foreach (var e in doc.Entries)
+        {
+            if (e.Section is not { } s) return true;
+            any = true;
+            if (s.EndsWith("TrainingArguments", System.StringComparison.Ordinal)) return true;
+            if (s.EndsWith("Config", System.StringComparison.Ordinal) && !s.EndsWith("LoraConfig", System.StringComparison.Ordinal)
+                && s is not ("BitsAndBytesConfig" or "PeftConfig" or "GPTQConfig" or "AwqConfig")) return true;
+        }
+        return !any;
+    }
+
     public override void Check(RuleContext c)
     {
         if (c.Setup.Dialect is not (Dialect.Hf or Dialect.LlamaFactory)) return;
@@ -23,6 +39,7 @@ public sealed class SW4004_ReportToDefault : Rule
         // LLaMA-Factory v1 files (model_class, train_dataset) run a trainer of their own.
         if (c.Setup.Dialect == Dialect.LlamaFactory && c.Document.Find("do_train")?.Value.AsBool() != true) return;
         if (c.Document.Find("model_class") is not null || c.Document.Find("train_dataset") is not null) return;
+        if (!HasTrainerSection(c.Document)) return;
         var (major, minor) = c.Options.Version;
         var message = c.Options.IsV5
             ? $"report_to is not written: in transformers {major}.{minor} it defaults to none (no metrics logged anywhere); v4 releases log to every installed integration"
