@@ -160,3 +160,41 @@ public class TrainerSectionTests
     public void Report_to_is_only_asked_of_trainer_calls(string? section, bool expected) =>
         Assert.Equal(expected, Stepwise.Core.Rules.Deprecated.SW4004_ReportToDefault.HasTrainerSection(Doc(section)));
 }
+
+/// <summary>SW2016 needs a Python call's section; the Python reader is built elsewhere, so the document is made by hand here.</summary>
+public class SftConfigTests
+{
+    private static Stepwise.Core.AnalysisResult Analyze(string section, params (string Key, Stepwise.Core.Model.ConfigValue Value)[] kv)
+    {
+        var text = string.Join(", ", kv.Select(p => $"{p.Key}={p.Value}"));
+        var lines = new Stepwise.Core.Text.LineIndex(text);
+        var entries = new List<Stepwise.Core.Model.ConfigEntry>();
+        int at = 0;
+        foreach (var (k, v) in kv)
+        {
+            var span = lines.Span(at, k.Length);
+            entries.Add(new Stepwise.Core.Model.ConfigEntry(k, k, v, span, span, span, v.ToString(), section));
+            at += k.Length + v.ToString().Length + 3;
+        }
+        var doc = new Stepwise.Core.Model.ConfigDocument("train.py", text, Stepwise.Core.Model.ConfigSyntax.Python, Stepwise.Core.Model.Dialect.Hf,
+            entries, Stepwise.Readers.ConfigReaders.Yaml.Read("a: 1", null).Single().Editor, lines: lines, dialectCertain: true);
+        return Stepwise.Core.Engine.Analyze(new Stepwise.Core.AnalysisInputs(doc));
+    }
+
+    private static readonly (string, Stepwise.Core.Model.ConfigValue)[] Base =
+    {
+        ("output_dir", Stepwise.Core.Model.ConfigValue.String("out")), ("per_device_train_batch_size", Stepwise.Core.Model.ConfigValue.Integer(8)),
+        ("report_to", Stepwise.Core.Model.ConfigValue.String("none")),
+    };
+
+    [Fact]
+    public void SftConfig_without_precision_reports_the_bf16_default() =>
+        Assert.Single(Analyze("SFTConfig", Base).Findings, f => f.Id == "SW2016" && f.Severity == Stepwise.Core.Severity.Information);
+
+    [Fact]
+    public void SftConfig_with_fp16_or_TrainingArguments_is_quiet()
+    {
+        Assert.DoesNotContain(Analyze("SFTConfig", Base.Append(("fp16", Stepwise.Core.Model.ConfigValue.Bool(true))).ToArray()).Findings, f => f.Id == "SW2016");
+        Assert.DoesNotContain(Analyze("TrainingArguments", Base).Findings, f => f.Id == "SW2016");
+    }
+}

@@ -35,6 +35,7 @@ public static class RuleSet
         new SW2013_QuantizedFullFinetune(),
         new SW2014_NoLengthWithoutMaxSteps(),
         new SW2015_SaveTotalLimitWithBest(),
+        new SW2016_SftConfigBf16Default(),
         new SW3001_FourAndEightBit(),
         new SW3002_UnknownQuantType(),
         new SW3003_UnknownQuantDtype(),
