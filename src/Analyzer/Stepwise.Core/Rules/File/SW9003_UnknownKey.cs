@@ -32,11 +32,11 @@ public sealed class SW9003_UnknownKey : Rule
             if (near is null)
             {
                 if (python) continue;
-                c.Report(Rule, e.KeySpan, $"{e.Key} is not a {doc.Dialect.DisplayName()} setting Stepwise knows", Severity.Information);
+                c.Report(Rule, e.KeySpan, $"{e.Key} is not a known {doc.Dialect.DisplayName()} setting (if it is new, Stepwise's key table may lag behind)", Severity.Information);
                 continue;
             }
             var fix = new Fix($"Rename to {near}", new[] { RuleContext.Here(c.Editor.Rename(e, near)) }, true);
-            c.Report(Rule, e.KeySpan, $"{e.Key} is not a {doc.Dialect.DisplayName()} setting; did you mean {near}?", fix);
+            c.Report(Rule, e.KeySpan, $"{e.Key} is not a known {doc.Dialect.DisplayName()} setting; did you mean {near}?", fix);
         }
     }
 
