@@ -60,7 +60,7 @@ public sealed class StepwiseServer
     {
         var formatter = new SystemTextJsonFormatter();
         LspJson.Configure(formatter.JsonSerializerOptions);
-        var rpc = new JsonRpc(new HeaderDelimitedMessageHandler(output, input, formatter));
+        var rpc = new LspJsonRpc(new LspMessageHandler(output, input, formatter, m => _log.Warning(m)), () => _state != 0);
         rpc.AddLocalRpcTarget(this, new JsonRpcTargetOptions { AllowNonPublicInvocation = false, DisposeOnDisconnect = false });
         rpc.CancelLocallyInvokedMethodsWhenConnectionIsClosed = true;
         rpc.Disconnected += (_, e) =>
@@ -402,6 +402,7 @@ public sealed class StepwiseServer
     [JsonRpcMethod("textDocument/codeAction", UseSingleObjectParameterDeserialization = true)]
     public Task<List<CodeAction>?> CodeAction(CodeActionParams p, CancellationToken ct)
     {
+        RequireInitialized();
         if (p is { Range: null }) throw Error(ErrorCodes.InvalidParams, "range is required");
         return Read(p?.TextDocument, (snap, _) => CodeActions.For(snap, p!, _client.DocumentChanges, LookupOpen), new List<CodeAction>(), ct);
     }
@@ -409,6 +410,7 @@ public sealed class StepwiseServer
     [JsonRpcMethod("textDocument/hover", UseSingleObjectParameterDeserialization = true)]
     public Task<Hover?> Hover(TextDocumentPositionParams p, CancellationToken ct)
     {
+        RequireInitialized();
         if (p is { Position: null }) throw Error(ErrorCodes.InvalidParams, "position is required");
         return Read(p?.TextDocument, (snap, _) => Hovers.For(snap, p!.Position), null, ct);
     }
@@ -416,6 +418,7 @@ public sealed class StepwiseServer
     [JsonRpcMethod("textDocument/inlayHint", UseSingleObjectParameterDeserialization = true)]
     public Task<List<InlayHint>?> InlayHint(RangeParams p, CancellationToken ct)
     {
+        RequireInitialized();
         if (p is { Range: null }) throw Error(ErrorCodes.InvalidParams, "range is required");
         return Read(p?.TextDocument, (snap, _) => InlayHints.For(snap, p!.Range), new List<InlayHint>(), ct);
     }
@@ -427,6 +430,7 @@ public sealed class StepwiseServer
     [JsonRpcMethod("textDocument/completion", UseSingleObjectParameterDeserialization = true)]
     public Task<CompletionList?> Completion(CompletionParams p, CancellationToken ct)
     {
+        RequireInitialized();
         if (p is { Position: null }) throw Error(ErrorCodes.InvalidParams, "position is required");
         return Read(p?.TextDocument, (snap, _) => Completions.For(snap, p!.Position, _client.SnippetSupport), new CompletionList(false, Array.Empty<CompletionItem>()), ct);
     }
