@@ -12,7 +12,9 @@ public class DiagnosticsTests
         const string uri = "file:///tmp/stepwise-sw1001.yaml";
         await h.Open(uri, Configs.Sw1001, 3);
         var p = h.Client.WaitForDiagnostics(uri, 3);
-        var d = Assert.Single(p["diagnostics"]!.AsArray())!;
+        // SW1002 (num_train_epochs ignored) comes with it, at the num_train_epochs key.
+        Assert.Equal(new[] { "SW1001", "SW1002" }, p["diagnostics"]!.AsArray().Select(x => (string)x!["code"]!));
+        var d = p["diagnostics"]![0]!;
         Assert.Equal(Harness.Range(2, 11, 2, 15).ToJsonString(), d["range"]!.ToJsonString());
         Assert.Equal(2, (int)d["severity"]!);
         Assert.Equal("SW1001", (string?)d["code"]);
@@ -29,9 +31,10 @@ public class DiagnosticsTests
         await using var h = await Harness.Start();
         const string uri = "file:///tmp/stepwise-incremental.yaml";
         await h.Open(uri, Configs.Sw1001);
-        Assert.Single(h.Client.WaitForDiagnostics(uri, 1)["diagnostics"]!.AsArray());
+        Assert.Contains(h.Client.WaitForDiagnostics(uri, 1)["diagnostics"]!.AsArray(), x => (string?)x!["code"] == "SW1001");
+        // Batch 8: ceil(52,002 / 8) = 6,501 steps per epoch, 1000 steps = 0.15 epochs: no SW1001; SW1004 (under one epoch) and SW1002 instead.
         await h.Change(uri, 2, Harness.Edit(1, 29, 1, 32, "8"));
-        Assert.Empty(h.Client.WaitForDiagnostics(uri, 2)["diagnostics"]!.AsArray());
+        Assert.Equal(new[] { "SW1004", "SW1002" }, h.Client.WaitForDiagnostics(uri, 2)["diagnostics"]!.AsArray().Select(x => (string)x!["code"]!));
         await h.Client.Notify("textDocument/didClose", new JsonObject { ["textDocument"] = Harness.Doc(uri) });
         h.Client.WaitFor(n => (string?)n["method"] == "textDocument/publishDiagnostics" && n["params"]!["version"] is null && (string?)n["params"]!["uri"] == uri);
     }
@@ -51,7 +54,7 @@ public class DiagnosticsTests
             value = next;
         }
         var final = h.Client.WaitForDiagnostics(uri, 301);
-        var d = Assert.Single(final["diagnostics"]!.AsArray())!;
+        var d = Assert.Single(final["diagnostics"]!.AsArray(), x => (string?)x!["code"] == "SW1001")!;
         Assert.StartsWith("max_steps=1000 trains 4.9 epochs", (string?)d["message"]);
         // Coalesced: far fewer publishes than changes, never out of version order.
         var versions = h.Client.Notifications("textDocument/publishDiagnostics").Select(n => (int)n["params"]!["version"]!).ToList();
@@ -88,7 +91,7 @@ public class DiagnosticsTests
         Assert.Equal("SW0001", (string?)crashed["code"]);
         Assert.Equal(1, (int)crashed["severity"]!);
         Assert.Contains("InvalidOperationException: rule exploded", (string?)crashed["message"]);
-        Assert.Equal("SW1001", (string?)Assert.Single(h.Client.WaitForDiagnostics("file:///tmp/fine.yaml", 1)["diagnostics"]!.AsArray())!["code"]);
+        Assert.Contains(h.Client.WaitForDiagnostics("file:///tmp/fine.yaml", 1)["diagnostics"]!.AsArray(), x => (string?)x!["code"] == "SW1001");
         Assert.Null(await h.Client.Result("textDocument/hover", Harness.Pos("file:///tmp/boom.yaml", 1, 3)));
     }
 
@@ -100,7 +103,7 @@ public class DiagnosticsTests
         await h.Open(uri, Configs.Sw1001, 4);
         var report = (await h.Client.Result("textDocument/diagnostic", new JsonObject { ["textDocument"] = Harness.Doc(uri) }))!;
         Assert.Equal("full", (string?)report["kind"]);
-        Assert.Equal("SW1001", (string?)Assert.Single(report["items"]!.AsArray())!["code"]);
+        Assert.Equal(new[] { "SW1001", "SW1002" }, report["items"]!.AsArray().Select(x => (string)x!["code"]!));
         var again = (await h.Client.Result("textDocument/diagnostic", new JsonObject { ["textDocument"] = Harness.Doc(uri), ["previousResultId"] = report["resultId"]!.DeepClone() }))!;
         Assert.Equal("unchanged", (string?)again["kind"]);
         Assert.Empty(h.Client.Notifications("textDocument/publishDiagnostics"));
@@ -129,17 +132,17 @@ public class DiagnosticsTests
             onServerRequest: m => (string?)m["method"] == "workspace/configuration" ? new JsonArray(settings!.DeepClone()) : null);
         const string uri = "file:///tmp/stepwise-settings.yaml";
         await h.Open(uri, Configs.Sw1001);
-        Assert.Equal(2, (int)Assert.Single(h.Client.WaitForDiagnostics(uri, 1)["diagnostics"]!.AsArray())!["severity"]!);
+        Assert.Equal(2, (int)Assert.Single(h.Client.WaitForDiagnostics(uri, 1)["diagnostics"]!.AsArray(), x => (string?)x!["code"] == "SW1001")!["severity"]!);
         Assert.Contains(h.Client.ServerRequests, r => (string?)r["method"] == "workspace/configuration" && (string?)r["params"]!["items"]![0]!["section"] == "stepwise");
 
         settings = new JsonObject { ["severity"] = new JsonObject { ["SW1001"] = "error" }, ["worldSize"] = 1 };
         await h.Client.Notify("workspace/didChangeConfiguration", new JsonObject { ["settings"] = null });
-        h.Client.WaitFor(n => (string?)n["method"] == "textDocument/publishDiagnostics" && n["params"]!["diagnostics"]!.AsArray().Any(d => (int)d!["severity"]! == 1));
+        h.Client.WaitFor(n => (string?)n["method"] == "textDocument/publishDiagnostics" && n["params"]!["diagnostics"]!.AsArray().Any(d => (string?)d!["code"] == "SW1001" && (int)d!["severity"]! == 1));
 
         // A stated world size of 4 gives 4 x 128 = 512 per step: ceil(ceil(52,002/128)/4) = 102 steps/epoch, 1000/102 = 9.8 epochs.
         settings = new JsonObject { ["worldSize"] = 4, ["severity"] = new JsonObject { ["SW1001"] = "off" } };
         await h.Client.Notify("workspace/didChangeConfiguration", new JsonObject { ["settings"] = null });
-        h.Client.WaitFor(n => (string?)n["method"] == "textDocument/publishDiagnostics" && n["params"]!["diagnostics"]!.AsArray().Count == 0);
+        h.Client.WaitFor(n => (string?)n["method"] == "textDocument/publishDiagnostics" && !n["params"]!["diagnostics"]!.AsArray().Any(d => (string?)d!["code"] == "SW1001"));
         var lens = (await h.Client.Result("textDocument/codeLens", new JsonObject { ["textDocument"] = Harness.Doc(uri) }))!.AsArray();
         Assert.Equal("52,002 examples · 1,000 steps · 9.8 epochs", (string?)lens[0]!["command"]!["title"]);
     }
@@ -152,7 +155,7 @@ public class DiagnosticsTests
         await h.Open(uri, Configs.Sw1001);
         h.Client.WaitForDiagnostics(uri, 1);
         await h.Client.Notify("workspace/didChangeConfiguration", new JsonObject { ["settings"] = new JsonObject { ["stepwise"] = new JsonObject { ["epochThreshold"] = 3.0 } } });
-        h.Client.WaitFor(n => (string?)n["method"] == "textDocument/publishDiagnostics" && n["params"]!["diagnostics"]!.AsArray().Count == 0);
+        h.Client.WaitFor(n => (string?)n["method"] == "textDocument/publishDiagnostics" && !n["params"]!["diagnostics"]!.AsArray().Any(d => (string?)d!["code"] == "SW1001"));
         Assert.Equal(3.0, h.Server.Settings.EpochThreshold);
     }
 
@@ -170,7 +173,7 @@ public class DiagnosticsTests
         await h.Open(uri, File.ReadAllText(path));
         // 10 rows / 2 = 5 steps per epoch: 100 steps = 20 epochs.
         var first = h.Client.WaitForDiagnostics(uri, 1);
-        Assert.Contains(first["diagnostics"]!.AsArray(), d => ((string)d!["message"]!).StartsWith("max_steps=100 trains 20 epochs", StringComparison.Ordinal));
+        Assert.Contains(first["diagnostics"]!.AsArray(), d => ((string)d!["message"]!).StartsWith("max_steps=100 trains 20.0 epochs", StringComparison.Ordinal));
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!h.Client.ServerRequests.Any(r => (string?)r["method"] == "client/registerCapability") && DateTime.UtcNow < deadline) await Task.Delay(20);
         var registration = h.Client.ServerRequests.First(r => (string?)r["method"] == "client/registerCapability")["params"]!["registrations"]![0]!;

@@ -28,7 +28,7 @@ public class StdioTests
         await client.Notify("initialized", new JsonObject());
         const string uri = "file:///tmp/stepwise-stdio.yaml";
         await client.Notify("textDocument/didOpen", new JsonObject { ["textDocument"] = new JsonObject { ["uri"] = uri, ["languageId"] = "yaml", ["version"] = 1, ["text"] = Configs.Sw1001 } });
-        var d = Assert.Single(client.WaitForDiagnostics(uri, 1)["diagnostics"]!.AsArray())!;
+        var d = Assert.Single(client.WaitForDiagnostics(uri, 1)["diagnostics"]!.AsArray(), x => (string?)x!["code"] == "SW1001")!;
         Assert.Equal("SW1001", (string?)d["code"]);
         var actions = (await client.Result("textDocument/codeAction", new JsonObject
         {

@@ -24,17 +24,11 @@ public static partial class Completions
     public static CompletionList For(DocumentSnapshot doc, LspPosition position, bool snippets)
     {
         var empty = new CompletionList(false, Array.Empty<CompletionItem>());
-        var analysis = doc.Analysis;
         int offset = doc.Lines.OffsetOf(new Position(position.Line, position.Character));
-        var config = analysis.Configs
-            .Where(c => c.Document.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory or Dialect.DeepSpeed or Dialect.Accelerate)
-            .OrderBy(c => c.Document.ConfigSpan is { } s && offset >= s.Start && offset <= s.End ? 0 : 1)
-            .FirstOrDefault();
-        if (config is null) return empty;
-        var document = config.Document;
+        if (Context(doc, position.Line, offset) is not var (dialect, syntax, written)) return empty;
+        var document = new CompletionContext(dialect, syntax);
         int lineStart = doc.Lines.LineStart(position.Line);
         var prefix = doc.Text.Substring(lineStart, offset - lineStart);
-        var written = new HashSet<string>(document.Entries.Select(e => e.Key), StringComparer.Ordinal);
 
         switch (document.Syntax)
         {
@@ -84,12 +78,42 @@ public static partial class Completions
         }
     }
 
+    public sealed record CompletionContext(Dialect Dialect, ConfigSyntax Syntax);
+
+    [GeneratedRegex(@"^[ \t]*[""']?(?<key>[A-Za-z_][A-Za-z0-9_.\-]*)[""']?[ \t]*[:=]", RegexOptions.Multiline)] private static partial Regex AnyKey();
+
+    /// <summary>
+    /// The dialect, syntax and top-level keys of the config under the cursor. The line being typed often breaks the
+    /// syntax (a bare word in YAML, an open quote in JSON), so when the analysis has no config the text is read
+    /// again without that line; failing that, the dialect is told from the keys that look written.
+    /// </summary>
+    private static (Dialect, ConfigSyntax, HashSet<string>)? Context(DocumentSnapshot doc, int line, int offset)
+    {
+        static bool Training(Dialect d) => d is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory or Dialect.DeepSpeed or Dialect.Accelerate;
+        var config = doc.Analysis.Configs.Where(c => Training(c.Document.Dialect))
+            .OrderBy(c => c.Document.ConfigSpan is { } s && offset >= s.Start && offset <= s.End ? 0 : 1)
+            .FirstOrDefault()?.Document;
+        if (config is null)
+        {
+            int start = doc.Lines.LineStart(line), end = doc.Lines.LineContentEnd(line);
+            var without = doc.Text.Remove(start, end - start);
+            config = Stepwise.Readers.ConfigReaders.Read(without, doc.Path).FirstOrDefault(d => Training(d.Dialect));
+        }
+        if (config is not null)
+            return (config.Dialect, config.Syntax, new HashSet<string>(config.Entries.Select(e => e.Key), StringComparer.Ordinal));
+        var keys = AnyKey().Matches(doc.Text).Select(m => m.Groups["key"].Value).ToList();
+        var (dialect, _) = Stepwise.Readers.DialectDetector.Detect(keys);
+        if (!Training(dialect)) return null;
+        var syntax = Stepwise.Readers.ConfigReaders.ForPath(doc.Path)?.Syntax ?? (doc.Text.TrimStart().StartsWith('{') ? ConfigSyntax.Json : ConfigSyntax.Yaml);
+        return (dialect, syntax, new HashSet<string>(keys, StringComparer.Ordinal));
+    }
+
     private static int After(DocumentSnapshot doc, int offset, char c) => offset < doc.Text.Length && c != '\0' && doc.Text[offset] == c ? 1 : 0;
 
     private static LspRange Word(LspPosition p, string word, int after = 0) =>
         new(new LspPosition(p.Line, p.Character - word.Length), new LspPosition(p.Line, p.Character + after));
 
-    private static List<CompletionItem> Keys(ConfigDocument doc, HashSet<string> written, string word, LspRange range, Func<string, string> insert)
+    private static List<CompletionItem> Keys(CompletionContext doc, HashSet<string> written, string word, LspRange range, Func<string, string> insert)
     {
         var items = new List<CompletionItem>();
         foreach (var info in KeyTable.KeysOf(doc.Dialect))
@@ -115,7 +139,7 @@ public static partial class Completions
         return items;
     }
 
-    private static CompletionList Values(ConfigDocument doc, string key, LspRange range, Func<string, string> _, ConfigSyntax syntax)
+    private static CompletionList Values(CompletionContext doc, string key, LspRange range, Func<string, string> _, ConfigSyntax syntax)
     {
         var info = KeyTable.Lookup(doc.Dialect, key);
         if (info is null) return new CompletionList(false, Array.Empty<CompletionItem>());
