@@ -154,7 +154,7 @@ if (!existsSync(ours)) { console.error(`not built: ${ours} (run bench/lsp/run.sh
 const yamlls = path.join(here, 'node_modules', 'yaml-language-server', 'bin', 'yaml-language-server');
 
 const results = [];
-results.push(await measure('stepwise (./stepwise lsp)', path.join(root, 'stepwise'), ['lsp', '--stdio'], stepwiseSettings));
+if (!process.argv.includes('--no-script')) results.push(await measure('stepwise (./stepwise lsp)', path.join(root, 'stepwise'), ['lsp', '--stdio'], stepwiseSettings));
 results.push(await measure('stepwise-lsp (exe)', ours, ['--stdio'], stepwiseSettings));
 results.push(await measure('yaml-language-server 1.25', process.execPath, [yamlls, '--stdio'], yamlSettings));
 
