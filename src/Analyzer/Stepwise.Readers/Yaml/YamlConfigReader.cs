@@ -24,7 +24,11 @@ public sealed class YamlConfigReader : IConfigReader
         public string Scalar = "";
         public ScalarStyle Style;
         public bool Flow;
-        public readonly List<Node> Children = new(); // mapping: key, value, key, value...
+        private static readonly List<Node> None = new();
+        private List<Node>? _children;
+        /// <summary>Mapping: key, value, key, value...; sequence: items. Allocated for collections only.</summary>
+        public List<Node> Children => _children ?? None;
+        public List<Node> MutableChildren => _children ??= new List<Node>();
     }
 
     private enum NodeKind { Scalar, Sequence, Mapping }
@@ -128,7 +132,7 @@ public sealed class YamlConfigReader : IConfigReader
                     {
                         // The alias gets the anchored value but its own position.
                         var copy = new Node { Kind = target.Kind, Start = Off(al.Start, text), End = Off(al.End, text), Scalar = target.Scalar, Style = target.Style, Flow = target.Flow };
-                        copy.Children.AddRange(target.Children);
+                        if (target.Children.Count > 0) copy.MutableChildren.AddRange(target.Children);
                         Attach(copy);
                     }
                     else
@@ -156,7 +160,7 @@ public sealed class YamlConfigReader : IConfigReader
         void Attach(Node n)
         {
             if (stack.Count == 0) { root ??= n; return; }
-            stack.Peek().Children.Add(n);
+            stack.Peek().MutableChildren.Add(n);
         }
     }
 
