@@ -2,7 +2,7 @@
 // For each server: spawn -> initialize answered; spawn -> first diagnostics of an opened config; edit -> diagnostics
 // (p50/p90) on a 20-line config and on a 2 MB config; resident memory (VmRSS) after the edits.
 // Usage: node bench.mjs [--edits N] [--big-edits N]; run.sh builds our server and installs the npm packages first.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -153,6 +153,19 @@ const ours = process.env.STEPWISE_LSP ?? path.join(root, '.build', 'stepwise-lsp
 if (!existsSync(ours)) { console.error(`not built: ${ours} (run bench/lsp/run.sh, which builds it through ./stepwise lsp)`); process.exit(2); }
 const yamlls = path.join(here, 'node_modules', 'yaml-language-server', 'bin', 'yaml-language-server');
 
+// The machine's own start-up cost at this moment (other load slows every column alike): a .NET process that
+// answers at once (stepwise-lsp --version) and an empty Node process, median of 5.
+function startMs(command, args) {
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    spawnSync(command, args, { stdio: 'ignore' });
+    times.push(performance.now() - t);
+  }
+  return pct(times, 50);
+}
+const baseline = { dotnet: startMs(ours, ['--version']), node: startMs(process.execPath, ['-e', '0']) };
+
 const results = [];
 if (!process.argv.includes('--no-script')) results.push(await measure('stepwise (./stepwise lsp)', path.join(root, 'stepwise'), ['lsp', '--stdio'], stepwiseSettings));
 results.push(await measure('stepwise-lsp (exe)', ours, ['--stdio'], stepwiseSettings));
@@ -174,6 +187,8 @@ const widths = [40, ...results.map((r) => Math.max(12, r.name.length)), 14];
 const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
 console.log(`\n${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}; 2 MB config = ${(results[0].bigSize / 1048576).toFixed(2)} MB; ` +
   `edits: ${EDITS} (20 lines), ${BIG_EDITS} (2 MB, ours) / ${BIG_EDITS_YAMLLS} (2 MB, yaml-language-server)\n`);
+console.log(`baseline now: .NET process start (stepwise-lsp --version) ${baseline.dotnet.toFixed(0)} ms, node -e 0 ${baseline.node.toFixed(0)} ms; ` +
+  `load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 console.log(line(['', ...results.map((r) => r.name), '']));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const [label, get, target] of rows) console.log(line([label, ...results.map(get), target]));

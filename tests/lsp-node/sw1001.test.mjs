@@ -3,7 +3,7 @@
 // Run: npm ci && node --test   (the server: $STEPWISE_LSP, else .build/stepwise-lsp from `./stepwise lsp`, else a dotnet build output)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -20,8 +20,10 @@ function serverPath() {
     path.join(root, 'src', 'LanguageServer', 'Stepwise.LanguageServer', 'bin', 'Debug', 'net10.0', 'stepwise-lsp'),
   ].filter(Boolean);
   const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new Error(`stepwise-lsp not built; run \`./stepwise lsp --version\` from ${root} first (looked at ${candidates.join(', ')})`);
-  return found;
+  if (found) return found;
+  // Not built yet: build it the way users get it (the script publishes into .build/stepwise-lsp).
+  execFileSync(path.join(root, 'stepwise'), ['lsp', '--version'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 15 * 60 * 1000 });
+  return candidates[1];
 }
 
 /** Applies LSP TextEdits (UTF-16 positions, non-overlapping) to a text, last edit first. */

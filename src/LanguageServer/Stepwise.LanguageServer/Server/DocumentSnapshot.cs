@@ -51,18 +51,40 @@ public sealed class DocumentSnapshot
             if (change is null) { problem = "a content change is null"; return null; }
             if (change.Range is not { } r) { text = change.Text ?? ""; continue; }
             if (r.Start is null || r.End is null) { problem = "a change range lacks start or end"; return null; }
-            var lines = new LineIndex(text);
-            int start = lines.OffsetOf(new Position(r.Start.Line, r.Start.Character));
-            int end = lines.OffsetOf(new Position(r.End.Line, r.End.Character));
             if (new Position(r.Start.Line, r.Start.Character).CompareTo(new Position(r.End.Line, r.End.Character)) > 0)
             {
                 problem = $"change range start {r.Start.Line}:{r.Start.Character} is after its end {r.End.Line}:{r.End.Character}";
                 return null;
             }
-            if (r.Start.Line >= lines.LineCount || r.End.Line >= lines.LineCount || r.Start.Line < 0 || r.Start.Character < 0)
-                problem = $"change range {r.Start.Line}:{r.Start.Character}-{r.End.Line}:{r.End.Character} is outside the text ({lines.LineCount} lines); clamped";
+            // Offsets found by scanning line breaks up to the position only: an edit near the top of a 2 MB
+            // document does not index all its lines.
+            int start = OffsetOf(text, r.Start.Line, r.Start.Character, out bool clampedStart);
+            int end = Math.Max(start, OffsetOf(text, r.End.Line, r.End.Character, out bool clampedEnd));
+            if (clampedStart || clampedEnd)
+                problem = $"change range {r.Start.Line}:{r.Start.Character}-{r.End.Line}:{r.End.Character} is outside the text; clamped";
             text = string.Concat(text.AsSpan(0, start), change.Text ?? "", text.AsSpan(end));
         }
         return text;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> LineBreaks = System.Buffers.SearchValues.Create("\r\n");
+
+    /// <summary>UTF-16 offset of (line, character) as LineIndex counts lines (\n, \r\n, \r); positions past a
+    /// line's end or past the last line clamp, and say so.</summary>
+    public static int OffsetOf(string text, int line, int character, out bool clamped)
+    {
+        clamped = line < 0 || character < 0;
+        int pos = 0;
+        for (int l = 0; l < line; l++)
+        {
+            int nl = text.AsSpan(pos).IndexOfAny(LineBreaks);
+            if (nl < 0) { clamped = true; return text.Length; }
+            nl += pos;
+            pos = nl + (text[nl] == '\r' && nl + 1 < text.Length && text[nl + 1] == '\n' ? 2 : 1);
+        }
+        int lineEnd = text.AsSpan(pos).IndexOfAny(LineBreaks);
+        int length = lineEnd < 0 ? text.Length - pos : lineEnd;
+        if (character > length) clamped = true;
+        return pos + Math.Clamp(character, 0, length);
     }
 }
