@@ -142,7 +142,7 @@ public static class RuleCases
         ["SW4001 deprecated"] = new("SW4001", Base.Hf, A(P("evaluation_strategy", "\"no\"")), A(P("eval_strategy", "\"no\"")), true, Version: "4.45", Severity: Severity.Warning),
         ["SW4002 max_seq_length"] = new("SW4002", Base.Hf, A(P("max_seq_length", "2048")), A(P("max_length", "2048")), true),
         ["SW4003 v5 warmup_ratio"] = new("SW4003", Base.Hf, A(P("warmup_ratio", "0.03")), A(P("warmup_steps", "0.03")), true, Version: "5.0"),
-        ["SW4004 report_to"] = new("SW4004", Base.Hf, A(P("report_to", null!)), A(P("report_to", "\"wandb\"")), true, Severity: Severity.Information, MessagePart: "defaults to all"),
+        ["SW4004 report_to"] = new("SW4004", Base.Hf, A(P("report_to", null!)), A(P("report_to", "\"wandb\"")), true, Version: "5.0", Severity: Severity.Information, MessagePart: "defaults to none"),
         ["SW4004 report_to v5"] = new("SW4004", Base.LlamaFactory, A(P("report_to", null!)), A(P("report_to", "\"none\"")), true, Version: "5.0", MessagePart: "defaults to none"),
 
         ["SW9003 typo in llama-factory"] = new("SW9003", Base.LlamaFactory, A(P("gradient_acumulation_steps", "4")), A(P("preprocessing_num_workers", "4")), true, Severity: Severity.Warning,

@@ -131,6 +131,14 @@ public class SpecificRuleTests
     public void Edit_distance_counts_swaps_as_one(string a, string b, int d) => Assert.Equal(d, Suggest.Distance(a, b));
 
     [Fact]
+    public void Report_to_default_is_only_mentioned_for_v5_targets()
+    {
+        var text = "output_dir: o\nper_device_train_batch_size: 8\nlearning_rate: 1e-4\n";
+        Assert.DoesNotContain(Analyze(text).Result.Findings, f => f.Id == "SW4004");
+        Assert.Single(Analyze(text, options: new AnalysisOptions { TransformersVersion = "5.1" }).Result.Findings, f => f.Id == "SW4004");
+    }
+
+    [Fact]
     public void Every_new_rule_is_registered_once_with_docs()
     {
         var ids = RuleSet.All.Select(r => r.Descriptor.Id).ToList();

@@ -396,21 +396,6 @@ public static class KeyTable
             ("cp_size", KeyType.Integer, 1L, "Context-parallel degree."),
             ("cp_mode", KeyType.String, null, "Context-parallel mode (ring, ulysses...)."));
 
-        // LLaMA-Factory v1 configs (examples/v1): a new trainer whose files look HF-style.
-        Many(HfLike, KeyGroup.Other,
-            ("model", KeyType.String, null, "LLaMA-Factory v1: the base model."),
-            ("model_class", KeyType.String, null, "LLaMA-Factory v1: model family (llm, vlm...)."),
-            ("train_dataset", KeyType.String, null, "LLaMA-Factory v1: the training data description file."),
-            ("micro_batch_size", KeyType.Integer, null, "LLaMA-Factory v1: examples per device per pass."),
-            ("peft_config", KeyType.Mapping, null, "LLaMA-Factory v1: adapter settings (name, r, lora_alpha, target_modules...)."),
-            ("quant_config", KeyType.Mapping, null, "LLaMA-Factory v1: quantization settings."),
-            ("kernel_config", KeyType.Mapping, null, "LLaMA-Factory v1: fused-kernel settings."),
-            ("dist_config", KeyType.Mapping, null, "LLaMA-Factory v1: distributed settings (fsdp2, deepspeed...)."),
-            ("optim_config", KeyType.Mapping, null, "LLaMA-Factory v1: optimizer settings."),
-            ("init_config", KeyType.Mapping, null, "LLaMA-Factory v1: how weights are initialised."),
-            ("batching_strategy", KeyType.String, null, "LLaMA-Factory v1: how examples are grouped into batches."),
-            ("sample_backend", KeyType.String, null, "LLaMA-Factory v1: backend for sampling."));
-
         // --- axolotl ---------------------------------------------------------------------------------------------
         var ax = new[] { Dialect.Axolotl };
         Many(ax, KeyGroup.Model,

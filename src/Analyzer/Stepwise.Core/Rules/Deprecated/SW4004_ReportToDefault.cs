@@ -7,7 +7,9 @@ namespace Stepwise.Core.Rules.Deprecated;
 public sealed class SW4004_ReportToDefault : Rule
 {
     public static readonly RuleDescriptor Rule = new("SW4004", "report_to is left to a default that changed in v5", Severity.Information, "Deprecated",
-        "Reports a Hugging Face or LLaMA-Factory training config (LLaMA-Factory: `do_train: true`) that does not write `report_to`, saying what the selected release does.",
+        "When the `transformers_version` setting is 5 or later, reports a Hugging Face or LLaMA-Factory training config " +
+        "(LLaMA-Factory: `do_train: true`) that does not write `report_to`: its default changed from `all` (v4) to `none` (v5). " +
+        "Silent for v4 targets, where the unwritten default has always meant `all`.",
         "transformers v4 defaults to `all`: every installed integration (wandb, tensorboard, mlflow...) logs, and wandb may stop " +
         "a headless job to ask for a login. v5 defaults to `none`: nothing is logged unless asked. The same config behaves differently across the upgrade.",
         "```yaml\n# no report_to\nlogging_steps: 10\n```",
@@ -34,18 +36,19 @@ public sealed class SW4004_ReportToDefault : Rule
     public override void Check(RuleContext c)
     {
         if (c.Setup.Dialect is not (Dialect.Hf or Dialect.LlamaFactory)) return;
+        // Only for v5 targets: there the default silently differs from what the config was written against. Under v4
+        // an unwritten report_to has meant "all" for years; saying so on every file would bury the findings that matter.
+        if (!c.Options.IsV5) return;
         if (c.Setup.IsStated("report_to") || c.Document.Find("report_to") is not null) return;
         // Only runs that train build TrainingArguments: LLaMA-Factory inference/export configs do not, and
         // LLaMA-Factory v1 files (model_class, train_dataset) run a trainer of their own.
         if (c.Setup.Dialect == Dialect.LlamaFactory && c.Document.Find("do_train")?.Value.AsBool() != true) return;
-        if (c.Document.Find("model_class") is not null || c.Document.Find("train_dataset") is not null) return;
+        if (Stepwise.Core.Rules.File.SW9003_UnknownKey.IsLlamaFactoryV1(c.Document)) return;
         if (!HasTrainerSection(c.Document)) return;
         var (major, minor) = c.Options.Version;
-        var message = c.Options.IsV5
-            ? $"report_to is not written: in transformers {major}.{minor} it defaults to none (no metrics logged anywhere); v4 releases log to every installed integration"
-            : $"report_to is not written: in transformers {major}.{minor} it defaults to all (every installed integration such as wandb logs, and may ask for a login); v5 changes the default to none";
+        var message = $"report_to is not written: in transformers {major}.{minor} it defaults to none (no metrics logged anywhere), where v4 releases logged to every installed integration (all)";
         var last = Fixes.Last(c);
-        // Not preferred: under v4 it switches logging off, a choice `check --fix` must not make for the user.
+        // Not preferred: which integration to log to is the user's choice, not one `check --fix` makes.
         c.Report(Rule, c.Document.HeadSpan, message, Fixes.Of(last is null ? null : Fixes.Add(c, last, "report_to", "none", preferred: false)));
     }
 }

@@ -11,7 +11,8 @@ public sealed class SW9003_UnknownKey : Rule
     public static readonly RuleDescriptor Rule = new("SW9003", "Unknown key", Severity.Warning, "File",
         "Once the dialect is certain (its tell-tale keys are present), reports top-level keys that are not settings of that " +
         "dialect. A key within a few letters of a known one is a warning with a \"did you mean\" fix; any other unknown key " +
-        "is information only (our key table may lag behind a new release). In Python files only likely typos are reported.",
+        "is information only (our key table may lag behind a new release). In Python files only likely typos are reported; " +
+        "LLaMA-Factory v1 files (`model_class`, `train_dataset`), which feed a trainer with keys of its own, are not judged.",
         "A misspelt key is silently dropped by some loaders and stops others at start-up (LLaMA-Factory and TRL's " +
         "HfArgumentParser: \"Some keys are not used by the HfArgumentParser\"). Either way the setting the user meant never takes effect.",
         "```yaml\nper_device_train_bach_size: 16   # did you mean per_device_train_batch_size?\n```",
@@ -23,6 +24,9 @@ public sealed class SW9003_UnknownKey : Rule
     {
         var doc = c.Document;
         if (!doc.DialectCertain) return;
+        // LLaMA-Factory v1 files (model_class, train_dataset, dist_config) look HF-style but feed a trainer of their own
+        // with its own keys: judging them against TrainingArguments would only produce noise.
+        if (IsLlamaFactoryV1(doc)) return;
         var known = KnownSpellings(doc.Dialect);
         bool python = doc.Syntax is ConfigSyntax.Python or ConfigSyntax.CSharp;
         foreach (var e in c.Setup.UnknownEntries)
@@ -39,6 +43,9 @@ public sealed class SW9003_UnknownKey : Rule
             c.Report(Rule, e.KeySpan, $"{e.Key} is not a known {doc.Dialect.DisplayName()} setting; did you mean {near}?", fix);
         }
     }
+
+    public static bool IsLlamaFactoryV1(ConfigDocument doc) =>
+        doc.Find("model_class") is not null || doc.Find("train_dataset") is not null || doc.Find("dist_config") is not null;
 
     /// <summary>Spellings a dialect accepts: its own, and for LLaMA-Factory every TrainingArguments name it passes through.</summary>
     internal static IReadOnlyList<string> KnownSpellings(Dialect d)
