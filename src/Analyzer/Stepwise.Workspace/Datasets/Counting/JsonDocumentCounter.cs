@@ -56,21 +56,37 @@ public sealed class JsonDocumentCounter : ChunkCounter
             if (_inString)
             {
                 if (_escape) { _escape = false; Capture(s.Slice(i, 1)); i++; continue; }
-                int k = s[i..].IndexOfAny(StringStops);
-                if (k < 0) { Capture(s[i..]); break; }
-                Capture(s.Slice(i, k));
-                i += k;
-                if (s[i] == (byte)'\\') { _escape = true; Capture(s.Slice(i, 1)); i++; continue; }
-                _inString = false;
-                if (_capturingKey) EndKey();
-                i++;
+                if (_capturingKey)
+                {
+                    int k = s[i..].IndexOfAny(StringStops);
+                    if (k < 0) { Capture(s[i..]); break; }
+                    Capture(s.Slice(i, k));
+                    i += k;
+                    if (s[i] == (byte)'\\') { _escape = true; Capture(s.Slice(i, 1)); i++; continue; }
+                    _inString = false;
+                    EndKey();
+                    i++;
+                    continue;
+                }
+                // Tight loop over the string: escapes are common in text ("\n", "\""), so stay here past them.
+                while (true)
+                {
+                    int k = s[i..].IndexOfAny(StringStops);
+                    if (k < 0) { i = s.Length; break; }
+                    i += k;
+                    if (s[i] == (byte)'"') { _inString = false; i++; break; }
+                    if (i + 1 >= s.Length) { _escape = true; i = s.Length; break; }
+                    i += 2;
+                }
                 continue;
             }
 
+            // Commas and colons matter only where elements are counted or top-level keys are read.
+            bool shallow = _depth <= _countDepth || (_depth <= 1) || (_depth == 2 && InTopObject);
             var rest = s[i..];
-            int at = rest.IndexOfAny(_depth <= 2 ? Shallow : Deep);
+            int at = rest.IndexOfAny(shallow ? Shallow : Deep);
             var segment = at < 0 ? rest : rest[..at];
-            if (_depth <= 2 && !segment.IsEmpty)
+            if (shallow && !segment.IsEmpty)
             {
                 int c = segment.IndexOfAnyExcept(JsonWhitespace);
                 if (c >= 0) Scalar(Offset + i + c);
