@@ -54,9 +54,48 @@ public class RandomizedCounterTests
             var bytes = Encoding.UTF8.GetBytes(text);
             using var doc = JsonDocument.Parse(bytes);
             int expected = doc.RootElement.GetArrayLength();
-            var r = Feed(new JsonDocumentCounter(), bytes, rng.Next(1, 64));
+            // Whole (the 64-byte block path inside records) or in small pieces (the byte path across boundaries).
+            var r = Feed(new JsonDocumentCounter(), bytes, rng.Next(3) == 0 ? int.MaxValue : rng.Next(1, 200));
             Assert.True(r.Rows == expected, $"round {round}: {r.Rows} ({r.Problem}) vs {expected} for {text}");
         }
+    }
+
+    [Fact]
+    public void Backslash_runs_and_quotes_across_64_byte_blocks_are_read_as_JSON_reads_them()
+    {
+        // Strings ending in k backslashes (2k after escaping) and holding escaped quotes and brackets, at every
+        // alignment against the 64-byte blocks.
+        for (int k = 0; k < 70; k++)
+        {
+            for (int pad = 0; pad < 64; pad += 7)
+            {
+                var array = new JsonArray();
+                for (int e = 0; e < 5; e++)
+                    array.Add(new JsonObject
+                    {
+                        ["p"] = new string('x', pad),
+                        ["s"] = new string('\\', k) + (e % 2 == 0 ? "\"]}{[" : ""),
+                        ["n"] = new JsonArray(new string('\\', (k + e) % 5), "[\"", new JsonObject { ["q"] = "}" }),
+                    });
+                var text = array.ToJsonString();
+                var bytes = Encoding.UTF8.GetBytes(text);
+                using var doc = JsonDocument.Parse(bytes);
+                Assert.Equal(doc.RootElement.GetArrayLength(), Feed(new JsonDocumentCounter(), bytes, int.MaxValue).Rows);
+                Assert.Equal(5, Feed(new JsonDocumentCounter(), bytes, 64 + k).Rows);
+            }
+        }
+    }
+
+    [Fact]
+    public void Large_nested_records_count_the_same_whole_and_in_pieces()
+    {
+        var rng = new Random(99);
+        var array = new JsonArray();
+        for (int i = 0; i < 400; i++) array.Add(RandomNode(rng, 0) is JsonObject o ? o : new JsonObject { ["v"] = RandomString(rng), ["deep"] = new JsonArray(new JsonArray(new JsonArray(RandomString(rng)))) });
+        var bytes = Encoding.UTF8.GetBytes(array.ToJsonString());
+        for (int chunk = 50; chunk < 5000; chunk += 97)
+            Assert.Equal(400, Feed(new JsonDocumentCounter(), bytes, chunk).Rows);
+        Assert.Equal(400, Feed(new JsonDocumentCounter(), bytes, int.MaxValue).Rows);
     }
 
     [Fact]
