@@ -202,9 +202,9 @@ public sealed class HuggingFaceCache
         string label = $"{repoId} (Hugging Face hub cache, revision {Path.GetFileName(snapshot)[..Math.Min(8, Path.GetFileName(snapshot).Length)]})";
         if (dataFiles is { Length: > 0 })
         {
-            var files = Glob.Expand(baseDir, dataFiles).Where(f => DataFormats.FromPath(f) is not null).ToList();
-            if (files.Count == 0) return CountResult.Fail($"'{repoId}': data_files '{dataFiles}' match nothing in the hub cache snapshot {snapshot}");
-            return WithSplit(_counter.CountFiles(files, label, ct), split, label, "train");
+            var c = _counter.CountPath(dataFiles, baseDir, ct);
+            if (c.Rows is null && c.Files.Count == 0) return CountResult.Fail($"'{repoId}': data_files '{dataFiles}' in the hub cache snapshot {snapshot}: {c.Problem}");
+            return WithSplit(c with { Detail = $"{label}: {c.Detail}" }, split, label, "train");
         }
         if (config is not null && config != "default")
             return CountResult.Fail($"'{repoId}' is in the hub cache but config '{config}' is defined by the dataset card, which is not read; state the size");

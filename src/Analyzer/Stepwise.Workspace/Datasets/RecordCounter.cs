@@ -192,6 +192,11 @@ public sealed class RecordCounter
         {
             return new FileCount(path, null, format, "", $"{name}: cannot read: {e.Message}") { Transient = e is not InvalidDataException };
         }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or FormatException)
+        {
+            // A malformed binary format (Parquet, Arrow) whose reader tripped over its own offsets.
+            return new FileCount(path, null, format, "", $"{name}: malformed {DataFormats.Describe(format.Value)} file ({e.GetType().Name}: {e.Message})");
+        }
     }
 
     /// <summary>Counts a stream of a scanned format (JSON Lines, JSON, CSV, TSV, text) from its current position.</summary>
