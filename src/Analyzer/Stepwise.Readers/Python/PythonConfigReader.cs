@@ -1,0 +1,81 @@
+using System.Text.RegularExpressions;
+using Stepwise.Core.Model;
+using Stepwise.Core.Text;
+
+namespace Stepwise.Readers.Python;
+
+/// <summary>
+/// Reads a Python script: one <see cref="ConfigDocument"/> per TrainingArguments-like call (TrainingArguments,
+/// Seq2SeqTrainingArguments, the TRL configs), each holding its keyword arguments and, after them, those of every
+/// BitsAndBytesConfig and LoraConfig call of the file. A script with only BitsAndBytesConfig/LoraConfig calls gives
+/// one document with those; a script with none of these calls is not a training config (no documents).
+/// Nothing is executed.
+/// </summary>
+public sealed class PythonConfigReader : IConfigReader
+{
+    public ConfigSyntax Syntax => ConfigSyntax.Python;
+
+    public IReadOnlyList<ConfigDocument> Read(string text, string? path)
+    {
+        var lines = new LineIndex(text, path);
+        var analysis = new PythonAnalysis(text, IdentityMap.Instance, lines, path);
+        return PythonDocuments.Build(analysis, text, path, lines);
+    }
+}
+
+/// <summary>Turns a <see cref="PythonAnalysis"/> into documents (shared by the .py and .ipynb readers).</summary>
+public static class PythonDocuments
+{
+    private static readonly Regex MentionsACall = new(
+        @"\b(" + string.Join("|", PythonAnalysis.TrainingCalls.Concat(PythonAnalysis.AuxiliaryCalls)) + @")\s*\(",
+        RegexOptions.CultureInvariant);
+
+    public static IReadOnlyList<ConfigDocument> Build(PythonAnalysis analysis, string hostText, string? path, LineIndex lines,
+        IReadOnlyList<ReadProblem>? extraProblems = null)
+    {
+        var calls = analysis.FindCalls();
+        var directives = analysis.Directives();
+        var problems = analysis.Problems();
+        if (extraProblems is not null) problems.InsertRange(0, extraProblems);
+
+        var training = calls.Where(c => c.IsTraining).ToList();
+        var auxiliary = calls.Where(c => !c.IsTraining).ToList();
+        var auxEntries = auxiliary.SelectMany(analysis.EntriesOf).ToList();
+
+        var configs = new List<(SourceSpan? Span, List<ConfigEntry> Entries)>();
+        foreach (var call in training)
+        {
+            var entries = analysis.EntriesOf(call);
+            entries.AddRange(auxEntries);
+            configs.Add((analysis.Span(call.Call.Start, call.Call.End), entries));
+        }
+        if (training.Count == 0 && auxiliary.Count > 0)
+            configs.Add((analysis.Span(auxiliary[0].Call.Start, auxiliary[0].Call.End), auxEntries));
+
+        if (configs.Count == 0)
+        {
+            // Not a training script, unless it mentions a config call we could not read because the text is broken.
+            if (problems.Count == 0 || !MentionsACall.IsMatch(analysis.Code)) return Array.Empty<ConfigDocument>();
+            return new[]
+            {
+                new ConfigDocument(path, hostText, ConfigSyntax.Python, Dialect.Hf, Array.Empty<ConfigEntry>(), analysis.Editor,
+                    directives, problems, lines, null, dialectCertain: false),
+            };
+        }
+
+        // Each problem goes to the config whose call holds it, the rest to the first config: reported once per file.
+        var perConfig = configs.Select(_ => new List<ReadProblem>()).ToList();
+        foreach (var p in problems)
+        {
+            int idx = configs.FindIndex(c => c.Span is { } s && p.Span.Start >= s.Start && p.Span.Start < s.End);
+            perConfig[idx < 0 ? 0 : idx].Add(p);
+        }
+        var docs = new List<ConfigDocument>(configs.Count);
+        for (int i = 0; i < configs.Count; i++)
+        {
+            docs.Add(new ConfigDocument(path, hostText, ConfigSyntax.Python, Dialect.Hf, configs[i].Entries, analysis.Editor,
+                directives, perConfig[i], lines, configs[i].Span, dialectCertain: true));
+        }
+        return docs;
+    }
+}
