@@ -94,8 +94,9 @@ public sealed class PythonAnalysis
         return found;
     }
 
-    private static readonly Regex DirectiveComment = new(@"#\s*stepwise\s*:(?<rest>.*)$", RegexOptions.CultureInvariant);
-    private static readonly Regex DirectivePair = new(@"(?<k>[A-Za-z_][\w.-]*)\s*=\s*(?<v>""[^""]*""|'[^']*'|[^\s,;]+(?:,\d{3})*)", RegexOptions.CultureInvariant);
+    // The same spelling as Readers.Directives (YAML/JSON): # stepwise: name=value name=value
+    private static readonly Regex DirectiveComment = new(@"^#[ \t]*stepwise:[ \t]*(?<rest>[^\r\n]*)", RegexOptions.CultureInvariant);
+    private static readonly Regex DirectivePair = new(@"(?<k>[A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(?<v>[^\s,;]+)", RegexOptions.CultureInvariant);
 
     /// <summary># stepwise: dataset_size=52002 world_size=2 comments, one directive per pair, spans on the pair.</summary>
     public List<Directive> Directives()
@@ -110,8 +111,7 @@ public sealed class PythonAnalysis
             foreach (Match p in DirectivePair.Matches(rest.Value))
             {
                 int start = c.Start + rest.Index + p.Index;
-                var v = p.Groups["v"].Value.Trim('"', '\'');
-                list.Add(new Directive(p.Groups["k"].Value, v, Span(start, start + p.Length)));
+                list.Add(new Directive(p.Groups["k"].Value, p.Groups["v"].Value, Span(start, start + p.Length)));
             }
         }
         return list;

@@ -36,6 +36,7 @@ public static class PythonDocuments
         var calls = analysis.FindCalls();
         var directives = analysis.Directives();
         var problems = analysis.Problems();
+        problems.AddRange(Directives.Check(directives));
         if (extraProblems is not null) problems.InsertRange(0, extraProblems);
 
         var training = calls.Where(c => c.IsTraining).ToList();

@@ -332,6 +332,12 @@ public sealed class PythonParser
                 }
                 arg = new PyArg(PyArgKind.Positional, null, startOffset, startOffset, v, startOffset, v.End);
             }
+            if (More && !AtOp(",") && StartsLineAsKeywordArgument())
+            {
+                // A comma is missing (often after an unterminated string): the next line's keyword is its own argument.
+                args.Add(arg);
+                continue;
+            }
             if (More && !AtOp(","))
             {
                 // Something we could not read: skip to the next comma at this level.
@@ -350,6 +356,13 @@ public sealed class PythonParser
         int closeOffset = closed ? _t[close].Start : PrevEnd(_t[open].End);
         _pos = closed ? close + 1 : close;
         return new PyCall(callee, args, _t[open].Start, closeOffset, callee.Start, closed ? _t[close].End : closeOffset);
+    }
+
+    private bool StartsLineAsKeywordArgument()
+    {
+        if (_pos == 0 || Cur.Kind != TokenKind.Name || _pos + 1 >= _end || !_t[_pos + 1].Is(_s, "=")) return false;
+        for (int k = _t[_pos - 1].End; k < Cur.Start; k++) if (_s[k] is '\n' or '\r') return true;
+        return false;
     }
 
     /// <summary>Skips one token, or a whole bracketed group.</summary>
