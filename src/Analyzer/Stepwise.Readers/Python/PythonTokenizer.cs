@@ -359,7 +359,10 @@ public static class PythonTokenizer
             {
                 flags |= StringFlags.Unterminated;
                 end = Math.Min(i, n);
-                Problem(start, Math.Max(1, end - start), triple
+                // The squiggle covers the string's first line, not the rest of the file it swallowed.
+                int firstLineEnd = start;
+                while (firstLineEnd < end && _s[firstLineEnd] != '\n' && _s[firstLineEnd] != '\r') firstLineEnd++;
+                Problem(start, Math.Max(1, firstLineEnd - start), triple
                     ? "unterminated triple-quoted string literal"
                     : "unterminated string literal (a quote is missing before the end of the line)");
             }
