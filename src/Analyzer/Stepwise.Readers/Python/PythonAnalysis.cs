@@ -104,6 +104,7 @@ public sealed class PythonAnalysis
         var list = new List<Directive>();
         foreach (var c in Tokens.Comments)
         {
+            if (Code.IndexOf("stepwise:", c.Start, c.Length, StringComparison.Ordinal) < 0) continue;
             var text = c.Text(Code);
             var m = DirectiveComment.Match(text);
             if (!m.Success) continue;

@@ -499,19 +499,25 @@ public static class PythonTokenizer
             return i;
         }
 
-        private static readonly string[] Ops3 = { "**=", "//=", ">>=", "<<=", "..." };
-        private static readonly string[] Ops2 =
+        /// <summary>Length of the operator at i: the longest of Python's operators and delimiters that matches.</summary>
+        private int OperatorLength(int i)
         {
-            "**", "//", "==", "!=", "<=", ">=", "<<", ">>", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=", "->", ":=",
-        };
+            int n = _s.Length;
+            char c = _s[i];
+            char c1 = i + 1 < n ? _s[i + 1] : '\0';
+            char c2 = i + 2 < n ? _s[i + 2] : '\0';
+            if (c1 == c && c is '*' or '/' or '<' or '>') return c2 == '=' ? 3 : 2; // ** // << >> and **= //= <<= >>=
+            if (c == '.' && c1 == '.' && c2 == '.') return 3;
+            if (c == '-' && c1 == '>') return 2;
+            if (c1 == '=' && c is '+' or '-' or '*' or '/' or '%' or '&' or '|' or '^' or '@' or '<' or '>' or '=' or '!' or ':') return 2;
+            return 1;
+        }
 
         private int ScanOperator(int i)
         {
             int n = _s.Length;
-            foreach (var op in Ops3)
-                if (op.Length == 3 && i + 3 <= n && string.CompareOrdinal(_s, i, op, 0, 3) == 0) { Add(new Token(TokenKind.Op, i, i + 3)); return i + 3; }
-            foreach (var op in Ops2)
-                if (i + 2 <= n && string.CompareOrdinal(_s, i, op, 0, 2) == 0) { Add(new Token(TokenKind.Op, i, i + 2)); return i + 2; }
+            int len = OperatorLength(i);
+            if (len > 1) { Add(new Token(TokenKind.Op, i, i + len)); return i + len; }
             char c = _s[i];
             if ("()[]{}".IndexOf(c) >= 0)
             {
@@ -546,12 +552,12 @@ public static class PythonTokenizer
                 return i + 1;
             }
             // $, ?, `, stray control characters, U+FFFD from undecodable bytes...
-            int len = char.IsHighSurrogate(c) && i + 1 < n && char.IsLowSurrogate(_s[i + 1]) ? 2 : 1;
-            Problem(i, len, c == '\uFFFD'
+            int bad = char.IsHighSurrogate(c) && i + 1 < n && char.IsLowSurrogate(_s[i + 1]) ? 2 : 1;
+            Problem(i, bad, c == '\uFFFD'
                 ? "bytes that are not valid UTF-8 (the file may use another encoding)"
-                : $"invalid character '{(char.IsControl(c) ? $"U+{(int)c:X4}" : _s.Substring(i, len))}' in Python source");
-            Add(new Token(TokenKind.Error, i, i + len));
-            return i + len;
+                : $"invalid character '{(char.IsControl(c) ? $"U+{(int)c:X4}" : _s.Substring(i, bad))}' in Python source");
+            Add(new Token(TokenKind.Error, i, i + bad));
+            return i + bad;
         }
 
         private string Describe(int offset)
