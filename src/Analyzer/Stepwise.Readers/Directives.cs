@@ -10,7 +10,7 @@ public static partial class Directives
     [GeneratedRegex(@"(?:#|//)[ \t]*stepwise:[ \t]*(?<body>[^\r\n]*)", RegexOptions.CultureInvariant)]
     private static partial Regex Comment();
 
-    [GeneratedRegex(@"(?<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(?<value>[^\s,;]+)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(?<value>[0-9][0-9_]*(?:,[0-9]{3})*(?![0-9])|[^\s,;]+)", RegexOptions.CultureInvariant)]
     private static partial Regex Pair();
 
     /// <summary>Directive names Stepwise understands.</summary>

@@ -187,8 +187,9 @@ public sealed class JsonConfigReader : IConfigReader
                 var (v, _, _) = ParseValue($"{path}[{items.Count}]");
                 items.Add(v);
                 SkipWs();
-                if (_i < _t.Length && _t[_i] == ',') { _i++; continue; }
-                if (_i < _t.Length && _t[_i] == ']') { _i++; break; }
+                if (_i >= _t.Length) Error("unterminated array: ']' expected", _i);
+                if (_t[_i] == ',') { _i++; continue; }
+                if (_t[_i] == ']') { _i++; break; }
                 Error("',' or ']' expected", _i);
             }
             _depth--;
@@ -221,7 +222,8 @@ public sealed class JsonConfigReader : IConfigReader
                 pending.Add((key, childPath, v, ks, ke, vs, ve, comma));
                 if (comma >= 0) continue;
                 SkipWs();
-                if (_i < _t.Length && _t[_i] == '}') { _i++; break; }
+                if (_i >= _t.Length) Error("unterminated object: '}' expected", _i);
+                if (_t[_i] == '}') { _i++; break; }
                 Error("',' or '}' expected", _i);
             }
             for (int k = 0; k < pending.Count; k++)

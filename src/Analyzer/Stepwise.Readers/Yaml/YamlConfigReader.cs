@@ -24,7 +24,11 @@ public sealed class YamlConfigReader : IConfigReader
         public string Scalar = "";
         public ScalarStyle Style;
         public bool Flow;
-        public readonly List<Node> Children = new(); // mapping: key, value, key, value...
+        private static readonly List<Node> None = new();
+        private List<Node>? _children;
+        /// <summary>Mapping: key, value, key, value...; sequence: items. Allocated for collections only.</summary>
+        public List<Node> Children => _children ?? None;
+        public List<Node> MutableChildren => _children ??= new List<Node>();
     }
 
     private enum NodeKind { Scalar, Sequence, Mapping }
@@ -34,16 +38,22 @@ public sealed class YamlConfigReader : IConfigReader
         var lines = new LineIndex(text, path);
         var problems = new List<ReadProblem>();
         Node? root = null;
+        int lastGood = 0;
         try
         {
-            root = Parse(text, problems, lines);
+            root = Parse(text, problems, lines, ref lastGood);
         }
         catch (YamlException ex)
         {
             int offset = (int)Math.Min(Math.Max(0, ex.Start.Index), text.Length);
-            var at = lines.PositionOf(offset);
             problems.Add(new ReadProblem("SW9001", $"YAML syntax error: {Clean(ex.Message)}", lines.Span(offset, Math.Min(1, text.Length - offset))));
-            _ = at;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            // YamlDotNet occasionally fails with a non-YAML exception on malformed input; the last event it
+            // produced is the best position we have.
+            problems.Add(new ReadProblem("SW9001", "YAML syntax error after this point (unterminated flow collection or quote?)",
+                lines.Span(lastGood, Math.Min(1, text.Length - lastGood))));
         }
 
         var directives = Directives.Find(text, lines);
@@ -63,7 +73,7 @@ public sealed class YamlConfigReader : IConfigReader
         return i >= 0 && message.StartsWith("(Line", StringComparison.Ordinal) ? message[(i + 3)..] : message;
     }
 
-    private static Node? Parse(string text, List<ReadProblem> problems, LineIndex lines)
+    private static Node? Parse(string text, List<ReadProblem> problems, LineIndex lines, ref int lastGood)
     {
         var parser = new Parser(new Scanner(new StringReader(text), skipComments: true));
         var stack = new Stack<Node>();
@@ -74,6 +84,7 @@ public sealed class YamlConfigReader : IConfigReader
         while (!done && parser.MoveNext())
         {
             var ev = parser.Current!;
+            lastGood = Off(ev.End, text);
             switch (ev)
             {
                 case DocumentStart:
@@ -121,7 +132,7 @@ public sealed class YamlConfigReader : IConfigReader
                     {
                         // The alias gets the anchored value but its own position.
                         var copy = new Node { Kind = target.Kind, Start = Off(al.Start, text), End = Off(al.End, text), Scalar = target.Scalar, Style = target.Style, Flow = target.Flow };
-                        copy.Children.AddRange(target.Children);
+                        if (target.Children.Count > 0) copy.MutableChildren.AddRange(target.Children);
                         Attach(copy);
                     }
                     else
@@ -149,7 +160,7 @@ public sealed class YamlConfigReader : IConfigReader
         void Attach(Node n)
         {
             if (stack.Count == 0) { root ??= n; return; }
-            stack.Peek().Children.Add(n);
+            stack.Peek().MutableChildren.Add(n);
         }
     }
 
