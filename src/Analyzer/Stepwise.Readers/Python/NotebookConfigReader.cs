@@ -14,6 +14,8 @@ namespace Stepwise.Readers.Python;
 /// </summary>
 public sealed class NotebookConfigReader : IConfigReader
 {
+    public static readonly NotebookConfigReader Instance = new();
+
     public ConfigSyntax Syntax => ConfigSyntax.Python;
 
     public IReadOnlyList<ConfigDocument> Read(string text, string? path)

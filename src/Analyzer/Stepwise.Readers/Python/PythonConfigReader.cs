@@ -13,6 +13,8 @@ namespace Stepwise.Readers.Python;
 /// </summary>
 public sealed class PythonConfigReader : IConfigReader
 {
+    public static readonly PythonConfigReader Instance = new();
+
     public ConfigSyntax Syntax => ConfigSyntax.Python;
 
     public IReadOnlyList<ConfigDocument> Read(string text, string? path)
