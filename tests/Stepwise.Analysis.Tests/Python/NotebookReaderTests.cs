@@ -205,6 +205,18 @@ public class NotebookReaderTests
     }
 
     [Fact]
+    public void IPython_magics_shell_escapes_and_help_are_not_python_problems()
+    {
+        var code = "%load_ext autoreload\n!pip install trl\nfiles = !ls data\nTrainingArguments?\nif True:\n    %time x = 1\nargs = TrainingArguments(max_steps=3 % 2)\n";
+        var text = "{\"cells\": [{\"cell_type\": \"code\", \"source\": " + JsonSerializer.Serialize(code) + "}]}";
+        var doc = Assert.Single(Reader.Read(text, "m.ipynb"));
+        Assert.Empty(doc.Problems);
+        Assert.Equal(1L, doc.Find("max_steps")!.Value.AsLong());
+        // The same text as a .py file is not Python.
+        Assert.NotEmpty(new PythonConfigReader().Read(code, "m.py").Single().Problems);
+    }
+
+    [Fact]
     public void A_single_string_source_and_nbformat_3_worksheets_are_read()
     {
         var v4 = "{\"cells\": [{\"cell_type\": \"code\", \"source\": \"B = 4\\nargs = TrainingArguments(per_device_train_batch_size=B * 2)\"}]}";

@@ -295,6 +295,17 @@ public class PythonReaderTests
     }
 
     [Fact]
+    public void The_main_guard_is_not_a_branch()
+    {
+        var text = "if __name__ == \"__main__\":\n    BATCH = 16\n    args = TrainingArguments(per_device_train_batch_size=BATCH)\n"
+            + "    if big:\n        ACC = 4\n    trainer = TrainingArguments(per_device_train_batch_size=BATCH, gradient_accumulation_steps=ACC)\n";
+        var docs = Read(text);
+        Assert.Equal(16L, docs[0].Find("per_device_train_batch_size")!.Value.AsLong());
+        Assert.Equal(16L, docs[1].Find("per_device_train_batch_size")!.Value.AsLong());
+        Assert.Equal(ValueKind.Unknown, docs[1].Find("gradient_accumulation_steps")!.Value.Kind);
+    }
+
+    [Fact]
     public void Function_locals_shadow_module_constants_and_parameters_are_unknown()
     {
         var text = "BATCH = 8\nLR = 1e-4\ndef main(epochs=3):\n    BATCH = 16\n    return TrainingArguments(per_device_train_batch_size=BATCH, learning_rate=LR, num_train_epochs=epochs)\n";

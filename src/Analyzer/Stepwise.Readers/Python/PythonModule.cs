@@ -194,6 +194,8 @@ public sealed class PythonModule
         {
             "def" => new PyBlock(BlockKind.Function, block, "def", line, IsName(k + 1) ? _t[k + 1].Text(_s) : null),
             "class" => new PyBlock(BlockKind.Class, block, "class", line, IsName(k + 1) ? _t[k + 1].Text(_s) : null),
+            // if __name__ == "__main__": runs whenever the file is run as a script, which is how training scripts run.
+            "if" when IsMainGuard(k + 1, headerEnd) => new PyBlock(BlockKind.Plain, block, kw!, line),
             _ when Conditional.Contains(kw!) => new PyBlock(BlockKind.Conditional, block, kw!, line),
             _ => new PyBlock(BlockKind.Plain, block, kw!, line),
         };
@@ -227,6 +229,14 @@ public sealed class PythonModule
             return null;
         }
         return opened;
+    }
+
+    private bool IsMainGuard(int from, int to)
+    {
+        if (to - from != 3 || !IsOp(from + 1, "==")) return false;
+        bool IsName__(int k) => IsName(k, "__name__");
+        bool IsMain(int k) => _t[k].Kind == TokenKind.String && _t[k].Text(_s) is "'__main__'" or "\"__main__\"";
+        return (IsName__(from) && IsMain(from + 2)) || (IsMain(from) && IsName__(from + 2));
     }
 
     private void CollectParameters(int open, int headerEnd, PyBlock fn)

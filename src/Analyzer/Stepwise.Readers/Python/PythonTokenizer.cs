@@ -519,6 +519,15 @@ public static class PythonTokenizer
             int len = OperatorLength(i);
             if (len > 1) { Add(new Token(TokenKind.Op, i, i + len)); return i + len; }
             char c = _s[i];
+            if (_shellLines && _open.Count == 0 && (c == '!' || c == '?'))
+            {
+                // IPython: files = !ls (shell capture) and obj? (help): the rest of the line is not Python.
+                int e = i;
+                int lim = Limit;
+                while (e < n && e < lim && _s[e] != '\n' && _s[e] != '\r') e++;
+                _comments.Add(new Token(TokenKind.Comment, i, e));
+                return e;
+            }
             if ("()[]{}".IndexOf(c) >= 0)
             {
                 if (c is '(' or '[' or '{')
