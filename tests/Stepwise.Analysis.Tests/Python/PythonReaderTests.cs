@@ -358,6 +358,17 @@ public class PythonReaderTests
         Assert.Equal(ValueKind.Unknown, doc.Find("x")!.Value.Kind);
     }
 
+    [Fact]
+    public void Getattr_of_torch_with_a_constant_dtype_name_is_that_dtype()
+    {
+        var text = "import torch\nbnb_4bit_compute_dtype = \"float16\"\ncompute_dtype = getattr(torch, bnb_4bit_compute_dtype)\n"
+            + "q = BitsAndBytesConfig(bnb_4bit_compute_dtype=compute_dtype, bnb_4bit_quant_storage=getattr(torch, 'nonsense'), x=getattr(np, 'float16'))\n";
+        var doc = One(text);
+        Assert.Equal("float16", doc.Find("bnb_4bit_compute_dtype")!.Value.AsString());
+        Assert.Equal(ValueKind.Unknown, doc.Find("bnb_4bit_quant_storage")!.Value.Kind);
+        Assert.Equal(ValueKind.Unknown, doc.Find("x")!.Value.Kind);
+    }
+
     // ---- dicts splatted into a call ------------------------------------------------------------------------
 
     [Fact]

@@ -419,6 +419,14 @@ public sealed class PythonAnalysis
                 var entries = ArgEntries(c, at, block, section ?? "dict", path, false, depth + 1, dictCall: true);
                 return ConfigValue.Mapping(entries);
             }
+            case PyCall { Args.Count: 2 } c when c.Callee.DottedName() == "getattr" && c.Args[0].Kind == PyArgKind.Positional
+                && c.Args[0].Value.DottedName() == "torch" && c.Args[1].Kind == PyArgKind.Positional:
+            {
+                // compute_dtype = getattr(torch, "float16"): the QLoRA tutorials' way to name a dtype.
+                var name = Eval(c.Args[1].Value, at, block, path, section, depth + 1);
+                if (name.Kind == ValueKind.String && TorchDtypes.Contains((string)name.Raw!)) return name;
+                return name.IsKnown ? ConfigValue.Unknown($"getattr(torch, {name}) is not a torch dtype") : name;
+            }
             case PyCall c:
                 return ConfigValue.Unknown($"the result of calling {c.Callee.DottedName() ?? Clip(c.Callee)}()");
             case PyStarred st:
