@@ -411,6 +411,20 @@ public class PythonReaderTests
         Assert.All(docs[2].Entries, e => Assert.Equal(ValueKind.Unknown, e.Value.Kind));
     }
 
+    [Fact]
+    public void A_keyword_given_twice_is_an_SW9001_problem_at_the_second_one()
+    {
+        var text = "args = TrainingArguments(\n    'out',\n    max_steps=10,\n    output_dir='o2',\n    **{'max_steps': 5},\n)\nl = LoraConfig(r=8, r=16)\n";
+        var doc = One(text);
+        Assert.Equal(3, doc.Problems.Count);
+        Assert.All(doc.Problems, p => Assert.Equal("SW9001", p.Id));
+        Assert.Equal("output_dir", At(text, doc.Problems[0].Span));
+        Assert.Contains("first on line 2", doc.Problems[0].Message);
+        Assert.Equal("'max_steps'", At(text, doc.Problems[1].Span));
+        Assert.Equal("r", At(text, doc.Problems[2].Span));
+        Assert.Equal(5L, doc.Find("max_steps")!.Value.AsLong()); // the last one wins in Find, as elsewhere
+    }
+
     // ---- bad input ---------------------------------------------------------------------------------------
 
     [Fact]

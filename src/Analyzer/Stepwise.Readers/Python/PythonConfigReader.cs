@@ -43,12 +43,19 @@ public static class PythonDocuments
 
         var training = calls.Where(c => c.IsTraining).ToList();
         var auxiliary = calls.Where(c => !c.IsTraining).ToList();
-        var auxEntries = auxiliary.SelectMany(analysis.EntriesOf).ToList();
+        var auxEntries = new List<ConfigEntry>();
+        foreach (var call in auxiliary)
+        {
+            var entries = analysis.EntriesOf(call);
+            problems.AddRange(Repeated(entries, call.Name));
+            auxEntries.AddRange(entries);
+        }
 
         var configs = new List<(SourceSpan? Span, List<ConfigEntry> Entries)>();
         foreach (var call in training)
         {
             var entries = analysis.EntriesOf(call);
+            problems.AddRange(Repeated(entries, call.Name));
             entries.AddRange(auxEntries);
             configs.Add((analysis.Span(call.Call.Start, call.Call.End), entries));
         }
@@ -66,6 +73,8 @@ public static class PythonDocuments
             };
         }
 
+        problems.Sort((a, b) => a.Span.Start.CompareTo(b.Span.Start));
+
         // Each problem goes to the config whose call holds it, the rest to the first config: reported once per file.
         var perConfig = configs.Select(_ => new List<ReadProblem>()).ToList();
         foreach (var p in problems)
@@ -80,5 +89,27 @@ public static class PythonDocuments
                 directives, perConfig[i], lines, configs[i].Span, dialectCertain: true));
         }
         return docs;
+    }
+
+    /// <summary>
+    /// A keyword given twice to one call stops Python before training starts: "keyword argument repeated" (a
+    /// SyntaxError) when both are written in the call, "got multiple values for keyword argument" (a TypeError) when
+    /// one comes from a ** dict or a positional argument.
+    /// </summary>
+    private static IEnumerable<ReadProblem> Repeated(List<ConfigEntry> entries, string call)
+    {
+        var seen = new Dictionary<string, ConfigEntry>(StringComparer.Ordinal);
+        foreach (var e in entries)
+        {
+            if (e.Key.StartsWith('*') || e.Key.Length == 0) continue;
+            if (seen.TryGetValue(e.Key, out var first))
+            {
+                yield return new ReadProblem("SW9001",
+                    $"{e.Key} is given twice to {call}() (first on line {first.KeySpan.Range.Start.Line + 1}): Python stops with "
+                    + "'keyword argument repeated' or 'got multiple values for keyword argument' before training starts",
+                    e.KeySpan.Length > 0 ? e.KeySpan : e.ValueSpan);
+            }
+            else seen[e.Key] = e;
+        }
     }
 }
