@@ -289,6 +289,12 @@ public class PythonReaderTests
         var after = "if big:\n    BATCH = 128\nBATCH = 4\nargs = TrainingArguments(per_device_train_batch_size=BATCH)\n";
         Assert.Equal(4L, One(after).Find("per_device_train_batch_size")!.Value.AsLong());
 
+        // In a loop, a later reassignment changes the value from the second pass on.
+        var grows = "BATCH = 8\nwhile True:\n    args = TrainingArguments(per_device_train_batch_size=BATCH)\n    BATCH *= 2\n";
+        var gv = One(grows).Find("per_device_train_batch_size")!.Value;
+        Assert.Equal(ValueKind.Unknown, gv.Kind);
+        Assert.Contains("assigned again later in the `while` loop (line 4)", gv.UnknownReason);
+
         // Inside the same branch as the call, the branch's own assignment holds.
         var same = "if big:\n    BATCH = 128\n    args = TrainingArguments(per_device_train_batch_size=BATCH)\n";
         Assert.Equal(128L, One(same).Find("per_device_train_batch_size")!.Value.AsLong());

@@ -298,6 +298,16 @@ public sealed class PythonAnalysis
                     if (b.Kind == BlockKind.Conditional && !b.IsAncestorOrSelfOf(block))
                         return (last, $"`{name}` is assigned inside an `{b.Header}` block (line {b.Line}), so its value here depends on run time");
                 }
+                // In a loop, a later assignment in the same loop changes the value from the second pass on.
+                for (var loop = block; loop is not null && !ReferenceEquals(loop, scope); loop = loop.Parent)
+                {
+                    if (loop.Header is not ("for" or "while")) continue;
+                    foreach (var a in all)
+                    {
+                        if (a.EffectiveAt > at && ReferenceEquals(a.Block.Scope, scope) && loop.IsAncestorOrSelfOf(a.Block))
+                            return (last, $"`{name}` is assigned again later in the `{loop.Header}` loop (line {Module.LineOf(a.Statement.Start)})");
+                    }
+                }
                 return (last, null);
             }
             if (scope.Kind == BlockKind.Function && scope.Parameters.Contains(name))
