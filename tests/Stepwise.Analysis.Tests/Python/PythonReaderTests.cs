@@ -461,6 +461,7 @@ public class PythonReaderTests
         var text = "x = '''\nargs = TrainingArguments(max_steps=3)\n";
         var doc = One(text);
         Assert.Empty(doc.Entries);
+        Assert.Equal(Dialect.Unknown, doc.Dialect);
         Assert.Contains("triple-quoted", Assert.Single(doc.Problems).Message);
     }
 

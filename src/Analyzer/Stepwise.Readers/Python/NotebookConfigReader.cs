@@ -33,7 +33,7 @@ public sealed class NotebookConfigReader : IConfigReader
             var editor = new PythonEditor("", IdentityMap.Instance, lines);
             return new[]
             {
-                new ConfigDocument(path, text, ConfigSyntax.Python, Dialect.Hf, Array.Empty<ConfigEntry>(), editor,
+                new ConfigDocument(path, text, ConfigSyntax.Python, Dialect.Unknown, Array.Empty<ConfigEntry>(), editor,
                     null, new[] { problem }, lines),
             };
         }

@@ -68,7 +68,8 @@ public static class PythonDocuments
             if (problems.Count == 0 || !MentionsACall.IsMatch(analysis.Code)) return Array.Empty<ConfigDocument>();
             return new[]
             {
-                new ConfigDocument(path, hostText, ConfigSyntax.Python, Dialect.Hf, Array.Empty<ConfigEntry>(), analysis.Editor,
+                // No call could be read: the dialect is not known, and no schedule is made up from defaults.
+                new ConfigDocument(path, hostText, ConfigSyntax.Python, Dialect.Unknown, Array.Empty<ConfigEntry>(), analysis.Editor,
                     directives, problems, lines, null, dialectCertain: false),
             };
         }
