@@ -1,0 +1,126 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Stepwise.Trainer.Quantization;
+
+/// <summary>
+/// Blockwise 4-bit quantization as bitsandbytes does it (functional.quantize_4bit / dequantize_4bit and the
+/// kQuantizeBlockwise kernel): the weight is flattened row-major into blocks (64 by default, the last may be
+/// partial and is padded with zeros), each block is multiplied by the reciprocal of its absmax, every value takes
+/// the nearest code (ties to the lower one), and two codes share a byte, the even element in the high nibble.
+/// </summary>
+public static class FourBit
+{
+    /// <summary>Elements quantized per step: bounds the float32 temporaries to a few MB whatever the tensor size.</summary>
+    private const long ChunkElements = 1 << 20;
+
+    public static QuantizedWeight Quantize(Tensor weight, QuantType type = QuantType.Nf4, bool doubleQuant = true, int blockSize = 64)
+    {
+        if (blockSize < 2 || (blockSize & (blockSize - 1)) != 0) throw new ArgumentException($"blocksize must be a power of two, got {blockSize}");
+        if (!torch.is_floating_point(weight)) throw new ArgumentException($"only floating-point weights can be quantized, got {weight.dtype}");
+        long n = weight.numel();
+        if (n == 0) throw new ArgumentException("cannot quantize an empty tensor");
+        var device = weight.device;
+        long nb = (n + blockSize - 1) / blockSize;
+        var packed = torch.empty((n + 1) / 2, ScalarType.Byte, device);
+        var absmax = torch.empty(nb, ScalarType.Float32, device);
+        var flat = weight.reshape(-1);
+        long chunk = ChunkElements / blockSize * blockSize;
+        using (var thresholds = Thresholds(type, device))
+        using (var fp4Codes = torch.tensor(FourBitCodes.Fp4BucketCodes, device: device))
+        {
+            for (long start = 0; start < n; start += chunk)
+            {
+                using var scope = torch.NewDisposeScope();
+                long len = Math.Min(chunk, n - start);
+                long padLen = (len + blockSize - 1) / blockSize * blockSize;
+                var x = flat.narrow(0, start, len).to(ScalarType.Float32);
+                if (padLen != len) x = torch.cat(new[] { x, torch.zeros(padLen - len, ScalarType.Float32, device) });
+                var blocks = x.view(-1, blockSize);
+                var am = blocks.abs().amax(new long[] { 1 });
+                var scaled = (blocks * am.reciprocal().unsqueeze(1)).view(-1);
+                var codes = Encode(scaled, type, thresholds, fp4Codes);
+                long evenLen = (len + 1) / 2 * 2; // the kernel quantizes the zero padding too: it fills an odd tail's low nibble
+                var pairs = codes.narrow(0, 0, evenLen).view(-1, 2);
+                var bytes = (pairs.select(1, 0) * 16 + pairs.select(1, 1)).to(ScalarType.Byte);
+                packed.narrow(0, start / 2, evenLen / 2).copy_(bytes);
+                absmax.narrow(0, start / blockSize, padLen / blockSize).copy_(am);
+            }
+        }
+        var code = torch.tensor(FourBitCodes.Table(type), device: device);
+        string dtype = SafeTensors.DTypes.ToTorchDtypeName(weight.dtype);
+        if (!doubleQuant)
+            return new QuantizedWeight { Packed = packed, Shape = weight.shape, Type = type, BlockSize = blockSize, Code = code, DType = dtype, Absmax = absmax };
+
+        var (q, nested, offset) = DoubleQuantize(absmax);
+        absmax.Dispose();
+        return new QuantizedWeight
+        {
+            Packed = packed, Shape = weight.shape, Type = type, BlockSize = blockSize, Code = code, DType = dtype,
+            QuantizedAbsmax = q.to(device), NestedAbsmax = nested.to(device), NestedCode = torch.tensor(DynamicMap.Signed(), device: device),
+            Offset = offset, NestedBlockSize = 256,
+        };
+    }
+
+    /// <summary>
+    /// Double quantization of the absmax vector (quantize_4bit with compress_statistics): subtract the mean, then
+    /// 8-bit blockwise quantization in blocks of 256 with the signed dynamic map.
+    /// </summary>
+    public static (Tensor Codes, Tensor NestedAbsmax, float Offset) DoubleQuantize(Tensor absmax)
+    {
+        using var scope = torch.NewDisposeScope();
+        var a = absmax.to(ScalarType.Float32).cpu();
+        var offsetT = a.mean();
+        float offset = offsetT.item<float>();
+        var dev = (a - offsetT).data<float>().ToArray();
+        var (codes, nested) = DynamicMap.QuantizeBlockwise(dev, 256, DynamicMap.Signed());
+        var c = torch.tensor(codes, ScalarType.Byte).MoveToOuterDisposeScope();
+        var na = torch.tensor(nested).MoveToOuterDisposeScope();
+        return (c, na, offset);
+    }
+
+    private static Tensor Thresholds(QuantType type, Device device) =>
+        torch.tensor(type == QuantType.Nf4 ? FourBitCodes.Nf4Thresholds : FourBitCodes.Fp4MagnitudeThresholds, device: device);
+
+    /// <summary>Codes 0..15 (int32) for values already divided by their block absmax.</summary>
+    private static Tensor Encode(Tensor scaled, QuantType type, Tensor thresholds, Tensor fp4Codes)
+    {
+        if (type == QuantType.Nf4)
+        {
+            // bucketize(right=false) returns k for t[k-1] < x <= t[k]: a value on a threshold takes the lower code.
+            // An all-zero block gives 0 * inf = NaN, which fails every '>' in the kernel: code 0.
+            var x = torch.nan_to_num(scaled, nan: -2.0);
+            return torch.bucketize(x, thresholds, true, false);
+        }
+        var sign = scaled.lt(0).to(ScalarType.Int32) * 8;
+        var mag = torch.nan_to_num(scaled.abs(), nan: 0.0);
+        var bucket = torch.bucketize(mag, thresholds, false, false);
+        return fp4Codes.index_select(0, bucket) + sign;
+    }
+
+    /// <summary>Codes of a packed tensor, unpacked to one int per element (for tests and inspection).</summary>
+    public static Tensor UnpackCodes(QuantizedWeight q)
+    {
+        using var scope = torch.NewDisposeScope();
+        var p = q.Packed.to(ScalarType.Int32);
+        var codes = torch.stack(new[] { p.bitwise_right_shift(4), p.bitwise_and(15) }, 1).view(-1).narrow(0, 0, q.NumElements);
+        return codes.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Dequantizes to <paramref name="dtype"/> with the weight's original shape, on the weight's device.</summary>
+    public static Tensor Dequantize(QuantizedWeight q, ScalarType dtype)
+    {
+        using var scope = torch.NewDisposeScope();
+        long n = q.NumElements, nb = q.NumBlocks;
+        var absmax = q.AbsmaxFloat();
+        var vals = q.PairLut.index_select(0, q.Packed.to(ScalarType.Int32)).view(-1);
+        long padded = nb * q.BlockSize;
+        if (vals.numel() < padded) vals = torch.cat(new[] { vals, torch.zeros(padded - vals.numel(), ScalarType.Float32, q.Device) });
+        else if (vals.numel() > padded) vals = vals.narrow(0, 0, padded);
+        var w = (vals.view(nb, q.BlockSize) * absmax.unsqueeze(1)).view(-1);
+        if (padded != n) w = w.narrow(0, 0, n);
+        var result = w.view(q.Shape);
+        if (result.dtype != dtype) result = result.to(dtype);
+        return result.MoveToOuterDisposeScope();
+    }
+}
