@@ -48,6 +48,8 @@ public static class FourBit
             }
         }
         var code = torch.tensor(FourBitCodes.Table(type), device: device);
+        // The weight owns these for its lifetime (QuantizedWeight.Dispose): keep them out of any caller's dispose scope.
+        packed.DetachFromDisposeScope(); absmax.DetachFromDisposeScope(); code.DetachFromDisposeScope();
         string dtype = SafeTensors.DTypes.ToTorchDtypeName(weight.dtype);
         if (!doubleQuant)
             return new QuantizedWeight { Packed = packed, Shape = weight.shape, Type = type, BlockSize = blockSize, Code = code, DType = dtype, Absmax = absmax };
@@ -57,7 +59,8 @@ public static class FourBit
         return new QuantizedWeight
         {
             Packed = packed, Shape = weight.shape, Type = type, BlockSize = blockSize, Code = code, DType = dtype,
-            QuantizedAbsmax = q.to(device), NestedAbsmax = nested.to(device), NestedCode = torch.tensor(DynamicMap.Signed(), device: device),
+            QuantizedAbsmax = q.to(device).DetachFromDisposeScope(), NestedAbsmax = nested.to(device).DetachFromDisposeScope(),
+            NestedCode = torch.tensor(DynamicMap.Signed(), device: device).DetachFromDisposeScope(),
             Offset = offset, NestedBlockSize = 256,
         };
     }

@@ -39,7 +39,7 @@ public sealed class QuantizedWeight : IDisposable
             using var scope = torch.NewDisposeScope();
             var idx = torch.arange(256, ScalarType.Int64, Device);
             var lut = torch.stack(new[] { Code.index_select(0, idx.bitwise_right_shift(4)), Code.index_select(0, idx.bitwise_and(15)) }, 1);
-            _pairLut = lut.contiguous().MoveToOuterDisposeScope();
+            _pairLut = lut.contiguous().DetachFromDisposeScope(); // cached for the weight's lifetime, freed by Dispose
             return _pairLut;
         }
     }
