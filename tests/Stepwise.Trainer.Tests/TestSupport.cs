@@ -56,3 +56,9 @@ public static class Oracle
         }
     }
 }
+
+public static class TestSupportExt
+{
+    /// <summary>Bitwise-equal values and equal shapes (Tensor.equal in TorchSharp is elementwise).</summary>
+    public static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.dtype == b.dtype && a.eq(b).all().item<bool>();
+}
