@@ -225,3 +225,24 @@ public class FourBitTests
         Assert.Equal(4.127, bits, 3);
     }
 }
+
+public class DequantizePathTests
+{
+    [Theory]
+    [InlineData(1L, true)]
+    [InlineData(3L, false)]
+    [InlineData(64L * 300 + 5, true)]
+    [InlineData(64L * 1000, true)]
+    public void CpuFastPathEqualsTheTensorOpPathBitForBit(long n, bool dq)
+    {
+        using var gen = new torch.Generator((ulong)n);
+        using var w = torch.randn(new[] { n }, generator: gen);
+        foreach (var type in new[] { QuantType.Nf4, QuantType.Fp4 })
+        {
+            using var q = FourBit.Quantize(w, type, dq);
+            using var fast = FourBit.Dequantize(q, ScalarType.Float32);
+            using var ops = FourBit.DequantizeTensorOps(q, ScalarType.Float32);
+            Assert.True(TestSupportExt.Same(fast, ops));
+        }
+    }
+}

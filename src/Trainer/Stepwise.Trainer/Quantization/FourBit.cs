@@ -113,6 +113,62 @@ public static class FourBit
     /// <summary>Dequantizes to <paramref name="dtype"/> with the weight's original shape, on the weight's device.</summary>
     public static Tensor Dequantize(QuantizedWeight q, ScalarType dtype)
     {
+        if (q.Device.type == DeviceType.CPU && q.NumBlocks * q.BlockSize * 4L < int.MaxValue) return DequantizeCpu(q, dtype);
+        return DequantizeTensorOps(q, dtype);
+    }
+
+    /// <summary>
+    /// CPU fast path: one pass over the packed bytes writing code[nibble] * absmax straight into the output, the
+    /// same float32 products as the tensor-op path (which costs an int32 copy of the codes, a gather and a multiply).
+    /// </summary>
+    private static unsafe Tensor DequantizeCpu(QuantizedWeight q, ScalarType dtype)
+    {
+        using var scope = torch.NewDisposeScope();
+        long n = q.NumElements, nb = q.NumBlocks;
+        int bs = q.BlockSize;
+        var absmax = q.AbsmaxFloat().contiguous();
+        var code = q.Code.contiguous();
+        var packed = q.Packed.contiguous();
+        var result = torch.empty(nb * bs, ScalarType.Float32);
+        fixed (byte* pPacked = packed.bytes)
+        fixed (byte* pAbsmax = absmax.bytes)
+        fixed (byte* pCode = code.bytes)
+        fixed (byte* pOut = result.bytes)
+        {
+            nint packedPtr = (nint)pPacked, absPtr = (nint)pAbsmax, codePtr = (nint)pCode, outPtr = (nint)pOut;
+            long packedLen = packed.numel();
+            int workers = Math.Max(1, Math.Min(Environment.ProcessorCount, (int)(nb / 256) + 1));
+            Parallel.For(0, workers, w =>
+            {
+                byte* src = (byte*)packedPtr;
+                float* am = (float*)absPtr, cb = (float*)codePtr, dst = (float*)outPtr;
+                long b0 = nb * w / workers, b1 = nb * (w + 1) / workers;
+                for (long b = b0; b < b1; b++)
+                {
+                    float a = am[b];
+                    long e0 = b * bs, e1 = e0 + bs;
+                    for (long e = e0; e < e1; e += 2)
+                    {
+                        long j = e >> 1;
+                        if (j < packedLen)
+                        {
+                            byte v = src[j];
+                            dst[e] = cb[v >> 4] * a;
+                            dst[e + 1] = cb[v & 15] * a;
+                        }
+                        else { dst[e] = 0; dst[e + 1] = 0; }
+                    }
+                }
+            });
+        }
+        var w = n == nb * bs ? result : result.narrow(0, 0, n);
+        var shaped = w.view(q.Shape);
+        if (dtype != ScalarType.Float32) shaped = shaped.to(dtype);
+        return shaped.MoveToOuterDisposeScope();
+    }
+
+    internal static Tensor DequantizeTensorOps(QuantizedWeight q, ScalarType dtype)
+    {
         using var scope = torch.NewDisposeScope();
         long n = q.NumElements, nb = q.NumBlocks;
         var absmax = q.AbsmaxFloat();
