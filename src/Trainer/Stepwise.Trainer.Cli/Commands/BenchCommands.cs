@@ -83,7 +83,8 @@ public static class BenchCommands
             }
             var nf4 = RunChild(big, "nf4");
             var dense = RunChild(big, "bf16");
-            long largest = Checkpoint.Open(big).Files.SelectMany(f => f.Tensors).Max(t => t.ByteLength);
+            long largest;
+            using (var ck = Checkpoint.Open(big)) largest = ck.Files.SelectMany(f => f.Tensors).Max(t => t.ByteLength);
             Console.WriteLine($"load {cfg.ParameterCount() / 1e9:F2}B into NF4+DQ: peak RSS {Mb(nf4.Peak)}, runtime baseline {Mb(nf4.Baseline)}, model {Mb(nf4.Model)}, {nf4.Seconds:F1} s");
             Console.WriteLine($"load {cfg.ParameterCount() / 1e9:F2}B unquantized:  peak RSS {Mb(dense.Peak)}, runtime baseline {Mb(dense.Baseline)}, model {Mb(dense.Model)}, {dense.Seconds:F1} s");
             double budget = 1.5 * nf4.Model + largest;
