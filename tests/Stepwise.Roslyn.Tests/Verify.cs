@@ -47,5 +47,6 @@ internal static class Verify
         }
     }
 
-    public static DiagnosticResult Diagnostic(string id) => new DiagnosticResult(StepwiseDescriptors.Find(id)!);
+    /// <summary>An expected diagnostic; its message is only compared when the test adds WithMessage.</summary>
+    public static DiagnosticResult Diagnostic(string id) => new(id, StepwiseDescriptors.Find(id)!.DefaultSeverity);
 }
