@@ -29,7 +29,7 @@ public sealed class SW1002_EpochsIgnored : Rule
 
         Fix? removeMaxSteps = null;
         if (ScheduleText.MaxStepsWritten(c, out var ms))
-            removeMaxSteps = new Fix($"Remove {ms.Key} (train {epochsSetting.Entry.ValueText} epochs)", new[] { RuleContext.Here(c.Editor.Remove(ms)) }, IsPreferred: true);
+            removeMaxSteps = new Fix($"Remove {ms.Key} (train {epochsSetting.Entry.ValueText} epoch{(epochsSetting.Value.AsDouble() == 1 ? "" : "s")})", new[] { RuleContext.Here(c.Editor.Remove(ms)) }, IsPreferred: true);
         var removeEpochs = new Fix($"Remove {epochsSetting.Entry.Key} (keep {c.Setup.Spell("max_steps")}={s.TotalSteps})",
             new[] { RuleContext.Here(c.Editor.Remove(epochsSetting.Entry)) });
         c.Report(Rule, epochsSetting.Entry.KeySpan, message, ScheduleText.Fixes(removeMaxSteps, removeEpochs));
