@@ -84,6 +84,7 @@ public sealed class AdditionalDatasets
         var text = file.GetText(ct);
         if (text is null) return new DatasetCount(null, "could not be read");
         bool jsonLines = file.Path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || file.Path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase);
+        // datasets reads .json files with the same builder: a document, or JSON Lines saved as .json.
         bool json = file.Path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
         if (!jsonLines && !json)
             return new DatasetCount(null, "only JSON and JSON Lines datasets are counted from AdditionalFiles; state stepwise.dataset_size");
@@ -93,18 +94,25 @@ public sealed class AdditionalDatasets
 
 internal sealed record DatasetCount(long? Rows, string? Problem);
 
-/// <summary>Counts records: JSON Lines (one per non-blank line) or a top-level JSON array (one per element).</summary>
+/// <summary>
+/// Counts records the way datasets' json builder reads them (the same answers as Stepwise.Workspace's counters,
+/// which read files; this one reads an in-memory SourceText): JSON Lines give one record per line holding anything
+/// but whitespace; a JSON document gives one per element of a top-level array, of the one array under a top-level
+/// object (<c>{"data": [...]}</c>), or one per top-level value when several follow each other.
+/// </summary>
 internal static class DatasetRows
 {
     public static DatasetCount Count(SourceText text, bool jsonLines, CancellationToken ct)
     {
         int i = 0;
-        while (i < text.Length && (char.IsWhiteSpace(text[i]) || text[i] == '\uFEFF')) i++;
+        while (i < text.Length && (IsJsonSpace(text[i]) || text[i] == '\uFEFF')) i++;
         if (i == text.Length) return new DatasetCount(0, null);
-        // HF datasets reads a .json file as JSON Lines unless it holds one top-level array.
-        if (jsonLines || text[i] != '[') return Lines(text, ct);
-        return Array(text, i, ct);
+        if (!jsonLines || text[i] == '[') return Document(text, i, ct);
+        if (text[i] != '{') return new DatasetCount(null, $"not JSON Lines: the first record starts with '{text[i]}', not '{{'");
+        return Lines(text, ct);
     }
+
+    private static bool IsJsonSpace(char c) => c is ' ' or '\t' or '\r' or '\n';
 
     private static DatasetCount Lines(SourceText text, CancellationToken ct)
     {
@@ -114,9 +122,7 @@ internal static class DatasetRows
             ct.ThrowIfCancellationRequested();
             for (int j = line.Start; j < line.End; j++)
             {
-                if (char.IsWhiteSpace(text[j])) continue;
-                if (text[j] != '{' && text[j] != '[')
-                    return new DatasetCount(null, $"line {line.LineNumber + 1} is not a JSON record");
+                if (IsJsonSpace(text[j])) continue;
                 rows++;
                 break;
             }
@@ -124,12 +130,15 @@ internal static class DatasetRows
         return new DatasetCount(rows, null);
     }
 
-    private static DatasetCount Array(SourceText text, int open, CancellationToken ct)
+    private static DatasetCount Document(SourceText text, int start, CancellationToken ct)
     {
-        long rows = 0;
-        int depth = 0;
-        bool inString = false, escaped = false, expectValue = true;
-        for (int i = open; i < text.Length; i++)
+        var stack = new List<char>();
+        var expectValue = new List<bool>();
+        long topValues = 0, arrayElements = 0, objectArrayElements = 0;
+        int objectArrays = 0;
+        char topKind = '\0';
+        bool inString = false, escaped = false, inScalar = false;
+        for (int i = start; i < text.Length; i++)
         {
             if ((i & 0xFFFF) == 0) ct.ThrowIfCancellationRequested();
             char c = text[i];
@@ -140,26 +149,42 @@ internal static class DatasetRows
                 else if (c == '"') inString = false;
                 continue;
             }
-            if (char.IsWhiteSpace(c)) continue;
-            if (depth == 1 && expectValue && c != ']' && c != ',') { rows++; expectValue = false; }
+            if (IsJsonSpace(c)) { inScalar = false; continue; }
+            bool structural = c is '[' or ']' or '{' or '}' or ',' or ':';
+            if (!structural && inScalar) continue;
+            int depth = stack.Count;
+            if (c is not (']' or '}' or ',' or ':') && (depth == 0 || expectValue[depth - 1]))
+            {
+                if (depth == 0) { topValues++; if (topKind == '\0') topKind = c; }
+                else if (depth == 1 && stack[0] == '[') arrayElements++;
+                else if (depth == 1 && stack[0] == '{' && c == '[') objectArrays++;
+                else if (depth == 2 && stack[0] == '{' && stack[1] == '[') objectArrayElements++;
+                if (depth > 0) expectValue[depth - 1] = false;
+            }
             switch (c)
             {
                 case '"': inString = true; break;
-                case '[': case '{': depth++; break;
+                case '[': stack.Add('['); expectValue.Add(true); break;
+                case '{': stack.Add('{'); expectValue.Add(false); break;
                 case ']': case '}':
-                    depth--;
-                    if (depth == 0)
-                    {
-                        for (int j = i + 1; j < text.Length; j++)
-                            if (!char.IsWhiteSpace(text[j]))
-                                return new DatasetCount(null, $"unexpected text after the top-level array at {Where(text, j)}");
-                        return new DatasetCount(rows, null);
-                    }
+                    if (depth == 0 || stack[depth - 1] != (c == ']' ? '[' : '{'))
+                        return new DatasetCount(null, $"unmatched '{c}' at {Where(text, i)}");
+                    stack.RemoveAt(depth - 1); expectValue.RemoveAt(depth - 1);
                     break;
-                case ',' when depth == 1: expectValue = true; break;
+                case ',': if (depth > 0) expectValue[depth - 1] = stack[depth - 1] == '['; break;
+                case ':': if (depth > 0 && stack[depth - 1] == '{') expectValue[depth - 1] = true; break;
+                default: inScalar = true; break;
             }
         }
-        return new DatasetCount(null, $"the top-level JSON array is not closed (end of file at {Where(text, text.Length)})");
+        if (inString) return new DatasetCount(null, "the file ends inside a string");
+        if (stack.Count > 0) return new DatasetCount(null, $"the file ends with {stack.Count} unclosed bracket(s)");
+        if (topValues == 0) return new DatasetCount(0, null);
+        if (topValues > 1) return new DatasetCount(topValues, null);
+        if (topKind == '[') return new DatasetCount(arrayElements, null);
+        if (topKind == '{' && objectArrays == 1) return new DatasetCount(objectArrayElements, null);
+        return new DatasetCount(null, topKind == '{'
+            ? (objectArrays == 0 ? "the top-level JSON object holds no list of records" : $"the top-level JSON object holds {objectArrays} lists; which one is read depends on the loader's field= argument")
+            : "a single JSON value, not a list of records");
     }
 
     private static string Where(SourceText text, int offset)
