@@ -39,6 +39,8 @@ internal static class Verify
             FixedState.AdditionalReferences.Add(CoreReference);
             TestState.OutputKind = OutputKind.ConsoleApplication;
             FixedState.OutputKind = OutputKind.ConsoleApplication;
+            // Diagnostics left after the fix are written as markup in FixedCode (the default ignores fixable ones).
+            FixedState.MarkupHandling = MarkupMode.Allow;
             if (globalconfig.Length > 0)
             {
                 TestState.AnalyzerConfigFiles.Add(("/.globalconfig", Globalconfig(globalconfig)));

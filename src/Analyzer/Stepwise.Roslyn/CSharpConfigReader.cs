@@ -80,6 +80,9 @@ public static class CSharpConfigReader
             {
                 entries = new List<ConfigEntry>(baseEntries);
             }
+            var receiverKeys = new HashSet<string>(entries.Select(e => e.Key), StringComparer.Ordinal);
+            foreach (var e in own)
+                if (receiverKeys.Contains(e.Key)) editor.MarkShadowing(e);
             entries.AddRange(own);
         }
         else

@@ -27,6 +27,8 @@ internal sealed class EntrySite
     public bool IsPositional { get; }
     /// <summary>Stands for a value the analysis cannot see (a with-expression's receiver): never edited.</summary>
     public bool IsVirtual { get; }
+    /// <summary>A with-expression value that overrides one its receiver sets: removing it brings the receiver's back.</summary>
+    public bool Shadows { get; set; }
 }
 
 /// <summary>
@@ -48,6 +50,8 @@ public sealed class CSharpInitializerEditor : IConfigEditor
     }
 
     internal void Register(ConfigEntry entry, EntrySite site) => _sites.Add(entry, site);
+
+    internal void MarkShadowing(ConfigEntry entry) => Site(entry).Shadows = true;
 
     /// <summary>False for an edit that would not compile or that touches code the analysis could not see.</summary>
     public bool IsSafe(TextEdit edit) => !_unsafe.Contains(edit);
@@ -109,14 +113,14 @@ public sealed class CSharpInitializerEditor : IConfigEditor
         var (name, known) = Name(site, newKey);
         if (site.IsArgument && site.IsPositional)
             return Mark(_lines.Edit(entry.ValueSpan.Start, 0, name + ": "), true);
-        return Mark(_lines.Edit(entry.KeySpan, name), site.IsVirtual || !known);
+        return Mark(_lines.Edit(entry.KeySpan, name), site.IsVirtual || site.Shadows || !known);
     }
 
     public TextEdit Remove(ConfigEntry entry)
     {
         var site = Site(entry);
         // A positional argument cannot go without shifting every argument after it.
-        return Mark(_lines.Edit(entry.RemovalSpan, ""), site.IsVirtual || site.IsPositional);
+        return Mark(_lines.Edit(entry.RemovalSpan, ""), site.IsVirtual || site.IsPositional || site.Shadows);
     }
 
     public TextEdit Replace(ConfigEntry entry, string newKey, object? value)
@@ -125,7 +129,7 @@ public sealed class CSharpInitializerEditor : IConfigEditor
         var (name, known) = Name(site, newKey);
         var text = site.IsArgument ? $"{name}: {FormatValue(value)}" : $"{name} = {FormatValue(value)}";
         int start = site.IsPositional ? entry.ValueSpan.Start : entry.KeySpan.Start;
-        return Mark(_lines.Edit(start, entry.ValueSpan.End - start, text), site.IsVirtual || site.IsPositional || !known);
+        return Mark(_lines.Edit(start, entry.ValueSpan.End - start, text), site.IsVirtual || site.IsPositional || site.Shadows || !known);
     }
 
     public TextEdit AddAfter(ConfigEntry anchor, string key, object? value)
