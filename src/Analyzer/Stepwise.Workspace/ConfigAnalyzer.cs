@@ -47,8 +47,8 @@ public sealed class ConfigAnalyzer
 
     private static DatasetResolution DefaultResolver()
     {
-        var resolver = new Datasets.DatasetResolver();
-        return resolver.Resolve;
+        var resolver = Datasets.DatasetResolver.Default;
+        return (r, dir) => resolver.Resolve(r, dir);
     }
 
     public FileAnalysis AnalyzeFile(string path)

@@ -85,13 +85,20 @@ public class ScheduleRuleTests
         Assert.Contains("num_train_epochs=3 is ignored because max_steps=1000 > 0: the run trains 2.46 epochs", f.Message);
         var keepSteps = Apply(SeedAfter, f.Fixes.Single(x => !x.IsPreferred));
         Assert.DoesNotContain("num_train_epochs", keepSteps);
-        Assert.DoesNotContain(Analyze(keepSteps).Result.Findings, x => x.Id == "SW1002");
+        // The warning is gone; what remains is the note that the default epochs do not apply either.
+        var after = Analyze(keepSteps).Result.Findings.Where(x => x.Id == "SW1002").ToList();
+        Assert.All(after, x => Assert.Equal(Severity.Information, x.Severity));
     }
 
     [Fact]
-    public void SW1002_silent_when_epochs_not_written()
+    public void SW1002_is_information_on_max_steps_when_epochs_not_written()
     {
-        Assert.DoesNotContain(Analyze("max_steps: 10\nper_device_train_batch_size: 8\n").Result.Findings, f => f.Id == "SW1002");
+        var (_, r) = Analyze("max_steps: 10\nper_device_train_batch_size: 8\n# stepwise: dataset_size=160\n");
+        var f = Single(r, "SW1002");
+        Assert.Equal(Severity.Information, f.Severity);
+        Assert.Equal(0, f.Span.Range.Start.Line);
+        Assert.Equal("the default num_train_epochs=3.0 does not apply because max_steps=10 > 0: the run trains 0.5 epochs (10 steps x 8 x 1 x 1 = 80 samples = 0.5 epochs of 160)", f.Message);
+        Assert.DoesNotContain(Analyze("num_train_epochs: 2\nper_device_train_batch_size: 8\n").Result.Findings, x => x.Id == "SW1002");
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public static class BenchCommand
         Directory.CreateDirectory(dir);
 
         stdout.WriteLine($"== dataset counting ({datasetBytes >> 20} MB JSONL) ==");
-        Stepwise.Workspace.Datasets.DatasetBenchmark.Run(stdout, datasetBytes);
+        Stepwise.Workspace.Datasets.Bench.DatasetBenchmark.Run(stdout, datasetBytes);
 
         stdout.WriteLine();
         stdout.WriteLine("== check ==");

@@ -199,8 +199,8 @@ public sealed class RecordCounter
         {
             int filled = ReadAtLeast(input, buffer, SniffBytes);
             var head = buffer.AsSpan(0, filled);
-            int start = head.StartsWith("\xEF\xBB\xBF"u8) ? 3 : 0;
-            if (head.StartsWith("\xFF\xFE"u8) || head.StartsWith("\xFE\xFF"u8))
+            int start = head.StartsWith(Utf8Bom) ? 3 : 0;
+            if (head.StartsWith(Utf16LeBom) || head.StartsWith(Utf16BeBom))
                 return ChunkCount.Fail("UTF-16 text; datasets reads data files as UTF-8", 0, DataFormats.Describe(format));
             int nul = head.IndexOf((byte)0);
             if (nul >= 0)
@@ -232,6 +232,11 @@ public sealed class RecordCounter
         }
         finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
+
+    // Not "\xEF..."u8: in a UTF-8 literal \xEF is the character U+00EF, encoded as two bytes.
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+    private static ReadOnlySpan<byte> Utf16LeBom => [0xFF, 0xFE];
+    private static ReadOnlySpan<byte> Utf16BeBom => [0xFE, 0xFF];
 
     private static byte? FirstContent(ReadOnlySpan<byte> s)
     {
