@@ -11,6 +11,11 @@ namespace Stepwise.Roslyn.Tests;
 public class AnalyzerTests
 {
     private const string Seed = "stepwise.dataset_size = 52002";
+    /// <summary>
+    /// SW1002 also notes, as information, that the default num_train_epochs does not apply whenever max_steps is set;
+    /// tests of other rules switch that off the way users would, to keep each test about one rule.
+    /// </summary>
+    private const string Quiet = "dotnet_diagnostic.SW1002.severity = none";
 
     private static string Prog(string body) => "class P\n{\n    static void Main(string[] argv)\n    {\n" + body + "\n    }\n}\n";
 
@@ -27,6 +32,9 @@ public class AnalyzerTests
         test.ExpectedDiagnostics.Add(Diagnostic("SW1001").WithLocation(0).WithMessage(
             "max_steps=1000 trains 2.46 epochs, above the 2.0-epoch threshold: 1,000 steps x 128 x 1 x 1 = 128,000 samples = 2.46 epochs of 52,002 " +
             "(407 steps per epoch (ceil(52,002 / 128) = 407 batches))"));
+        test.ExpectedDiagnostics.Add(Diagnostic("SW1002").WithSeverity(DiagnosticSeverity.Info).WithLocation(0).WithMessage(
+            "the default num_train_epochs=3.0 does not apply because max_steps=1000 > 0: the run trains 2.46 epochs " +
+            "(1,000 steps x 128 x 1 x 1 = 128,000 samples = 2.46 epochs of 52,002)"));
         await test.RunAsync();
     }
 
@@ -36,7 +44,7 @@ public class AnalyzerTests
         // 1000 x 8 = 8,000 samples = 0.15 epochs: SW1004 (information) instead.
         await new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 8, MaxSteps = {|SW1004:1000|} };
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -49,7 +57,7 @@ public class AnalyzerTests
                 static class Steps { public const int Budget = 500 * 2; }
                 static void M()
                 {
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -58,7 +66,7 @@ public class AnalyzerTests
         await new AnalyzerTest(Prog("""
                     int steps = argv.Length * 1000;
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = steps };
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -66,7 +74,7 @@ public class AnalyzerTests
     {
         await new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = int.Parse(argv[0]), MaxSteps = 1000 };
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -99,7 +107,7 @@ public class AnalyzerTests
         // 407 steps per epoch at batch 128: 407 steps is exactly one epoch.
         await new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = 407 };
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -107,7 +115,7 @@ public class AnalyzerTests
     {
         await new AnalyzerTest(Prog("""
                     var a = {|SW1005:new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = 1000 }|};
-            """)).RunAsync();
+            """), Quiet).RunAsync();
     }
 
     [Fact]
@@ -115,7 +123,7 @@ public class AnalyzerTests
     {
         await new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, NumTrainEpochs = 2 };
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -123,7 +131,7 @@ public class AnalyzerTests
     {
         await new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 32, MaxSteps = {|SW1004:1000|}, WarmupRatio = {|SW1006:0.03|} };
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -131,7 +139,7 @@ public class AnalyzerTests
     {
         await new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 32, NumTrainEpochs = 1, WarmupRatio = 0.03 };
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -139,7 +147,7 @@ public class AnalyzerTests
     {
         var test = new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = {|#0:0|}, MaxSteps = 1000 };
-            """), Seed);
+            """), Seed, Quiet);
         test.ExpectedDiagnostics.Add(Diagnostic("SW9002").WithLocation(0).WithMessage("per_device_train_batch_size must be at least 1, not 0"));
         await test.RunAsync();
     }
@@ -149,7 +157,7 @@ public class AnalyzerTests
     {
         await new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 1, GradientAccumulationSteps = 1, NumTrainEpochs = 1 };
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -157,7 +165,7 @@ public class AnalyzerTests
     {
         var test = new AnalyzerTest(Prog("""
                     var a = {|#0:new TrainingArguments { PerDeviceTrainBatchSize = 128, NumTrainEpochs = 1 }|};
-            """), "stepwise.dataset_size = lots");
+            """), Quiet, "stepwise.dataset_size = lots");
         test.ExpectedDiagnostics.Add(Diagnostic("SW1005").WithLocation(0));
         test.ExpectedDiagnostics.Add(Diagnostic("SW9002").WithLocation(0)
             .WithMessage("stepwise.dataset_size = 'lots' in .editorconfig/.globalconfig must be a whole number of at least 0"));
@@ -170,11 +178,11 @@ public class AnalyzerTests
         // batch 128 x 4 processes: 102 steps per epoch, 1000 steps = 9.8 epochs; threshold 12 keeps it quiet...
         await new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = 1000 };
-            """), Seed, "stepwise.world_size = 4", "stepwise.epoch_threshold = 12").RunAsync();
+            """), Seed, Quiet, "stepwise.world_size = 4", "stepwise.epoch_threshold = 12").RunAsync();
         // ...threshold 9 does not.
         var test = new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = {|#0:1000|} };
-            """), Seed, "stepwise.world_size = 4", "stepwise.epoch_threshold = 9");
+            """), Seed, Quiet, "stepwise.world_size = 4", "stepwise.epoch_threshold = 9");
         test.ExpectedDiagnostics.Add(Diagnostic("SW1001").WithLocation(0).WithMessage(
             "max_steps=1000 trains 9.8 epochs, above the 9.0-epoch threshold: 1,000 steps x 128 x 1 x 4 = 512,000 samples = 9.8 epochs of 52,002 " +
             "(102 steps per epoch (ceil(52,002 / 128) = 407 batches, / 4 processes = 102))"));
@@ -187,7 +195,7 @@ public class AnalyzerTests
         // WorldSize = 1 in code: 2.46 epochs, not the 9.80 the globalconfig's 4 processes would give.
         var test = new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, WorldSize = 1, MaxSteps = {|#0:1000|} };
-            """), Seed, "stepwise.world_size = 4");
+            """), Seed, Quiet, "stepwise.world_size = 4");
         test.ExpectedDiagnostics.Add(Diagnostic("SW1001").WithLocation(0).WithMessage(
             "max_steps=1000 trains 2.46 epochs, above the 2.0-epoch threshold: 1,000 steps x 128 x 1 x 1 = 128,000 samples = 2.46 epochs of 52,002 " +
             "(407 steps per epoch (ceil(52,002 / 128) = 407 batches))"));
@@ -201,7 +209,7 @@ public class AnalyzerTests
         var jsonl = string.Concat(Enumerable.Range(0, 1000).Select(i => $"{{\"instruction\": \"q{i}\", \"output\": \"a\"}}\n"));
         var test = new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = {|#0:100|} };
-            """));
+            """), Quiet);
         test.TestState.AdditionalFiles.Add(("/project/data/train.jsonl", jsonl));
         test.ExpectedDiagnostics.Add(Diagnostic("SW1001").WithLocation(0).WithMessage(
             "max_steps=100 trains 12.5 epochs, above the 2.0-epoch threshold: 100 steps x 128 x 1 x 1 = 12,800 samples = 12.5 epochs of 1,000 " +
@@ -217,7 +225,7 @@ public class AnalyzerTests
         var other = "{\"x\": 1}\n{\"x\": 2}\n";
         var test = new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { TrainFile = "data/alpaca.json", PerDeviceTrainBatchSize = 16, MaxSteps = {|#0:100|} };
-            """));
+            """), Quiet);
         test.TestState.AdditionalFiles.Add(("/project/data/alpaca.json", json));
         test.TestState.AdditionalFiles.Add(("/project/data/other.jsonl", other));
         test.ExpectedDiagnostics.Add(Diagnostic("SW1001").WithLocation(0).WithMessage(
@@ -231,7 +239,7 @@ public class AnalyzerTests
     {
         var test = new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 1, MaxSteps = {|SW1001:10|} };
-            """), "stepwise.dataset_file = small.jsonl");
+            """), Quiet, "stepwise.dataset_file = small.jsonl");
         test.TestState.AdditionalFiles.Add(("/p/big.jsonl", string.Concat(Enumerable.Repeat("{}\n", 100))));
         test.TestState.AdditionalFiles.Add(("/p/small.jsonl", "{}\n\n{}\n"));
         await test.RunAsync();
@@ -242,7 +250,7 @@ public class AnalyzerTests
     {
         var test = new AnalyzerTest(Prog("""
                     var a = {|SW1005:new TrainingArguments { PerDeviceTrainBatchSize = 1, MaxSteps = 10 }|};
-            """));
+            """), Quiet);
         test.TestState.AdditionalFiles.Add(("/p/a.jsonl", "{}\n"));
         test.TestState.AdditionalFiles.Add(("/p/b.jsonl", "{}\n"));
         await test.RunAsync();
@@ -253,7 +261,7 @@ public class AnalyzerTests
     {
         await new AnalyzerTest(Prog("""
                     TrainingArguments a = new() { PerDeviceTrainBatchSize = 128, MaxSteps = {|SW1001:1000|} };
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -263,7 +271,7 @@ public class AnalyzerTests
                     var small = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = {|SW1004:100|} };
                     var big = small with { MaxSteps = {|SW1001:1000|} };
                     var renamed = big with { OutputDir = "out" };
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -275,7 +283,7 @@ public class AnalyzerTests
                 static TrainingArguments Make() => new TrainingArguments();
                 static void N()
                 {
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -285,7 +293,7 @@ public class AnalyzerTests
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 8 };
                     if (argv.Length > 0) a = new TrainingArguments { PerDeviceTrainBatchSize = 1 };
                     var b = a with { MaxSteps = 1000 };
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -302,7 +310,7 @@ public class AnalyzerTests
             {
                 static void Unused()
                 {
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -316,7 +324,7 @@ public class AnalyzerTests
                 class Options { public int MaxSteps { get; set; } public int PerDeviceTrainBatchSize { get; set; } }
                 static void N()
                 {
-            """), Seed).RunAsync();
+            """), Seed, Quiet).RunAsync();
     }
 
     [Fact]
@@ -324,7 +332,7 @@ public class AnalyzerTests
     {
         var test = new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = {|SW1001:1000|} };
-            """), Seed);
+            """), Seed, Quiet);
         test.TestState.Sources.Add(("Generated.g.cs", Usings + "class G { object M() => new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = 1000 }; }\n"));
         await test.RunAsync();
     }

@@ -6,12 +6,16 @@ namespace Stepwise.Roslyn.Tests;
 public class CodeFixTests
 {
     private const string Seed = "stepwise.dataset_size = 52002";
+    /// <summary>SW1002's note that the default epochs do not apply (see AnalyzerTests), off where another rule is tested.</summary>
+    private const string Quiet = "dotnet_diagnostic.SW1002.severity = none";
 
     private static string Prog(string body) => "class P\n{\n    static void Main(string[] argv)\n    {\n" + body + "\n    }\n}\n";
 
+    private static Task Run(string before, string after, string key) => Run(before, after, key, Seed, Quiet);
+
     private static async Task Run(string before, string after, string key, params string[] globalconfig)
     {
-        var test = new FixTest(Prog(before), Prog(after), globalconfig.Length == 0 ? new[] { Seed } : globalconfig) { CodeActionEquivalenceKey = key };
+        var test = new FixTest(Prog(before), Prog(after), globalconfig) { CodeActionEquivalenceKey = key };
         await test.RunAsync();
     }
 
@@ -46,14 +50,14 @@ public class CodeFixTests
                     PerDeviceTrainBatchSize = 128,
                     NumTrainEpochs = 3,
                 };
-        """, "SW1001: Replace max_steps by num_train_epochs: 3");
+        """, "SW1001: Replace max_steps by num_train_epochs: 3", Seed);
 
     [Fact]
     public Task SW1001_replace_max_steps_by_what_it_trains_now() => Run("""
                 var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = {|SW1001:1000|}, {|SW1002:NumTrainEpochs|} = 3 };
         """, """
                 var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, NumTrainEpochs = 2.46 };
-        """, "SW1001: Replace max_steps by num_train_epochs: 2.46 (what max_steps trains now)");
+        """, "SW1001: Replace max_steps by num_train_epochs: 2.46 (what max_steps trains now)", Seed);
 
     [Fact]
     public Task SW1001_split_the_batch_into_accumulation() => Run("""
@@ -83,14 +87,32 @@ public class CodeFixTests
                 var a = new TrainingArguments { PerDeviceTrainBatchSize = 8, MaxSteps = {|SW1004:1000|}, {|SW1002:NumTrainEpochs|} = 3 };
         """, """
                 var a = new TrainingArguments { PerDeviceTrainBatchSize = 8, NumTrainEpochs = 3 };
-        """, "SW1002: Remove max_steps (train 3 epochs)");
+        """, "SW1002: Remove max_steps (train 3 epochs)", Seed);
 
     [Fact]
-    public Task SW1002_remove_num_train_epochs_as_the_last_item() => Run("""
-                var a = new TrainingArguments { PerDeviceTrainBatchSize = 8, MaxSteps = {|SW1004:1000|}, {|SW1002:NumTrainEpochs|} = 3 };
-        """, """
-                var a = new TrainingArguments { PerDeviceTrainBatchSize = 8, MaxSteps = {|SW1004:1000|} };
-        """, "SW1002: Remove num_train_epochs (keep max_steps=1000)");
+    public async Task SW1002_remove_num_train_epochs_as_the_last_item()
+    {
+        var test = new FixTest(Prog("""
+                    var a = new TrainingArguments { PerDeviceTrainBatchSize = 8, MaxSteps = {|SW1004:1000|}, {|SW1002:NumTrainEpochs|} = 3 };
+            """), Prog("""
+                    var a = new TrainingArguments { PerDeviceTrainBatchSize = 8, MaxSteps = {|SW1004:{|#0:1000|}|} };
+            """), Seed) { CodeActionEquivalenceKey = "SW1002: Remove num_train_epochs (keep max_steps=1000)" };
+        // Without num_train_epochs written, SW1002 still notes (as information) that the default 3 epochs do not apply.
+        test.FixedState.ExpectedDiagnostics.Add(Diagnostic("SW1002").WithSeverity(Microsoft.CodeAnalysis.DiagnosticSeverity.Info).WithLocation(0));
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task SW1002_note_on_default_epochs_offers_to_replace_max_steps()
+    {
+        var test = new FixTest(Prog("""
+                    var a = new TrainingArguments { PerDeviceTrainBatchSize = 8, MaxSteps = {|SW1004:{|#0:1000|}|} };
+            """), Prog("""
+                    var a = new TrainingArguments { PerDeviceTrainBatchSize = 8, NumTrainEpochs = 3 };
+            """), Seed) { CodeActionEquivalenceKey = "SW1002: Replace max_steps by num_train_epochs: 3" };
+        test.TestState.ExpectedDiagnostics.Add(Diagnostic("SW1002").WithSeverity(Microsoft.CodeAnalysis.DiagnosticSeverity.Info).WithLocation(0));
+        await test.RunAsync();
+    }
 
     [Fact]
     public Task SW1004_replace_max_steps_by_one_epoch() => Run("""
@@ -196,7 +218,7 @@ public class CodeFixTests
                         NumTrainEpochs = 3,
                         OutputDir = "b",
                     };
-            """), Seed) { CodeActionEquivalenceKey = "SW1001: Replace max_steps by num_train_epochs: 3" };
+            """), Seed, Quiet) { CodeActionEquivalenceKey = "SW1001: Replace max_steps by num_train_epochs: 3" };
         test.TestState.Sources.Add(("Other.cs", Usings + "static class O { static object M() => new TrainingArguments { PerDeviceTrainBatchSize = 64, MaxSteps = {|SW1001:5000|} }; }\n"));
         test.FixedState.Sources.Add(("Other.cs", Usings + "static class O { static object M() => new TrainingArguments { PerDeviceTrainBatchSize = 64, NumTrainEpochs = 3 }; }\n"));
         test.NumberOfIncrementalIterations = 3;

@@ -11,15 +11,16 @@ public class PackageTests
 {
     [Fact]
     [Trait("Category", "Package")]
-    public void Packed_analyzer_warns_in_dotnet_build_of_the_sample()
+    public async Task Packed_analyzer_warns_in_dotnet_build_of_the_sample()
     {
         var script = Path.Combine(DescriptorTableTests.RepoRoot(), "scripts", "test-analyzer-package.sh");
         var psi = new ProcessStartInfo("bash", new[] { script }) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(10)), "the package test ran for more than 10 minutes");
-        var output = stdout.Result + stderr.Result;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        await p.WaitForExitAsync(timeout.Token);
+        var output = await stdout + await stderr;
         Assert.True(p.ExitCode == 0, output);
         Assert.Contains("warning SW1001: max_steps=1000 trains 62.5 epochs", output);
     }

@@ -152,6 +152,7 @@ internal static class DatasetRows
             if (IsJsonSpace(c)) { inScalar = false; continue; }
             bool structural = c is '[' or ']' or '{' or '}' or ',' or ':';
             if (!structural && inScalar) continue;
+            inScalar = false;
             int depth = stack.Count;
             if (c is not (']' or '}' or ',' or ':') && (depth == 0 || expectValue[depth - 1]))
             {

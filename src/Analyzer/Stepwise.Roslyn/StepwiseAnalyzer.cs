@@ -51,6 +51,18 @@ public sealed class StepwiseAnalyzer : DiagnosticAnalyzer
         var properties = ImmutableDictionary.CreateBuilder<string, string?>();
         properties[FixCountProperty] = f.Fixes.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         for (int i = 0; i < f.Fixes.Count; i++) properties["Fix" + i] = f.Fixes[i].Title;
-        return Diagnostic.Create(descriptor, Location.Create(tree, placed.Span), properties.ToImmutable(), message);
+        // A rule may report a milder case below its default severity; .editorconfig severities still override both.
+        var severity = f.Id == descriptor.Id ? Severity(f.Severity) : descriptor.DefaultSeverity;
+        return severity == descriptor.DefaultSeverity
+            ? Diagnostic.Create(descriptor, Location.Create(tree, placed.Span), properties.ToImmutable(), message)
+            : Diagnostic.Create(descriptor, Location.Create(tree, placed.Span), severity, null, properties.ToImmutable(), message);
     }
+
+    internal static DiagnosticSeverity Severity(Core.Severity s) => s switch
+    {
+        Core.Severity.Error => DiagnosticSeverity.Error,
+        Core.Severity.Warning => DiagnosticSeverity.Warning,
+        Core.Severity.Information => DiagnosticSeverity.Info,
+        _ => DiagnosticSeverity.Hidden,
+    };
 }

@@ -37,7 +37,7 @@ public static class StepwiseDescriptors
         category: "Schedule",
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Reports a written `num_train_epochs` (axolotl: `num_epochs`) in a config whose `max_steps` is greater than 0, with the epochs the run will really train. Hugging Face Trainer (and axolotl, where max_steps \"precedes num_epochs\") silently lets `max_steps` decide the run length; `num_train_epochs` only shows up in an info log. A reader of the config believes the run does the written number of epochs.",
+        description: "Reports a written `num_train_epochs` (axolotl: `num_epochs`) in a config whose `max_steps` is greater than 0, with the epochs the run will really train (a warning). When `num_train_epochs` is not written, the default it would have (3.0 in HF and LLaMA-Factory, 1 in axolotl) is just as silently ignored: that is reported as information on `max_steps`. Hugging Face Trainer (and axolotl, where max_steps \"precedes num_epochs\") silently lets `max_steps` decide the run length; `num_train_epochs` only shows up in an info log. A reader of the config believes the run does the written number of epochs.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW1002.md");
 
     public static readonly DiagnosticDescriptor SW1003 = new(
