@@ -314,6 +314,16 @@ public class AnalyzerTests
     }
 
     [Fact]
+    public async Task Type_alias_is_followed()
+    {
+        var test = new AnalyzerTest(Prog("""
+                    var a = new Args { PerDeviceTrainBatchSize = 128, MaxSteps = {|SW1001:1000|} };
+            """), Seed, Quiet);
+        test.TestCode = "using Args = Stepwise.Core.Model.TrainingArguments;\n" + test.TestCode;
+        await test.RunAsync();
+    }
+
+    [Fact]
     public async Task Other_types_and_empty_creations_are_ignored()
     {
         await new AnalyzerTest(Prog("""

@@ -24,15 +24,16 @@ public sealed class StepwiseAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var cache = new TargetTypeCache();
+            var index = new TargetIndex(start.Compilation, cache);
             var datasets = new AdditionalDatasets(start.Options.AdditionalFiles);
-            start.RegisterSyntaxNodeAction(c => AnalyzeNode(c, cache, datasets),
+            start.RegisterSyntaxNodeAction(c => AnalyzeNode(c, cache, index, datasets),
                 SyntaxKind.ObjectCreationExpression, SyntaxKind.ImplicitObjectCreationExpression, SyntaxKind.WithExpression);
         });
     }
 
-    private static void AnalyzeNode(SyntaxNodeAnalysisContext c, TargetTypeCache cache, AdditionalDatasets datasets)
+    private static void AnalyzeNode(SyntaxNodeAnalysisContext c, TargetTypeCache cache, TargetIndex index, AdditionalDatasets datasets)
     {
-        if (!CSharpConfigReader.IsCandidate(c.Node)) return;
+        if (!CSharpConfigReader.IsCandidate(c.Node) || !index.MayBeTarget(c.Node)) return;
         var options = c.Options.AnalyzerConfigOptionsProvider.GetOptions(c.Node.SyntaxTree);
         foreach (var placed in StepwiseRun.Analyze(c.Node, c.SemanticModel, cache, options, datasets, c.CancellationToken))
             c.ReportDiagnostic(ToDiagnostic(placed, c.Node.SyntaxTree));
