@@ -70,6 +70,17 @@ public class AnalyzerTests
     }
 
     [Fact]
+    public async Task Unknown_num_train_epochs_is_not_compared_with()
+    {
+        // 100 steps at batch 128 = 0.25 epochs: below the threshold, and an unknown num_train_epochs asks for nothing
+        // (not "more than 0 epochs"); SW1004 still reports the fraction of an epoch.
+        await new AnalyzerTest(Prog("""
+                    double epochs = argv.Length;
+                    var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = {|SW1004:100|}, {|SW1002:NumTrainEpochs|} = epochs };
+            """), Seed).RunAsync();
+    }
+
+    [Fact]
     public async Task Unknown_non_constant_batch_gives_no_epoch_finding()
     {
         await new AnalyzerTest(Prog("""
@@ -319,7 +330,10 @@ public class AnalyzerTests
         var test = new AnalyzerTest(Prog("""
                     var a = new Args { PerDeviceTrainBatchSize = 128, MaxSteps = {|SW1001:1000|} };
             """), Seed, Quiet);
-        test.TestCode = "using Args = Stepwise.Core.Model.TrainingArguments;\n" + test.TestCode;
+        test.TestState.Sources.Clear();
+        test.TestCode = "using Args = Stepwise.Core.Model.TrainingArguments;\n" + Usings + Prog("""
+                    var a = new Args { PerDeviceTrainBatchSize = 128, MaxSteps = {|SW1001:1000|} };
+            """);
         await test.RunAsync();
     }
 

@@ -182,6 +182,16 @@ public class CodeFixTests
         """, "SW1001: Replace max_steps by num_train_epochs: 3");
 
     [Fact]
+    public Task No_fix_overwrites_a_num_train_epochs_the_analysis_cannot_see()
+    {
+        const string code = """
+                double epochs = argv.Length;
+                var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = {|SW1001:1000|}, NumTrainEpochs = epochs };
+        """;
+        return Run(code, code, "SW1001: Replace max_steps by num_train_epochs: 3");
+    }
+
+    [Fact]
     public Task No_fix_that_would_not_compile_on_positional_arguments()
     {
         const string code = """

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.CompilerServices;
@@ -13,8 +12,11 @@ namespace Stepwise.Roslyn;
 /// type. Binding every <c>new X(...)</c> of a large project costs far more than the engine itself (measured: ~1 ms per
 /// creation), and almost none of them are TrainingArguments.
 /// A creation passes when its type's simple name, or (for <c>new()</c> and <c>with</c>) one of the member names it
-/// sets, belongs to a target type: types declared in source are found by name through the compiler's declaration
-/// table; types in referenced assemblies are collected once from the assemblies that can carry HfName attributes.
+/// sets, belongs to a target type. The names are collected once per compilation: from the source files whose text
+/// mentions HfName, and from the referenced assemblies that define or reference an HfNameAttribute.
+/// (Asking the compiler by name for each creation instead, with GetSymbolsWithName, cost 8-40 s on 2,000 files.)
+/// Not seen: a source type that inherits its [HfName] properties from a class in another file without naming HfName
+/// itself, and a global using alias declared in another file.
 /// </summary>
 public sealed class TargetIndex
 {
@@ -23,15 +25,13 @@ public sealed class TargetIndex
 
     private readonly Compilation _compilation;
     private readonly TargetTypeCache _cache;
-    private readonly Lazy<(HashSet<string> Types, HashSet<string> Members)> _metadata;
-    private readonly ConcurrentDictionary<string, bool> _sourceTypeNames = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, bool> _sourceMemberNames = new(StringComparer.Ordinal);
+    private readonly Lazy<(HashSet<string> Types, HashSet<string> Members)> _names;
 
     public TargetIndex(Compilation compilation, TargetTypeCache cache)
     {
         _compilation = compilation;
         _cache = cache;
-        _metadata = new Lazy<(HashSet<string>, HashSet<string>)>(CollectMetadataTargets);
+        _names = new Lazy<(HashSet<string>, HashSet<string>)>(CollectTargets);
     }
 
     /// <summary>False when the creation certainly is not of a target type; true when the semantic model must say.</summary>
@@ -77,14 +77,9 @@ public sealed class TargetIndex
         _ => null,
     };
 
-    private bool TypeName(string name) =>
-        _metadata.Value.Types.Contains(name) ||
-        _sourceTypeNames.GetOrAdd(name, n => _compilation.GetSymbolsWithName(n, SymbolFilter.Type).Any(s => s is ITypeSymbol t && _cache.Get(t) is not null));
+    private bool TypeName(string name) => _names.Value.Types.Contains(name);
 
-    private bool MemberName(string name) =>
-        _metadata.Value.Members.Contains(name) ||
-        _sourceMemberNames.GetOrAdd(name, n => _compilation.GetSymbolsWithName(n, SymbolFilter.Member)
-            .Any(s => s is IPropertySymbol p && _cache.Get(p.ContainingType) is { } t && t.HfNameOf(p.Name) is not null));
+    private bool MemberName(string name) => _names.Value.Members.Contains(name);
 
     private static HashSet<string> Aliases(SyntaxTree tree) => AliasesByTree.GetValue(tree, t =>
     {
@@ -94,11 +89,33 @@ public sealed class TargetIndex
         return set;
     });
 
-    /// <summary>Target types in referenced assemblies: only assemblies that define an HfNameAttribute or reference one that does.</summary>
-    private (HashSet<string>, HashSet<string>) CollectMetadataTargets()
+    private (HashSet<string>, HashSet<string>) CollectTargets()
     {
         var types = new HashSet<string>(StringComparer.Ordinal) { "TrainingArguments" };
         var members = new HashSet<string>(StringComparer.Ordinal);
+        void Add(INamedTypeSymbol type)
+        {
+            if (_cache.Get(type) is not { } target) return;
+            types.Add(type.Name);
+            foreach (var property in target.HfByProperty.Keys) members.Add(property);
+        }
+
+        // Source: only files that say HfName can declare [HfName] properties.
+        foreach (var tree in _compilation.SyntaxTrees)
+        {
+            if (tree.GetText().ToString().IndexOf("HfName", StringComparison.Ordinal) < 0) continue;
+            var model = _compilation.GetSemanticModel(tree);
+            foreach (var declaration in tree.GetRoot().DescendantNodes(n => n is not MemberDeclarationSyntax || n is BaseNamespaceDeclarationSyntax || n is TypeDeclarationSyntax)
+                         .OfType<TypeDeclarationSyntax>())
+                if (model.GetDeclaredSymbol(declaration) is INamedTypeSymbol type) Add(type);
+        }
+        CollectMetadataTargets(Add);
+        return (types, members);
+    }
+
+    /// <summary>Target types in referenced assemblies: only assemblies that define an HfNameAttribute or reference one that does.</summary>
+    private void CollectMetadataTargets(Action<INamedTypeSymbol> add)
+    {
         var assemblies = _compilation.SourceModule.ReferencedAssemblySymbols
             .Where(a => !IsFramework(a.Identity.Name))
             .ToList();
@@ -108,14 +125,8 @@ public sealed class TargetIndex
             bool relevant = defining.Contains(assembly.Identity.Name)
                 || assembly.Modules.Any(m => m.ReferencedAssemblies.Any(r => defining.Contains(r.Name)));
             if (!relevant) continue;
-            foreach (var type in AllTypes(assembly.GlobalNamespace))
-            {
-                if (_cache.Get(type) is not { } target) continue;
-                types.Add(type.Name);
-                foreach (var property in target.HfByProperty.Keys) members.Add(property);
-            }
+            foreach (var type in AllTypes(assembly.GlobalNamespace)) add(type);
         }
-        return (types, members);
     }
 
     private static bool IsFramework(string name) =>
