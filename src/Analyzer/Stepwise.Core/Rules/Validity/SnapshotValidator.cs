@@ -63,8 +63,12 @@ internal static class Fixes
         return s.IsWritten && s.Document == c.Document ? s.Entry : null;
     }
 
+    /// <summary>"key: value" in YAML/JSON titles, "key=value" for Python calls.</summary>
+    private static string Pair(RuleContext c, string key, object? value) =>
+        c.Document.Syntax is ConfigSyntax.Python or ConfigSyntax.CSharp ? $"{key}={c.Editor.FormatValue(value)}" : $"{key}: {c.Editor.FormatValue(value)}";
+
     public static Fix Set(RuleContext c, ConfigEntry e, object? value, bool preferred = true) =>
-        new($"Set {e.Key}: {c.Editor.FormatValue(value)}", new[] { RuleContext.Here(c.Editor.SetValue(e, value)) }, preferred);
+        new($"Set {Pair(c, e.Key, value)}", new[] { RuleContext.Here(c.Editor.SetValue(e, value)) }, preferred);
 
     public static Fix Remove(RuleContext c, ConfigEntry e, string? why = null, bool preferred = true) =>
         new($"Remove {e.Key}{(why is null ? "" : " (" + why + ")")}", new[] { RuleContext.Here(c.Editor.Remove(e)) }, preferred);
@@ -73,7 +77,7 @@ internal static class Fixes
     public static Fix Add(RuleContext c, ConfigEntry anchor, string hf, object? value, bool preferred = true)
     {
         var key = c.Setup.Spell(hf);
-        return new($"Add {key}: {c.Editor.FormatValue(value)}", new[] { RuleContext.Here(c.Editor.AddAfter(anchor, key, value)) }, preferred);
+        return new($"Add {Pair(c, key, value)}", new[] { RuleContext.Here(c.Editor.AddAfter(anchor, key, value)) }, preferred);
     }
 
     /// <summary>The last top-level entry of the config: where added keys go when nothing closer applies.</summary>
