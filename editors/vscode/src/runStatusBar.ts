@@ -21,8 +21,7 @@ export class RunStatusBar implements vscode.Disposable {
   /** Records the new state of run `key` (a progress token or a config URI) and redraws. */
   update(key: string, p: RunProgress): void {
     this.runs.set(key, p);
-    if (p.state === 'running') this.current = key;
-    else if (this.current === undefined) this.current = key;
+    this.current = key;
     this.redraw();
   }
 
