@@ -85,5 +85,5 @@ test('vsce package: manifest, bundle, schemas, server when bundled, no node_modu
   assert.equal(serverDll, bundled, bundled ? 'the published server must be packed' : 'no server was bundled, none may be packed');
   const mb = vsix.length / 1024 / 1024;
   assert.ok(mb < (bundled ? 40 : 2), `.vsix is ${mb.toFixed(2)} MB`);
-  console.log(`# vsix: ${entries.length} files, ${(vsix.length / 1024).toFixed(1)} KB, server ${bundled ? 'bundled' : 'not bundled'}, schemas from ${schemasDir === repoSchemas ? 'the repository' : 'stand-ins'}`);
+  console.log(`vsix: ${entries.length} files, ${(vsix.length / 1024).toFixed(1)} KB, server ${bundled ? 'bundled' : 'not bundled'}, schemas from ${schemasDir === repoSchemas ? 'the repository' : 'stand-ins'}`);
 });

@@ -1,5 +1,5 @@
 // Makes `require('vscode')` load the stub. Import this before any module that imports vscode.
-import Module = require('node:module');
+import Module from 'node:module';
 import * as path from 'node:path';
 
 const stub = path.join(__dirname, 'vscode-stub.js');
