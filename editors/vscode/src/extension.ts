@@ -12,14 +12,13 @@ import {
   type DynamicFeature,
   TransportKind,
   WorkDoneProgress,
-  WorkDoneProgressCancelNotification,
   State,
 } from 'vscode-languageclient/node';
 import { Commands, DOTNET_DOWNLOAD_URL, RUN_STATUS_NOTIFICATION, SECTION, Settings, TASK_TYPE } from './constants';
 import { checkDotnet, dotnetMessage } from './dotnet';
 import { findLossCurve } from './lossCurve';
 import { type PathEnv, expandPath, resolveDotnet, resolveServer } from './paths';
-import { type RunProgress, type WorkDoneValue, applyRunStatus, applyWorkDone } from './progress';
+import { type WorkDoneValue, applyRunStatus, applyWorkDone } from './progress';
 import { RunStatusBar } from './runStatusBar';
 import { documentSelector, isTrainable } from './selector';
 import { ServerCommandsFeature } from './serverCommands';
@@ -30,8 +29,10 @@ let client: StepwiseClient | undefined;
 let serverCommands: ServerCommandsFeature | undefined;
 let log: vscode.LogOutputChannel;
 let statusBar: RunStatusBar;
-/** Client-created progress tokens of runs started here, by config URI: Stop falls back to cancelling them. */
-const runTokens = new Map<string, string>();
+/** Runs started from this window, by config URI: one at a time per config; Stop can cancel their request. */
+const runs = new Map<string, vscode.CancellationTokenSource>();
+/** LSP's RequestCancelled error code. */
+const RequestCancelled = -32800;
 
 /** A LanguageClient whose executeCommand feature does not claim the ids this extension registers itself. */
 class StepwiseClient extends LanguageClient {
@@ -155,6 +156,10 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   lc.onDidChangeState(e => {
     if (e.newState === State.Stopped && client === lc) log.warn('the language server stopped');
   });
+  lc.onNotification(RUN_STATUS_NOTIFICATION, (p: Record<string, unknown>) => {
+    const key = typeof p.uri === 'string' ? p.uri : typeof p.token === 'string' ? p.token : 'run';
+    statusBar.update(key, applyRunStatus(statusBar.get(key), p));
+  });
   client = lc;
   try {
     await lc.start();
@@ -164,10 +169,6 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     showError(`Stepwise: the language server did not start (${errorText(e)}). Check stepwise.server.path and stepwise.dotnet.path; the output has the server's own messages.`);
     return;
   }
-  lc.onNotification(RUN_STATUS_NOTIFICATION, (p: Record<string, unknown>) => {
-    const key = typeof p.uri === 'string' ? p.uri : typeof p.token === 'string' ? p.token : 'run';
-    statusBar.update(key, applyRunStatus(statusBar.get(key), p));
-  });
   log.info(`server commands: ${serverCommands.commands().join(', ') || '(none)'}`);
 }
 
@@ -227,66 +228,67 @@ async function train(arg: unknown): Promise<void> {
   const s = requireServer(Commands.train);
   if (!s) return;
   const key = uri.toString();
+  if (runs.has(key)) { void vscode.window.showInformationMessage(`Stepwise: ${path.basename(uri.fsPath)} is already training.`, 'Show Output').then(c => { if (c) log.show(true); }); return; }
   const token = `stepwise-train-${randomUUID()}`;
   const name = path.basename(uri.fsPath);
-  runTokens.set(key, token);
+  // LSP: a client-created workDoneToken is valid until the response, so the server answers stepwise.train when
+  // the run is over; cancelling is cancelling that request ($/cancelRequest), which the server turns into SIGINT.
+  const cancel = new vscode.CancellationTokenSource();
+  runs.set(key, cancel);
   log.info(`train ${key}`);
 
-  // The client-created token: the server reports this run's progress on it (LSP: a workDoneToken in the request).
-  let finish: (() => void) | undefined;
   let report: ((m: { message?: string; increment?: number }) => void) | undefined;
   let reported = 0;
   const sub = s.lc.onProgress(WorkDoneProgress.type, token, value => {
     const v = value as unknown as WorkDoneValue;
-    const next: RunProgress = { ...applyWorkDone(statusBar.get(key), v), config: key };
-    statusBar.update(key, next);
-    if (v.kind === 'end') { finish?.(); return; }
+    statusBar.update(key, { ...applyWorkDone(statusBar.get(key), v), config: key });
     const pct = typeof v.percentage === 'number' ? Math.max(0, Math.min(100, v.percentage)) : undefined;
     const increment = pct !== undefined && pct > reported ? pct - reported : undefined;
     if (pct !== undefined) reported = Math.max(reported, pct);
-    report?.({ message: v.message, increment });
+    if (v.kind !== 'end') report?.({ message: v.message, increment });
   });
   statusBar.update(key, { state: 'running', title: `Training ${name}`, config: key });
-  const notification = vscode.window.withProgress(
+  await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Stepwise: training ${name}`, cancellable: true },
-    (progress, cancel) => new Promise<void>(resolve => {
+    async (progress, uiCancel) => {
       report = m => progress.report(m);
-      finish = resolve;
-      cancel.onCancellationRequested(() => {
-        void s.lc.sendNotification(WorkDoneProgressCancelNotification.type, { token });
-        log.info(`cancel requested for ${key}`);
-      });
-    }),
+      uiCancel.onCancellationRequested(() => { log.info(`cancel requested for ${key}`); cancel.cancel(); });
+      try {
+        const result = await s.lc.sendRequest(ExecuteCommandRequest.type, { command: Commands.train, arguments: [key], workDoneToken: token }, cancel.token);
+        if (result !== null && result !== undefined) log.info(`train ${key} answered: ${JSON.stringify(result)}`);
+        const answer = result && typeof result === 'object' ? (result as Record<string, unknown>) : {};
+        const prev = statusBar.get(key);
+        statusBar.update(key, applyRunStatus(prev, { state: prev?.state === 'running' ? 'finished' : prev?.state, ...answer, uri: key }));
+      } catch (e) {
+        const cancelled = cancel.token.isCancellationRequested || (e as { code?: number }).code === RequestCancelled;
+        statusBar.update(key, { ...(statusBar.get(key) ?? { state: 'failed' }), state: cancelled ? 'cancelled' : 'failed', message: errorText(e) });
+        if (cancelled) log.info(`training ${name} cancelled`);
+        else showError(`Stepwise: training ${name} failed: ${errorText(e)}`);
+      } finally {
+        sub.dispose();
+        runs.delete(key);
+        cancel.dispose();
+      }
+    },
   );
-  try {
-    const result = await s.lc.sendRequest(ExecuteCommandRequest.type, { command: Commands.train, arguments: [key], workDoneToken: token });
-    if (result !== null && result !== undefined) log.info(`train answered: ${JSON.stringify(result)}`);
-  } catch (e) {
-    statusBar.update(key, { ...(statusBar.get(key) ?? { state: 'failed' }), state: 'failed', message: errorText(e) });
-    finish?.();
-    showError(`Stepwise: training ${name} did not start: ${errorText(e)}`);
-  } finally {
-    // The server may answer at once and report progress afterwards; the subscription ends with the progress.
-    void notification.then(() => { sub.dispose(); if (runTokens.get(key) === token) runTokens.delete(key); });
-  }
 }
 
 async function stop(arg: unknown): Promise<void> {
   const running = statusBar.active();
-  const uri = arg !== undefined ? targetUri(arg) : running.length === 1 ? vscode.Uri.parse(running[0][1].config ?? running[0][0]) : targetUri(undefined);
+  const uri = arg !== undefined ? targetUri(arg)
+    : runs.size === 1 ? vscode.Uri.parse([...runs.keys()][0])
+    : running.length === 1 ? vscode.Uri.parse(running[0][1].config ?? running[0][0])
+    : targetUri(undefined);
   if (!uri) { void vscode.window.showInformationMessage('Stepwise: no run to stop.'); return; }
   const key = uri.toString();
   if (client?.isRunning() && serverCommands?.has(Commands.stop)) {
     await client.sendRequest(ExecuteCommandRequest.type, { command: Commands.stop, arguments: [key] });
     return;
   }
-  // A server without stepwise.stop still honours the cancel of the progress it reports on our token.
-  const token = runTokens.get(key);
-  if (client?.isRunning() && token) {
-    await client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
-    return;
-  }
-  requireServer(Commands.stop);
+  // A server without stepwise.stop still stops a run started here when its request is cancelled.
+  const run = runs.get(key);
+  if (run) { run.cancel(); return; }
+  if (requireServer(Commands.stop)) void vscode.window.showInformationMessage(`Stepwise: no run of ${path.basename(uri.fsPath)} started from this window.`);
 }
 
 async function checkWorkspace(): Promise<void> {
