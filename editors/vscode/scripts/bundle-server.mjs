@@ -12,7 +12,7 @@ const dotnet = process.env.DOTNET ?? 'dotnet';
 
 if (!fs.existsSync(project)) { console.error(`bundle-server: no server project at ${project}`); process.exit(1); }
 fs.rmSync(out, { recursive: true, force: true });
-const args = ['publish', project, '-c', 'Release', '-o', out, '--nologo', '-v', 'quiet', '-p:UseAppHost=false', '-p:DebugType=none'];
+const args = ['publish', project, '-c', 'Release', '-o', out, '--nologo', '-v', 'quiet', '-p:UseAppHost=false'];
 console.log(`bundle-server: ${dotnet} ${args.join(' ')}`);
 const r = spawnSync(dotnet, args, { stdio: 'inherit' });
 if (r.error) { console.error(`bundle-server: cannot run ${dotnet}: ${r.error.message} (install the .NET 10 SDK)`); process.exit(1); }
