@@ -69,6 +69,18 @@ test('cancel from the notification cancels the request; the run ends as cancelle
   assert.equal(stub.recorded.contexts.get('stepwise.runActive'), false);
 });
 
+test('Show Loss Curve opens the PNG the run reported, beside the config', async () => {
+  const png = path.join(dir, 'out', 'reported-loss.png');
+  fs.mkdirSync(path.dirname(png), { recursive: true });
+  fs.writeFileSync(png, 'png');
+  stub.recorded.executed.length = 0;
+  await cmd('stepwise.showLossCurve', `file://${dir}/qlora.yaml`);
+  const open = stub.recorded.executed.find(e => e.id === 'vscode.open');
+  assert.ok(open, JSON.stringify(stub.recorded.executed));
+  assert.equal((open!.args[0] as stub.Uri).fsPath, png);
+  assert.deepEqual(open!.args[1], { viewColumn: stub.ViewColumn.Beside, preview: true });
+});
+
 test('a command the server lacks is explained, not sent', async () => {
   stub.recorded.messages.length = 0;
   await cmd('stepwise.checkWorkspace');

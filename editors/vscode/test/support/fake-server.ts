@@ -1,6 +1,8 @@
 // A scripted LSP server for the activation test: advertises stepwise.train and stepwise.runs, and for
 // stepwise.train reports begin / two reports / end on the client's workDoneToken, then answers with the paths.
 // A config whose name contains "bad" is refused with an error response, as the server refuses configs with errors.
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter, InitializeRequest, ExecuteCommandRequest, ShutdownRequest, ExitNotification, WorkDoneProgress, ResponseError } from 'vscode-languageserver-protocol/node';
 
 const conn = createProtocolConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
@@ -24,7 +26,7 @@ conn.onRequest(ExecuteCommandRequest.type, async (p, cancel) => {
   }
   send({ kind: 'report', message: 'step 2/2 · loss 1.5', step: 2, totalSteps: 2, loss: 1.5, percentage: 100 });
   send({ kind: 'end', message: 'adapter saved to /tmp/out/adapter; final loss 1.5' });
-  return { state: 'finished', adapterPath: '/tmp/out/adapter', lossCurvePath: '/tmp/out/loss.png' };
+  return { state: 'finished', adapterPath: '/tmp/out/adapter', lossCurvePath: path.join(path.dirname(fileURLToPath(uri)), 'out', 'reported-loss.png') };
 });
 conn.onRequest(ShutdownRequest.type, () => null);
 conn.onNotification(ExitNotification.type, () => process.exit(0));
