@@ -1,5 +1,6 @@
-// Publishes the language server (framework-dependent, portable: run with `dotnet stepwise-lsp.dll`) into server/,
-// where the extension looks first. Needs the .NET SDK.
+// Publishes the language server (framework-dependent; the extension runs it as `dotnet stepwise-lsp.dll`) into
+// server/, where the extension looks first. Needs the .NET SDK. Same global properties as a plain Release build,
+// so after `dotnet build/test -c Release` the referenced projects are reused, not rebuilt.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +13,7 @@ const dotnet = process.env.DOTNET ?? 'dotnet';
 
 if (!fs.existsSync(project)) { console.error(`bundle-server: no server project at ${project}`); process.exit(1); }
 fs.rmSync(out, { recursive: true, force: true });
-const args = ['publish', project, '-c', 'Release', '-o', out, '--nologo', '-v', 'quiet', '-p:UseAppHost=false'];
+const args = ['publish', project, '-c', 'Release', '-o', out, '--nologo', '-v', 'quiet'];
 console.log(`bundle-server: ${dotnet} ${args.join(' ')}`);
 const r = spawnSync(dotnet, args, { stdio: 'inherit' });
 if (r.error) { console.error(`bundle-server: cannot run ${dotnet}: ${r.error.message} (install the .NET 10 SDK)`); process.exit(1); }
