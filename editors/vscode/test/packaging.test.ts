@@ -84,6 +84,9 @@ test('vsce package: manifest, bundle, schemas, server when bundled, no node_modu
 
   const serverDll = names.includes('extension/server/stepwise-lsp.dll');
   assert.equal(serverDll, bundled, bundled ? 'the published server must be packed' : 'no server was bundled, none may be packed');
+  if (bundled) {
+    for (const n of ['stepwise-lsp.runtimeconfig.json', 'stepwise-lsp.deps.json', 'StreamJsonRpc.dll']) assert.ok(names.includes(`extension/server/${n}`), `server/${n} missing`);
+  }
   const mb = vsix.length / 1024 / 1024;
   assert.ok(mb < (bundled ? 40 : 2), `.vsix is ${mb.toFixed(2)} MB`);
   console.log(`vsix: ${entries.length} files, ${(vsix.length / 1024).toFixed(1)} KB, server ${bundled ? 'bundled' : 'not bundled'}, schemas from ${schemasDir === repoSchemas ? 'the repository' : 'stand-ins'}`);
