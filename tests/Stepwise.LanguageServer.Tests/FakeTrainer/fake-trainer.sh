@@ -42,9 +42,10 @@ case "$mode" in
     exit 130 ;;
   external)
     # What HF Trainer prints under llamafactory-cli / axolotl (recorded shapes), tqdm redraws joined by \r.
-    printf '  0%%|          | 0/4 [00:00<?, ?it/s]\r 25%%|██▌       | 1/4 [00:01<00:03,  1.00it/s]\n' >&2
+    # All on stdout so the order the test asserts is fixed (the server parses both streams alike).
+    printf '  0%%|          | 0/4 [00:00<?, ?it/s]\r 25%%|██▌       | 1/4 [00:01<00:03,  1.00it/s]\n'
     echo "{'loss': 1.875, 'grad_norm': 0.52, 'learning_rate': 0.0002, 'epoch': 0.25}"
-    printf ' 50%%|█████     | 2/4 [00:02<00:02,  1.00it/s]\n' >&2
+    printf ' 50%%|█████     | 2/4 [00:02<00:02,  1.00it/s]\n'
     echo "{'train_runtime': 4.1, 'train_loss': 1.7, 'epoch': 1.0}"
     exit 0 ;;
   *)

@@ -142,6 +142,8 @@ public class TrainTests
 
         await h.Client.Notify("window/workDoneProgress/cancel", new JsonObject { ["token"] = token });
         await h.Server.Training.WhenFinished(uri).WaitAsync(TimeSpan.FromSeconds(30));
+        // The showMessage follows the progress end on the stream: once it is here, so is the end.
+        h.Client.WaitFor(n => (string?)n["method"] == "window/showMessage" && ((string?)n["params"]!["message"])!.Contains("stopped at step 1", StringComparison.Ordinal));
         var outDir = Path.Combine(dir.Path, "out");
         Assert.Equal($$"""{"kind":"end","message":"Stopped at step 1: adapter {{outDir}}/adapter_model.safetensors \u00B7 final loss 4.000"}""", Progress(h, token)[^1]);
         h.Client.WaitFor(n => (string?)n["method"] == "window/showMessage" && ((string?)n["params"]!["message"])!.Contains("stopped at step 1", StringComparison.Ordinal));
@@ -161,6 +163,7 @@ public class TrainTests
         var started = DateTime.UtcNow;
         await h.Server.Training.WhenFinished(uri).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(0.8), "killed before the 1 s grace period");
+        h.Client.WaitFor(n => (string?)n["method"] == "window/showMessage" && (int?)n["params"]!["type"] == 1);
         Assert.Equal("""{"kind":"end","message":"Failed: stopped at step 1 before the trainer reported a result (exit code 137)"}""", Progress(h, token)[^1]);
         var notRunning = await h.Client.Result("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.stop", ["arguments"] = new JsonArray(uri) });
         Assert.False((bool)notRunning!);
@@ -196,7 +199,8 @@ public class TrainTests
         await using var __ = h;
         var response = await Train(h, uri);
         await h.Server.Training.WhenFinished(uri).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Empty(h.Client.ServerRequests.Where(r => (string?)r["method"] == "window/workDoneProgress/create"));
+        h.Client.WaitFor(n => (string?)n["method"] == "window/showMessage");
+        Assert.DoesNotContain(h.Client.ServerRequests, r => (string?)r["method"] == "window/workDoneProgress/create");
         Assert.Empty(h.Client.Notifications("$/progress"));
         var logs = Messages(h, "window/logMessage");
         Assert.Contains("3 Training train.yaml: started", logs);
@@ -216,7 +220,7 @@ public class TrainTests
         Assert.Equal("▶ Train", (string?)train["command"]!["title"]);
         Assert.Equal(uri, (string?)train["command"]!["arguments"]![0]);
         Assert.Equal(2, lenses.Count);
-        var init = await h.Client.Result("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.nope" }).ContinueWith(t => t.Exception);
-        Assert.NotNull(init);
+        var unknown = await h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.nope" });
+        Assert.Equal(-32602, (int)unknown["error"]!["code"]!);
     }
 }
