@@ -177,8 +177,8 @@ public sealed class YamlConfigReader : IConfigReader
                 valueStart = valueEnd = Math.Min(valueStart, lines.LineContentEnd(keyLine));
             }
             var removal = Removal(map, i, k, valueEnd, text, lines);
-            list.Add(new ConfigEntry(key, path, value, lines.Span(k.Start, k.End - k.Start), lines.Span(valueStart, valueEnd - valueStart),
-                removal, text[valueStart..valueEnd]));
+            list.Add(ConfigEntry.FromSource(key, path, value, lines.Span(k.Start, k.End - k.Start), lines.Span(valueStart, valueEnd - valueStart),
+                removal, text));
         }
         return list;
     }
