@@ -224,3 +224,33 @@ public class TrainTests
         Assert.Equal(-32602, (int)unknown["error"]!["code"]!);
     }
 }
+
+/// <summary>The VS Code extension's way (docs/vscode.md): its own workDoneToken, the request open for the run, $/cancelRequest = stop.</summary>
+public class TrainWithClientTokenTests
+{
+    [Fact]
+    public async Task Client_token_request_answers_at_the_end_and_cancel_request_stops_the_run()
+    {
+        using var dir = new TempDir();
+        var h = await Harness.Start(new JsonObject { ["window"] = new JsonObject { ["workDoneProgress"] = true } });
+        await using var __ = h;
+        var fake = typeof(TrainTests).GetField("FakeTrainer", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null);
+        await h.Client.Notify("workspace/didChangeConfiguration", new JsonObject { ["settings"] = new JsonObject { ["stepwise"] = new JsonObject { ["trainer"] = new JsonObject { ["path"] = (string)fake! } } } });
+        dir.Write("ok.yaml", "# fake: success\nlearning_rate: 0.0002\nper_device_train_batch_size: 8\nnum_train_epochs: 1\n");
+        var done = await h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.train", ["arguments"] = new JsonArray(dir.Uri("ok.yaml")), ["workDoneToken"] = "stepwise-train-ext1" });
+        var outDir = Path.Combine(dir.Path, "out");
+        Assert.Equal($$"""{"state":"finished","message":"Done: adapter {{outDir}}/adapter_model.safetensors \u00B7 final loss 2.000","adapterPath":"{{outDir}}/adapter_model.safetensors","lossCurvePath":"{{outDir}}/loss_curve.png","loss":2}""", done["result"]!.ToJsonString());
+        Assert.DoesNotContain(h.Client.ServerRequests, r => (string?)r["method"] == "window/workDoneProgress/create");
+        Assert.Equal("""{"kind":"begin","title":"Training ok.yaml","cancellable":true,"percentage":0}""",
+            h.Client.Notifications("$/progress").First(n => (string?)n["params"]!["token"] == "stepwise-train-ext1")["params"]!["value"]!.ToJsonString());
+
+        dir.Write("stop.yaml", "# fake: cancel\nlearning_rate: 0.0002\nper_device_train_batch_size: 8\nnum_train_epochs: 1\n");
+        long id = h.Client.NextId();
+        var pending = h.Client.StartRequest("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.train", ["arguments"] = new JsonArray(dir.Uri("stop.yaml")), ["workDoneToken"] = "stepwise-train-ext2" }, id);
+        h.Client.WaitFor(n => (string?)n["method"] == "$/progress" && (string?)n["params"]!["token"] == "stepwise-train-ext2" && ((string?)n["params"]!["value"]!["message"])?.StartsWith("step 1/100", StringComparison.Ordinal) == true);
+        await h.Client.Notify("$/cancelRequest", new JsonObject { ["id"] = id });
+        var stopped = await pending;
+        Assert.Equal("cancelled", (string?)stopped["result"]!["state"]);
+        Assert.StartsWith("Stopped at step 1: adapter ", (string?)stopped["result"]!["message"]);
+    }
+}

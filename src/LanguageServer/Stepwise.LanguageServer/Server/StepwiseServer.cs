@@ -465,7 +465,9 @@ public sealed class StepwiseServer
             return Task.FromResult<object?>(false);
         }
         // Through the queue, so a train right after an edit or a settings change sees them.
-        return _queue.Read<object?>(_ => StartTrainingAsync(uri), ct);
+        string? clientToken = p.WorkDoneToken is { ValueKind: JsonValueKind.String } t ? t.GetString()
+            : p.WorkDoneToken is { ValueKind: JsonValueKind.Number } n ? n.GetRawText() : null;
+        return _queue.Read<object?>(_ => StartTrainingAsync(uri, clientToken, ct), CancellationToken.None);
     }
 
     private static string? CommandUri(List<JsonElement>? args)
@@ -477,7 +479,7 @@ public sealed class StepwiseServer
         return null;
     }
 
-    private async Task<object?> StartTrainingAsync(string uri)
+    private async Task<object?> StartTrainingAsync(string uri, string? clientToken, CancellationToken requestCancelled)
     {
         var path = DocumentUris.ToPath(uri);
         var name = System.IO.Path.GetFileName(path);
@@ -499,9 +501,12 @@ public sealed class StepwiseServer
         var (launch, problem) = TrainerLaunch.Resolve(settings, path, TrainCommands.DialectOf(snap) ?? Stepwise.Core.Model.Dialect.Hf, AppContext.BaseDirectory);
         if (launch is null) throw Fail($"Cannot train {name}: {problem}");
         if (_training.IsRunning(uri)) throw Fail($"{name} is already training (stepwise.stop stops it)", MessageType.Warning);
-        var (run, error) = await _training.StartAsync(uri, $"Training {name}", System.IO.Path.GetDirectoryName(path) ?? ".", launch, _client.WorkDoneProgress, settings.GraceSeconds).ConfigureAwait(false);
+        var (run, error) = await _training.StartAsync(uri, $"Training {name}", System.IO.Path.GetDirectoryName(path) ?? ".", launch, _client.WorkDoneProgress, settings.GraceSeconds, clientToken).ConfigureAwait(false);
         if (run is null) throw Fail(error!.StartsWith(name, StringComparison.Ordinal) ? error : $"Cannot train {name}: {error}", error.Contains("already training", StringComparison.Ordinal) ? MessageType.Warning : MessageType.Error);
-        return new TrainStarted(run.Config, run.Pid, run.Token, run.Command);
+        if (clientToken is null) return new TrainStarted(run.Config, run.Pid, run.Token, run.Command);
+        // The client's token is valid until the answer: answer when the run is over; cancelling the request stops it.
+        using (requestCancelled.Register(() => _training.Stop(uri)))
+            return await _training.OutcomeOf(uri, run.Token).ConfigureAwait(false);
     }
 
     /// <summary>Shows the message and makes the request fail with it (RequestFailed, -32803).</summary>

@@ -43,6 +43,7 @@ public sealed class TrainingRuns
         public long? Total;
         public int StopRequested;
         public readonly TaskCompletionSource Finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TrainOutcome? Outcome;
     }
 
     public IReadOnlyList<RunInfo> List() => _runs.Values.OrderBy(r => r.Started).Select(r => new RunInfo(
@@ -53,8 +54,16 @@ public sealed class TrainingRuns
     /// <summary>Completes when the run of <paramref name="uri"/> has ended and its messages are sent (tests wait on it).</summary>
     public Task WhenFinished(string uri) => _runs.TryGetValue(uri, out var r) ? r.Finished.Task : Task.CompletedTask;
 
+    /// <summary>The outcome of the run whose progress token is <paramref name="token"/>, when it ends.</summary>
+    public async Task<TrainOutcome?> OutcomeOf(string uri, string token)
+    {
+        if (!_runs.TryGetValue(uri, out var r) || r.Token != token) return null;
+        await r.Finished.Task.ConfigureAwait(false);
+        return r.Outcome;
+    }
+
     /// <summary>Starts the process; null and a message when it cannot (already running, not startable).</summary>
-    public async Task<(RunInfo? Run, string? Error)> StartAsync(string uri, string title, string workingDirectory, LaunchCommand command, bool workDoneProgress, double graceSeconds)
+    public async Task<(RunInfo? Run, string? Error)> StartAsync(string uri, string title, string workingDirectory, LaunchCommand command, bool workDoneProgress, double graceSeconds, string? clientToken = null)
     {
         var psi = new ProcessStartInfo(command.FileName)
         {
@@ -63,7 +72,8 @@ public sealed class TrainingRuns
             StandardOutputEncoding = System.Text.Encoding.UTF8, StandardErrorEncoding = System.Text.Encoding.UTF8,
         };
         foreach (var a in command.Arguments) psi.ArgumentList.Add(a);
-        var token = "stepwise-train-" + Guid.NewGuid().ToString("N");
+        var token = clientToken ?? "stepwise-train-" + Guid.NewGuid().ToString("N");
+        if (clientToken is not null) workDoneProgress = true;
         var process = new Process { StartInfo = psi };
         var run = new Run
         {
@@ -72,7 +82,7 @@ public sealed class TrainingRuns
         };
         // Claimed before the process starts, so two train commands racing on one config start one process.
         if (!_runs.TryAdd(uri, run)) return (null, $"{title} is already training (stepwise.stop stops it)");
-        if (workDoneProgress)
+        if (workDoneProgress && clientToken is null)
         {
             try { await Rpc().InvokeWithParameterObjectAsync<object?>("window/workDoneProgress/create", new { token }).ConfigureAwait(false); }
             catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException or InvalidOperationException)
@@ -206,6 +216,9 @@ public sealed class TrainingRuns
             await run.Process.WaitForExitAsync().ConfigureAwait(false);
             int code = run.Process.ExitCode;
             var (ok, end, show) = Conclude(run, outcome, code, lastStderr);
+            bool stopped = Volatile.Read(ref run.StopRequested) == 1 || code == 130 || outcome.Done?.Flag("stopped") == true;
+            run.Outcome = new TrainOutcome(stopped ? "cancelled" : ok ? "finished" : "failed", end,
+                outcome.Done?.Text("adapter_path"), outcome.Done?.Text("loss_curve"), outcome.Done?.Number("final_loss") ?? outcome.LastLoss);
             await End(run, end).ConfigureAwait(false);
             await Show(ok ? MessageType.Info : MessageType.Error, show).ConfigureAwait(false);
             _log.Info($"training {run.Title}: exited with code {code}");
@@ -216,6 +229,7 @@ public sealed class TrainingRuns
             KillTree(run);
             await End(run, $"Failed: {ex.Message}").ConfigureAwait(false);
             await Show(MessageType.Error, $"{run.Title} failed: {ex.Message}").ConfigureAwait(false);
+            run.Outcome = new TrainOutcome("failed", $"Failed: {ex.Message}", null, null, null);
         }
         finally
         {
