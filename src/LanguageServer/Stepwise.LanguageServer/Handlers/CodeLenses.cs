@@ -22,6 +22,7 @@ public static class CodeLenses
             var at = new LspRange(new LspPosition(line, 0), new LspPosition(line, 0));
             lenses.Add(new CodeLens { Range = at, Command = new Command { Title = Title(config.Result), CommandId = "" } });
         }
+        lenses.AddRange(TrainCommands.Lenses(doc));
         return lenses;
     }
 

@@ -60,6 +60,7 @@ public sealed record ServerCapabilities
     [JsonPropertyName("completionProvider")] public CompletionOptions? CompletionProvider { get; init; }
     [JsonPropertyName("codeActionProvider")] public CodeActionOptions? CodeActionProvider { get; init; }
     [JsonPropertyName("codeLensProvider")] public CodeLensOptions? CodeLensProvider { get; init; }
+    [JsonPropertyName("executeCommandProvider")] public ExecuteCommandOptions? ExecuteCommandProvider { get; init; }
     [JsonPropertyName("inlayHintProvider")] public bool InlayHintProvider { get; init; }
     [JsonPropertyName("documentSymbolProvider")] public bool DocumentSymbolProvider { get; init; }
     /// <summary>Advertised only when the client can pull diagnostics; otherwise the server pushes.</summary>

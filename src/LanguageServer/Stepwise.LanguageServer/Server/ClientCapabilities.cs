@@ -14,6 +14,7 @@ public sealed record ClientCapabilities
     public bool DocumentChanges { get; init; }
     public bool SnippetSupport { get; init; }
     public bool MarkdownHover { get; init; } = true;
+    public bool WorkDoneProgress { get; init; }
 
     public static ClientCapabilities From(JsonElement caps) => new()
     {
@@ -24,6 +25,7 @@ public sealed record ClientCapabilities
         Configuration = LspJson.IsTrue(caps, "workspace", "configuration"),
         WatchedFilesDynamicRegistration = LspJson.IsTrue(caps, "workspace", "didChangeWatchedFiles", "dynamicRegistration"),
         DocumentChanges = LspJson.IsTrue(caps, "workspace", "workspaceEdit", "documentChanges"),
+        WorkDoneProgress = LspJson.IsTrue(caps, "window", "workDoneProgress"),
         SnippetSupport = LspJson.IsTrue(caps, "textDocument", "completion", "completionItem", "snippetSupport"),
     };
 }

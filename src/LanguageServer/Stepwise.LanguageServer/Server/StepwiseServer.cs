@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Stepwise.LanguageServer.Handlers;
 using Stepwise.LanguageServer.Protocol;
+using Stepwise.LanguageServer.Server.Training;
 using Stepwise.Workspace;
 using StreamJsonRpc;
 
@@ -41,13 +42,19 @@ public sealed class StepwiseServer
     private JsonRpc? _rpc;
     private volatile int _state; // 0 new, 1 initialized, 2 shut down
     private ClientCapabilities _client = new();
+    private readonly TrainingRuns _training;
+    private volatile TrainerSettings _trainerSettings = TrainerSettings.Default;
 
     public StepwiseServer(ServerOptions? options = null)
     {
         _options = options ?? new ServerOptions();
         _log = new ServerLog(_options.Log ?? Console.Error);
         _queue = new RequestQueue((ex, what) => _log.Error($"{what} failed: {ex}"));
+        _training = new TrainingRuns(() => _rpc, _log);
     }
+
+    /// <summary>The training runs this server started (tests wait on them).</summary>
+    public TrainingRuns Training => _training;
 
     /// <summary>Completes with the process exit code on `exit` (0 after shutdown, 1 otherwise) or when the client goes away.</summary>
     public Task<int> Exit => _exit.Task;
@@ -89,6 +96,7 @@ public sealed class StepwiseServer
             CompletionProvider = new CompletionOptions(new[] { ":" }, false),
             CodeActionProvider = new CodeActionOptions(new[] { CodeActionKind.QuickFix }, false),
             CodeLensProvider = new CodeLensOptions(false),
+            ExecuteCommandProvider = new ExecuteCommandOptions(TrainCommands.All),
             InlayHintProvider = true,
             DocumentSymbolProvider = true,
             DiagnosticProvider = _client.PullDiagnostics ? new DiagnosticOptions("stepwise", true, false) : null,
@@ -214,6 +222,7 @@ public sealed class StepwiseServer
     {
         var problems = new List<string>();
         var settings = ServerSettings.Parse(section, problems);
+        _trainerSettings = TrainerSettings.Parse(section, problems);
         foreach (var problem in problems) _log.Warning($"setting ignored: {problem}");
         if (settings == Settings && ReferenceEquals(settings.Severities, Settings.Severities)) return;
         Settings = settings;
@@ -438,4 +447,87 @@ public sealed class StepwiseServer
     [JsonRpcMethod("textDocument/documentSymbol", UseSingleObjectParameterDeserialization = true)]
     public Task<List<DocumentSymbol>?> DocumentSymbol(TextDocumentParams p, CancellationToken ct) =>
         Read(p?.TextDocument, (snap, _) => DocumentSymbols.For(snap), new List<DocumentSymbol>(), ct);
+
+    // ---------------------------------------------------------------- training commands
+
+    [JsonRpcMethod("workspace/executeCommand", UseSingleObjectParameterDeserialization = true)]
+    public Task<object?> ExecuteCommand(ExecuteCommandParams p, CancellationToken ct)
+    {
+        RequireInitialized();
+        if (p?.Command is not { } command || !TrainCommands.All.Contains(command))
+            throw Error(ErrorCodes.InvalidParams, $"unknown command {p?.Command ?? "(none)"}; this server runs {string.Join(", ", TrainCommands.All)}");
+        if (command == TrainCommands.Runs) return Task.FromResult<object?>(_training.List());
+        var uri = CommandUri(p.Arguments) ?? throw Error(ErrorCodes.InvalidParams, $"{command} needs the config URI as its first argument");
+        if (command == TrainCommands.Stop)
+        {
+            if (_training.Stop(uri)) return Task.FromResult<object?>(true);
+            ShowMessage(MessageType.Warning, $"{System.IO.Path.GetFileName(DocumentUris.ToPath(uri))} is not training");
+            return Task.FromResult<object?>(false);
+        }
+        // Through the queue, so a train right after an edit or a settings change sees them.
+        string? clientToken = p.WorkDoneToken is { ValueKind: JsonValueKind.String } t ? t.GetString()
+            : p.WorkDoneToken is { ValueKind: JsonValueKind.Number } n ? n.GetRawText() : null;
+        return _queue.Read<object?>(_ => StartTrainingAsync(uri, clientToken, ct), CancellationToken.None);
+    }
+
+    private static string? CommandUri(List<JsonElement>? args)
+    {
+        if (args is not { Count: > 0 }) return null;
+        var a = args[0];
+        if (a.ValueKind == JsonValueKind.String) return a.GetString();
+        if (a.ValueKind == JsonValueKind.Object && a.TryGetProperty("uri", out var u) && u.ValueKind == JsonValueKind.String) return u.GetString();
+        return null;
+    }
+
+    private async Task<object?> StartTrainingAsync(string uri, string? clientToken, CancellationToken requestCancelled)
+    {
+        var path = DocumentUris.ToPath(uri);
+        var name = System.IO.Path.GetFileName(path);
+        if (!_docs.TryGetValue(uri, out var snap))
+        {
+            string text;
+            try { text = await File.ReadAllTextAsync(path).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                throw Fail($"Cannot train {name}: {ex.Message}");
+            }
+            snap = new DocumentSnapshot(uri, path, null, 0, text, 0, Analyze);
+        }
+        if (!snap.Analysis.Configs.Any()) throw Fail($"Cannot train {name}: it is not a training config Stepwise reads");
+        var blocking = TrainCommands.Blocking(snap);
+        if (blocking.Count > 0)
+            throw Fail($"Cannot train {name}: {blocking.Count} error finding{(blocking.Count == 1 ? "" : "s")}:\n{string.Join("\n", blocking)}");
+        var settings = _trainerSettings;
+        var (launch, problem) = TrainerLaunch.Resolve(settings, path, TrainCommands.DialectOf(snap) ?? Stepwise.Core.Model.Dialect.Hf, AppContext.BaseDirectory);
+        if (launch is null) throw Fail($"Cannot train {name}: {problem}");
+        if (_training.IsRunning(uri)) throw Fail($"{name} is already training (stepwise.stop stops it)", MessageType.Warning);
+        var (run, error) = await _training.StartAsync(uri, $"Training {name}", System.IO.Path.GetDirectoryName(path) ?? ".", launch, _client.WorkDoneProgress, settings.GraceSeconds, clientToken).ConfigureAwait(false);
+        if (run is null) throw Fail(error!.StartsWith(name, StringComparison.Ordinal) ? error : $"Cannot train {name}: {error}", error.Contains("already training", StringComparison.Ordinal) ? MessageType.Warning : MessageType.Error);
+        if (clientToken is null) return new TrainStarted(run.Config, run.Pid, run.Token, run.Command);
+        // The client's token is valid until the answer: answer when the run is over; cancelling the request stops it.
+        using (requestCancelled.Register(() => _training.Stop(uri)))
+            return await _training.OutcomeOf(uri, run.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Shows the message and makes the request fail with it (RequestFailed, -32803).</summary>
+    private LocalRpcException Fail(string message, int type = MessageType.Error)
+    {
+        ShowMessage(type, message);
+        return Error(-32803, message);
+    }
+
+    private void ShowMessage(int type, string message)
+    {
+        if (_rpc is not { IsDisposed: false } rpc) return;
+        _ = rpc.NotifyWithParameterObjectAsync("window/showMessage", new LogMessageParams(type, message))
+            .ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+    }
+
+    [JsonRpcMethod("window/workDoneProgress/cancel", UseSingleObjectParameterDeserialization = true)]
+    public void WorkDoneProgressCancel(WorkDoneProgressCancelParams p)
+    {
+        if (_state != 1 || p is null) return;
+        var token = p.Token.ValueKind == JsonValueKind.String ? p.Token.GetString() : p.Token.ValueKind == JsonValueKind.Number ? p.Token.GetRawText() : null;
+        if (token is null || !_training.Cancel(token)) _log.Warning($"window/workDoneProgress/cancel for unknown token {p.Token.GetRawText()}: ignored");
+    }
 }
