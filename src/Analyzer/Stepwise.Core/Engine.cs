@@ -106,7 +106,9 @@ public static class Engine
         foreach (var p in doc.Problems) context.Report(p.Id, p.Span, p.Message, p.Severity);
         foreach (var p in inputs.ReferenceProblems) context.Report(p.Id, p.Span, p.Message, p.Severity);
 
-        foreach (var rule in RuleSet.All)
+        // Rules judge training configs; a DeepSpeed or accelerate file checked on its own only gets its read problems.
+        bool training = doc.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory;
+        foreach (var rule in training ? RuleSet.All : Array.Empty<Rule>())
         {
             if (options.Severities.TryGetValue(rule.Descriptor.Id, out var sev) && sev is null) continue;
             try { rule.Check(context); }

@@ -31,6 +31,10 @@ public sealed class RuleContext
     public void Report(RuleDescriptor rule, SourceSpan span, string message, params Fix[] fixes) =>
         _findings.Add(new Finding(rule.Id, rule.DefaultSeverity, message, span, fixes) { Title = rule.Title, HelpUri = rule.HelpUri });
 
+    /// <summary>Reports at a severity other than the rule's default (a milder case of the same rule).</summary>
+    public void Report(RuleDescriptor rule, SourceSpan span, string message, Severity severity, params Fix[] fixes) =>
+        _findings.Add(new Finding(rule.Id, severity, message, span, fixes) { Title = rule.Title, HelpUri = rule.HelpUri });
+
     internal void Report(string id, SourceSpan span, string message, Severity severity)
     {
         var d = RuleSet.Descriptor(id);

@@ -39,7 +39,7 @@ public sealed class SW1001_MaxStepsImpliesEpochs : Rule
 
         var keep = epochsSetting.Value.AsDouble() ?? 3.0;
         c.Report(Rule, span, message, ScheduleText.Fixes(
-            ScheduleText.ReplaceMaxStepsByEpochs(c, keep, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: {Schedules.Epochs(keep)}", preferred: true),
+            ScheduleText.ReplaceMaxStepsByEpochs(c, keep, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: {ScheduleText.RoundEpochs(keep)}", preferred: true),
             System.Math.Abs(keep - epochs) > 0.005
                 ? ScheduleText.ReplaceMaxStepsByEpochs(c, epochs, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: {Schedules.Epochs(epochs)} (what max_steps trains now)", preferred: false)
                 : null,

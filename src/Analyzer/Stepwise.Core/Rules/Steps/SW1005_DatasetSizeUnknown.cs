@@ -19,11 +19,11 @@ public sealed class SW1005_DatasetSizeUnknown : Rule
         var span = c.Setup.Datasets.Count > 0 && c.Setup.Datasets[0].Span is { } s ? s : c.Document.HeadSpan;
         var comment = c.Document.Syntax switch
         {
-            Model.ConfigSyntax.Json => "--dataset-size N (JSON has no comments)",
-            Model.ConfigSyntax.CSharp => "the .editorconfig option stepwise.dataset_size = N",
-            _ => "a comment '# stepwise: dataset_size=N'",
+            Model.ConfigSyntax.Json => "a comment '// stepwise: dataset_size=N', ",
+            Model.ConfigSyntax.CSharp => "the .editorconfig option stepwise.dataset_size = N, ",
+            _ => "a comment '# stepwise: dataset_size=N', ",
         };
         c.Report(Rule, span,
-            $"dataset size unknown ({c.DatasetSize.Detail}), so epochs cannot be computed; state it with {comment}, --dataset-size N, or the setting stepwise.datasetSize");
+            $"dataset size unknown ({c.DatasetSize.Detail}), so epochs cannot be computed; state it with {comment}--dataset-size N, or the editor setting stepwise.datasetSize");
     }
 }

@@ -36,12 +36,12 @@ public sealed class SW1007_DeepSpeedBatchMismatch : Rule
         var autoEdits = new List<FileEdit>();
         void Auto(ConfigEntry e) => autoEdits.Add(new FileEdit(ds.Path, ds.Editor.SetValue(e, "auto")));
 
-        if (Fixed(micro) is long m && m != B) { mismatches.Add($"train_micro_batch_size_per_gpu={m} but {c.Setup.Spell("per_device_train_batch_size")}={B}"); Auto(micro!); }
-        if (Fixed(accum) is long a && a != A) { mismatches.Add($"gradient_accumulation_steps={a} but {c.Setup.Spell("gradient_accumulation_steps")}={A}"); Auto(accum!); }
+        if (Fixed(micro) is long m && m != B) { mismatches.Add($"its train_micro_batch_size_per_gpu={m} but {c.Setup.Spell("per_device_train_batch_size")}={B} here"); Auto(micro!); }
+        if (Fixed(accum) is long a && a != A) { mismatches.Add($"its gradient_accumulation_steps={a} but {c.Setup.Spell("gradient_accumulation_steps")}={A} here"); Auto(accum!); }
         long effMicro = Fixed(micro) ?? B, effAccum = Fixed(accum) ?? A;
         if (Fixed(total) is long t && t != effMicro * effAccum * W)
         {
-            mismatches.Add($"train_batch_size={t} but {effMicro} x {effAccum} x {W} (world size) = {effMicro * effAccum * W}");
+            mismatches.Add($"its train_batch_size={t} but {effMicro} x {effAccum} x {W} (world size) = {effMicro * effAccum * W}");
             Auto(total!);
         }
         if (mismatches.Count == 0) return;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test of the repository: the .NET solution, then the Node tests (language-server client,
+# VS Code extension) where they exist. Installs what is missing first (scripts/setup.sh --test).
+# Ends with one line "tests: N passed, M failed".
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+bash scripts/setup.sh --test || { echo "test: setup failed" >&2; exit 1; }
+
+passed=0; failed=0; status=0
+log="$(mktemp)"
+
+echo "== dotnet test Tooling.sln"
+dotnet test Tooling.sln -c Release --nologo 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+[ "$rc" -ne 0 ] && status=1
+# "Passed!  - Failed:     0, Passed:   212, Skipped: ..." per test assembly
+while read -r f p; do passed=$((passed + p)); failed=$((failed + f)); done < <(
+  grep -E '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+' "$log" | sed -E 's/.*Failed: +([0-9]+), Passed: +([0-9]+).*/\1 \2/')
+if [ "$rc" -ne 0 ] && ! grep -qE '(Passed|Failed)! +- Failed' "$log"; then failed=$((failed + 1)); fi
+
+for dir in tests/lsp-node editors/vscode; do
+  if [ -f "$dir/package.json" ]; then
+    echo "== npm test in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && npm test) 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    [ "$rc" -ne 0 ] && status=1
+    p=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
+    f=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+    if [ "$rc" -ne 0 ] && [ "${f:-0}" = 0 ]; then failed=$((failed + 1)); fi
+  fi
+done
+
+rm -f "$log"
+echo "tests: $passed passed, $failed failed"
+exit $status

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Stepwise.Core;
+using Stepwise.Core.Arithmetic;
+using Stepwise.Core.Model;
+using Stepwise.Core.Text;
+using Stepwise.Workspace;
+
+namespace Stepwise.Cli.Output;
+
+/// <summary>
+/// The JSON contract (stable; extended, never broken):
+/// {"files":[{"path", "dialect", "findings":[{"id","severity","message","range","fixes":[{"title","edits":[{"range","newText"}]}]}],
+/// "schedule":{"dataset_size","per_device_train_batch_size","gradient_accumulation_steps","world_size","steps_per_epoch",
+/// "total_steps","epochs","samples"}, "schedules":[{...,"range"}]}]}. Lines and characters are 0-based UTF-16 as in LSP.
+/// </summary>
+public static class JsonReport
+{
+    public static void Write(IReadOnlyList<FileAnalysis> files, TextWriter output)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("files");
+            foreach (var f in files) WriteFile(w, f);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    private static void WriteFile(Utf8JsonWriter w, FileAnalysis f)
+    {
+        w.WriteStartObject();
+        w.WriteString("path", f.Path);
+        w.WriteString("dialect", f.Dialect.Id());
+        if (f.Error is not null) w.WriteString("error", f.Error);
+        w.WriteStartArray("findings");
+        foreach (var c in f.Configs)
+            foreach (var finding in c.Result.Findings) WriteFinding(w, finding, f.Path);
+        w.WriteEndArray();
+        var trainingConfigs = f.Configs.Where(c => c.Document.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory).ToList();
+        if (trainingConfigs.Count > 0)
+        {
+            w.WritePropertyName("schedule");
+            WriteSchedule(w, trainingConfigs[0].Result, null);
+            w.WriteStartArray("schedules");
+            foreach (var c in trainingConfigs) WriteSchedule(w, c.Result, c.Document.ConfigSpan?.Range);
+            w.WriteEndArray();
+        }
+        else w.WriteNull("schedule");
+        w.WriteEndObject();
+    }
+
+    private static void WriteFinding(Utf8JsonWriter w, Finding f, string filePath)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", f.Id);
+        w.WriteString("severity", f.Severity.Id());
+        w.WriteString("message", f.Message);
+        w.WriteString("title", f.Title);
+        if (f.HelpUri is not null) w.WriteString("helpUri", f.HelpUri.ToString());
+        if (f.Span.File is not null && Path.GetFullPath(f.Span.File) != Path.GetFullPath(filePath)) w.WriteString("path", f.Span.File);
+        WriteRange(w, "range", f.Span.Range);
+        w.WriteStartArray("fixes");
+        foreach (var fix in f.Fixes)
+        {
+            w.WriteStartObject();
+            w.WriteString("title", fix.Title);
+            w.WriteBoolean("isPreferred", fix.IsPreferred);
+            w.WriteStartArray("edits");
+            foreach (var e in fix.Edits)
+            {
+                w.WriteStartObject();
+                if (e.Path is not null) w.WriteString("path", e.Path);
+                WriteRange(w, "range", e.Edit.Range);
+                w.WriteString("newText", e.Edit.NewText);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public static void WriteRange(Utf8JsonWriter w, string name, TextRange r)
+    {
+        w.WriteStartObject(name);
+        w.WriteStartObject("start"); w.WriteNumber("line", r.Start.Line); w.WriteNumber("character", r.Start.Character); w.WriteEndObject();
+        w.WriteStartObject("end"); w.WriteNumber("line", r.End.Line); w.WriteNumber("character", r.End.Character); w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void WriteSchedule(Utf8JsonWriter w, AnalysisResult r, TextRange? range)
+    {
+        w.WriteStartObject();
+        void Num(string name, long? v) { if (v is long x) w.WriteNumber(name, x); else w.WriteNull(name); }
+        Num("dataset_size", r.DatasetSize.Count);
+        w.WriteString("dataset_detail", r.DatasetSize.Detail);
+        var s = r.Schedule;
+        Num("per_device_train_batch_size", s?.Inputs.PerDeviceBatch);
+        Num("gradient_accumulation_steps", s?.Inputs.GradientAccumulation);
+        Num("world_size", s?.Inputs.WorldSize);
+        Num("steps_per_epoch", s?.StepsPerEpoch);
+        Num("total_steps", s?.TotalSteps);
+        if (s?.Epochs is double e) w.WriteNumber("epochs", Math.Round(e, 6)); else w.WriteNull("epochs");
+        Num("samples", s?.Samples);
+        Num("samples_per_step", s?.SamplesPerStep);
+        Num("max_steps", s?.Inputs.MaxSteps);
+        if (s is not null) w.WriteNumber("num_train_epochs", s.Inputs.NumTrainEpochs); else w.WriteNull("num_train_epochs");
+        Num("warmup_steps", s?.WarmupSteps);
+        if (range is { } rg) WriteRange(w, "range", rg);
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,186 @@
+using Stepwise.Core;
+using Stepwise.Core.Model;
+using Stepwise.Readers;
+
+namespace Stepwise.Workspace;
+
+/// <summary>Settings of the shell around the engine.</summary>
+public sealed record WorkspaceOptions
+{
+    public AnalysisOptions Analysis { get; init; } = new();
+    /// <summary>Compare with the committed version (SW1003).</summary>
+    public bool UseGit { get; init; } = true;
+    /// <summary>An accelerate config to take the world size from; null = the default location if it exists.</summary>
+    public string? AccelerateConfig { get; init; }
+    /// <summary>Look at ~/.cache/huggingface/accelerate/default_config.yaml when no accelerate config is given.</summary>
+    public bool UseDefaultAccelerateConfig { get; init; } = true;
+}
+
+/// <summary>One configuration of a file and what the engine said about it.</summary>
+public sealed record ConfigAnalysis(ConfigDocument Document, AnalysisResult Result);
+
+/// <summary>A file: its configurations, or why it could not be read. <see cref="Watched"/> lists the files the result depends on.</summary>
+public sealed record FileAnalysis(string Path, string? Text, IReadOnlyList<ConfigAnalysis> Configs, string? Error, IReadOnlyList<string> Watched)
+{
+    public bool IsConfig => Configs.Any(c => c.Document.Dialect != Dialect.Unknown || c.Document.Problems.Count > 0);
+    public Dialect Dialect => Configs.Count > 0 ? Configs[0].Document.Dialect : Dialect.Unknown;
+}
+
+/// <summary>
+/// Reads a config, follows what it references (DeepSpeed JSON, accelerate config, datasets, the committed version),
+/// and runs the engine. The one entry point the CLI, the language server and the trainer use.
+/// </summary>
+public sealed class ConfigAnalyzer
+{
+    public delegate ResolvedDataset DatasetResolution(DatasetReference reference, string? configDirectory);
+
+    private readonly DatasetResolution _resolve;
+    private readonly GitHistory _git = new();
+
+    public ConfigAnalyzer(WorkspaceOptions? options = null, DatasetResolution? resolveDataset = null)
+    {
+        Options = options ?? new WorkspaceOptions();
+        _resolve = resolveDataset ?? DefaultResolver();
+    }
+
+    public WorkspaceOptions Options { get; }
+
+    private static DatasetResolution DefaultResolver()
+    {
+        var resolver = Datasets.DatasetResolver.Default;
+        return (r, dir) => resolver.Resolve(r, dir);
+    }
+
+    public FileAnalysis AnalyzeFile(string path)
+    {
+        var (text, error) = TextFiles.Read(path);
+        if (text is null) return new FileAnalysis(path, null, Array.Empty<ConfigAnalysis>(), error, Array.Empty<string>());
+        return AnalyzeText(path, text);
+    }
+
+    /// <summary>Analyses an in-memory text (an editor buffer) as if it were the file at <paramref name="path"/>.</summary>
+    public FileAnalysis AnalyzeText(string path, string text, WorkspaceOptions? options = null)
+    {
+        options ??= Options;
+        var docs = ConfigReaders.Read(text, path);
+        var watched = new List<string>();
+        var results = new List<ConfigAnalysis>();
+        string? dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+
+        ConfigDocument? previous = null;
+        bool previousLoaded = false;
+
+        for (int index = 0; index < docs.Count; index++)
+        {
+            var doc = docs[index];
+            if (doc.Dialect is Dialect.Unknown or Dialect.DeepSpeed or Dialect.Accelerate)
+            {
+                // Not a training config (or a referenced kind of file checked on its own): only read problems.
+                results.Add(new ConfigAnalysis(doc, Engine.Analyze(new AnalysisInputs(doc), options.Analysis)));
+                continue;
+            }
+
+            var problems = new List<ReadProblem>();
+            var deepSpeed = LoadReference(doc, "deepspeed", dir, problems, watched);
+            var accelerate = LoadAccelerate(doc, dir, options, problems, watched);
+
+            var resolved = new List<ResolvedDataset>();
+            var setup = SetupBuilder.Build(doc);
+            foreach (var r in setup.Datasets)
+            {
+                var rd = SafeResolve(r, dir);
+                resolved.Add(rd);
+            }
+            watched.AddRange(DatasetFiles(resolved));
+
+            if (options.UseGit && !previousLoaded)
+            {
+                previousLoaded = true;
+                var committed = _git.CommittedText(path);
+                if (committed is not null && committed != text)
+                {
+                    var prevDocs = ConfigReaders.Read(committed, path);
+                    previous = prevDocs.Count == docs.Count ? prevDocs[index] : prevDocs.FirstOrDefault();
+                }
+            }
+
+            var inputs = new AnalysisInputs(doc)
+            {
+                Datasets = resolved,
+                DeepSpeed = deepSpeed,
+                Accelerate = accelerate,
+                Previous = previous is not null && docs.Count == 1 ? previous : null,
+                ReferenceProblems = problems,
+            };
+            results.Add(new ConfigAnalysis(doc, Engine.Analyze(inputs, options.Analysis)));
+        }
+        return new FileAnalysis(path, text, results, null, watched.Distinct().ToList());
+    }
+
+    private ResolvedDataset SafeResolve(DatasetReference r, string? dir)
+    {
+        try { return _resolve(r, dir); }
+        catch (Exception ex) { return ResolvedDataset.Unknown(r, $"could not count it: {ex.Message}"); }
+    }
+
+    private static IEnumerable<string> DatasetFiles(IEnumerable<ResolvedDataset> resolved) =>
+        resolved.Select(r => r.Reference.Name).Where(n => n.Length > 0 && (n.Contains('/') || n.Contains('.')));
+
+    private static ConfigDocument? LoadReference(ConfigDocument doc, string key, string? dir, List<ReadProblem> problems, List<string> watched)
+    {
+        var entry = doc.Find(key);
+        if (entry?.Value.AsString() is not { Length: > 0 } rel) return null;
+        var full = Locate(rel, dir);
+        if (full is null)
+        {
+            problems.Add(new ReadProblem("SW9004", $"{key} config '{rel}' not found (looked next to the config and in the current folder)", entry.ValueSpan, Severity.Warning));
+            return null;
+        }
+        watched.Add(full);
+        var (text, error) = TextFiles.Read(full);
+        if (text is null)
+        {
+            problems.Add(new ReadProblem("SW9004", $"{key} config '{rel}' cannot be read: {error}", entry.ValueSpan, Severity.Warning));
+            return null;
+        }
+        var docs = ConfigReaders.Read(text, full);
+        var referenced = docs.FirstOrDefault();
+        if (referenced is not null && referenced.Problems.Any(p => p.Severity == Severity.Error))
+            problems.Add(new ReadProblem("SW9004", $"{key} config '{rel}' has errors: {referenced.Problems[0].Message} at {System.IO.Path.GetFileName(full)}:{referenced.Problems[0].Span.Range.Start}", entry.ValueSpan, Severity.Warning));
+        return referenced;
+    }
+
+    private static ConfigDocument? LoadAccelerate(ConfigDocument doc, string? dir, WorkspaceOptions options, List<ReadProblem> problems, List<string> watched)
+    {
+        string? path = options.AccelerateConfig;
+        if (path is null && options.UseDefaultAccelerateConfig)
+        {
+            var home = Environment.GetEnvironmentVariable("HF_HOME") ?? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "huggingface");
+            var candidate = System.IO.Path.Combine(home, "accelerate", "default_config.yaml");
+            if (File.Exists(candidate)) path = candidate;
+        }
+        if (path is null) return null;
+        var full = Locate(path, dir);
+        if (full is null)
+        {
+            problems.Add(new ReadProblem("SW9004", $"accelerate config '{path}' not found", doc.HeadSpan, Severity.Warning));
+            return null;
+        }
+        watched.Add(full);
+        var (text, _) = TextFiles.Read(full);
+        return text is null ? null : ConfigReaders.Read(text, full).FirstOrDefault();
+    }
+
+    /// <summary>A referenced path: absolute, else next to the config, else from the current folder.</summary>
+    public static string? Locate(string path, string? configDir)
+    {
+        if (System.IO.Path.IsPathRooted(path)) return File.Exists(path) ? path : null;
+        if (configDir is not null)
+        {
+            var p = System.IO.Path.GetFullPath(System.IO.Path.Combine(configDir, path));
+            if (File.Exists(p)) return p;
+        }
+        var c = System.IO.Path.GetFullPath(path);
+        return File.Exists(c) ? c : null;
+    }
+}

@@ -1,0 +1,220 @@
+using System.Buffers;
+using System.Text;
+
+namespace Stepwise.Workspace.Datasets.Counting;
+
+/// <summary>
+/// Counts the records of a <c>.json</c> file the way datasets' <c>json</c> builder reads it, without building
+/// any of them: a top-level array gives one record per element; a top-level object whose values include exactly
+/// one array gives that array's elements (the <c>{"data": [...]}</c> shape, read with <c>field="data"</c>);
+/// several top-level values in a row (JSON Lines saved as .json) give one record each.
+/// </summary>
+/// <remarks>
+/// A depth- and string-aware byte scanner: strings are skipped with a vectorised search for '"' or '\\',
+/// the inside of records with a search for brackets and quotes only; commas are looked at only where they
+/// separate counted elements. Brackets are matched on an explicit stack (no recursion, so deep nesting cannot
+/// overflow). It checks structure, not tokens: <c>[tru, 1]</c> counts 2.
+/// </remarks>
+public sealed class JsonDocumentCounter : ChunkCounter
+{
+    public const int MaxDepth = 1_000_000;
+    private const int MaxKeyBytes = 200;
+
+    private static readonly SearchValues<byte> Shallow = SearchValues.Create("\"[]{},:"u8);
+    private static readonly SearchValues<byte> Deep = SearchValues.Create("\"[]{}"u8);
+    private static readonly SearchValues<byte> StringStops = SearchValues.Create("\"\\"u8);
+    private static readonly SearchValues<byte> JsonWhitespace = SearchValues.Create(" \t\r\n"u8);
+
+    private byte[] _stack = new byte[64];
+    private int _depth;
+    private bool _inString, _escape;
+
+    private long _topValues;
+    private byte _topKind;            // '[', '{' or 0 before the first value
+
+    // The array whose elements are being counted (depth 1 for a top-level array, 2 for an array under a key).
+    private int _countDepth = -1;
+    private long _count;
+    private bool _sawElement;         // something since the last separating comma at _countDepth
+
+    // Top-level object: its keys and, for array values, their element counts.
+    private readonly List<(string Key, long? Elements)> _keys = new();
+    private bool _expectKey;          // at depth 1 of the top object, the next string is a key
+    private bool _capturingKey;
+    private readonly List<byte> _key = new();
+    private string? _pendingKey;      // key read, value not yet started
+
+    private string? _problem;
+    private long _problemAt;
+
+    public override void Feed(ReadOnlySpan<byte> s)
+    {
+        if (_problem is not null) { Offset += s.Length; return; }
+        int i = 0;
+        while (i < s.Length)
+        {
+            if (_inString)
+            {
+                if (_escape) { _escape = false; Capture(s.Slice(i, 1)); i++; continue; }
+                int k = s[i..].IndexOfAny(StringStops);
+                if (k < 0) { Capture(s[i..]); break; }
+                Capture(s.Slice(i, k));
+                i += k;
+                if (s[i] == (byte)'\\') { _escape = true; Capture(s.Slice(i, 1)); i++; continue; }
+                _inString = false;
+                if (_capturingKey) EndKey();
+                i++;
+                continue;
+            }
+
+            var rest = s[i..];
+            int at = rest.IndexOfAny(_depth <= 2 ? Shallow : Deep);
+            var segment = at < 0 ? rest : rest[..at];
+            if (_depth <= 2 && !segment.IsEmpty)
+            {
+                int c = segment.IndexOfAnyExcept(JsonWhitespace);
+                if (c >= 0) Scalar(Offset + i + c);
+                if (_problem is not null) break;
+            }
+            if (at < 0) break;
+            i += at;
+            long pos = Offset + i;
+            byte b = s[i++];
+            switch (b)
+            {
+                case (byte)'"':
+                    ValueStarts(b, pos);
+                    _inString = true;
+                    break;
+                case (byte)'[':
+                case (byte)'{':
+                    ValueStarts(b, pos);
+                    if (_problem is not null) break;
+                    Push(b, pos);
+                    if (_depth == 1 && b == (byte)'[') StartCounting(1);
+                    if (_depth == 1 && b == (byte)'{') _expectKey = _topValues == 1;
+                    if (_depth == 2 && b == (byte)'[' && InTopObject) StartCounting(2);
+                    break;
+                case (byte)']':
+                case (byte)'}':
+                    Close(b, pos);
+                    break;
+                case (byte)',':
+                    if (_depth == _countDepth)
+                    {
+                        if (!_sawElement) Fail("empty element: a comma with no value before it", pos);
+                        _count++;
+                        _sawElement = false;
+                    }
+                    else if (_depth == 1 && InTopObject) _expectKey = true;
+                    else if (_depth == 0) Fail("a comma between top-level values (is this a JSON array missing its '['?)", pos);
+                    break;
+                case (byte)':':
+                    if (_depth == 0) Fail("unexpected ':' at top level", pos);
+                    break;
+            }
+            if (_problem is not null) break;
+        }
+        Offset += s.Length;
+    }
+
+    /// <summary>A non-structural, non-whitespace byte (a number, true/false/null, or junk) at depth 0..2.</summary>
+    private void Scalar(long pos)
+    {
+        if (_depth == 0) { Fail(_topValues == 0 ? "not JSON: the file does not start with '[' or '{'" : "unexpected text after the top-level value", pos); return; }
+        if (_depth == _countDepth) _sawElement = true;
+        if (_depth == 1 && InTopObject && _pendingKey is { } key) { _keys.Add((key, null)); _pendingKey = null; }
+    }
+
+    private void ValueStarts(byte b, long pos)
+    {
+        if (_depth == 0)
+        {
+            if (b == (byte)'"') { Fail("the top-level JSON value is a string, not records", pos); return; }
+            if (_topValues > 0 && _topKind == (byte)'[') { Fail("a second top-level value after the array", pos); return; }
+            _topValues++;
+            if (_topValues == 1) _topKind = b;
+            return;
+        }
+        if (_depth == _countDepth) _sawElement = true;
+        if (_depth == 1 && InTopObject)
+        {
+            if (_expectKey && b == (byte)'"') { _expectKey = false; _capturingKey = true; _key.Clear(); return; }
+            if (_pendingKey is { } key)
+            {
+                _pendingKey = null;
+                if (b == (byte)'[') _keys.Add((key, 0)); // count filled in when it closes
+                else _keys.Add((key, null));
+            }
+        }
+    }
+
+    // Keys are collected for the first top-level object only: later ones mean JSON Lines, counted per value.
+    private bool InTopObject => _topKind == (byte)'{' && _topValues == 1;
+
+    private void StartCounting(int depth)
+    {
+        _countDepth = depth;
+        _count = 0;
+        _sawElement = false;
+    }
+
+    private void Push(byte b, long pos)
+    {
+        if (_depth >= MaxDepth) { Fail($"nesting deeper than {MaxDepth:N0} levels", pos); return; }
+        if (_depth == _stack.Length) Array.Resize(ref _stack, _stack.Length * 2);
+        _stack[_depth++] = b;
+    }
+
+    private void Close(byte b, long pos)
+    {
+        byte open = b == (byte)']' ? (byte)'[' : (byte)'{';
+        if (_depth == 0) { Fail($"'{(char)b}' closes nothing", pos); return; }
+        if (_stack[_depth - 1] != open) { Fail($"'{(char)b}' closes a '{(char)_stack[_depth - 1]}'", pos); return; }
+        if (_depth == _countDepth)
+        {
+            if (_sawElement) _count++;
+            else if (_count > 0) { Fail("trailing comma before ']'", pos); return; }
+            if (_depth == 2) _keys[^1] = (_keys[^1].Key, _count);
+            _countDepth = -1;
+        }
+        _depth--;
+    }
+
+    private void Capture(ReadOnlySpan<byte> bytes)
+    {
+        if (!_capturingKey) return;
+        foreach (var x in bytes)
+            if (_key.Count < MaxKeyBytes) _key.Add(x);
+    }
+
+    private void EndKey()
+    {
+        _capturingKey = false;
+        _pendingKey = Encoding.UTF8.GetString(_key.ToArray());
+    }
+
+    private void Fail(string problem, long pos)
+    {
+        _problem ??= problem;
+        if (_problem == problem) _problemAt = pos;
+    }
+
+    public override ChunkCount Finish()
+    {
+        if (_problem is not null) return ChunkCount.Fail(_problem, _problemAt, "JSON");
+        if (_inString) return ChunkCount.Fail("the file ends inside a string", Offset, "JSON");
+        if (_depth > 0) return ChunkCount.Fail($"the file ends with {_depth} unclosed bracket(s)", Offset, "JSON");
+        if (_topValues == 0) return ChunkCount.Ok(0, "empty JSON file");
+        if (_topValues > 1) return ChunkCount.Ok(_topValues, "JSON Lines in a .json file");
+        if (_topKind == (byte)'[') return ChunkCount.Ok(_count, "JSON array");
+
+        var arrays = _keys.Where(k => k.Elements is not null).ToList();
+        if (arrays.Count == 1) return ChunkCount.Ok(arrays[0].Elements!.Value, $"JSON object, list under key \"{arrays[0].Key}\"");
+        string keys = string.Join(", ", _keys.Take(8).Select(k => $"\"{k.Key}\"")) + (_keys.Count > 8 ? ", ..." : "");
+        return ChunkCount.Fail(arrays.Count == 0
+            ? $"the top-level JSON object holds no list of records (keys: {(keys.Length == 0 ? "none" : keys)}); datasets reads it as one row at best"
+            : $"the top-level JSON object holds {arrays.Count} lists ({string.Join(", ", arrays.Select(a => $"\"{a.Key}\": {a.Elements:N0}"))}); which one is read depends on the loader's field= argument",
+            null, "JSON object");
+    }
+}
