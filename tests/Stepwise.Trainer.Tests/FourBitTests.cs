@@ -225,3 +225,31 @@ public class FourBitTests
         Assert.Equal(4.127, bits, 3);
     }
 }
+
+public class DequantizePathTests
+{
+    [Theory]
+    [InlineData(1L, true)]
+    [InlineData(3L, false)]
+    [InlineData(64L * 300 + 5, true)]
+    [InlineData(64L * 1000, true)]
+    [InlineData((1L << 20) + 64 * 3 + 1, true)] // more than one chunk, odd tail
+    public void CpuKernelsEqualTheTensorOpPathBitForBit(long n, bool dq)
+    {
+        using var gen = new torch.Generator((ulong)n);
+        using var w = torch.randn(new[] { n }, generator: gen);
+        foreach (var type in new[] { QuantType.Nf4, QuantType.Fp4 })
+        {
+            using var q = FourBit.Quantize(w, type, dq);
+            QuantizedWeight qOps;
+            FourBit.UseCpuKernels = false;
+            try { qOps = FourBit.Quantize(w, type, dq); }
+            finally { FourBit.UseCpuKernels = true; }
+            using var _ = qOps;
+            Assert.Equal(qOps.Packed.data<byte>().ToArray(), q.Packed.data<byte>().ToArray());
+            using var fast = FourBit.Dequantize(q, ScalarType.Float32);
+            using var ops = FourBit.DequantizeTensorOps(q, ScalarType.Float32);
+            Assert.True(TestSupportExt.Same(fast, ops));
+        }
+    }
+}

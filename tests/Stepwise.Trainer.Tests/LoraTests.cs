@@ -111,6 +111,23 @@ public class LoraTests
     }
 
     [Fact]
+    public void MergedModelExportsAsAPlainFolderThatLoadsToTheSameLogits()
+    {
+        using var dir = new TempDir();
+        using var model = LlamaLoader.Load(TestModels.Create(dir, "m"), new LoadOptions { Quantize = QuantType.Nf4 });
+        LoraModel.Apply(model, new LoraConfig { R = 4, LoraAlpha = 8, TargetModules = new[] { "q_proj", "down_proj" } });
+        Perturb(model);
+        model.eval();
+        using var expected = Logits(model);
+        LoraModel.MergeAndUnload(model);
+        ModelFiles.SaveFloat(model, dir["merged"], ScalarType.Float32);
+        Assert.Null(JsonNode.Parse(File.ReadAllText(dir["merged/config.json"]))!["quantization_config"]);
+        using var merged = LlamaLoader.Load(dir["merged"]);
+        using var actual = Logits(merged);
+        Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
     public void AdapterSavesWithPeftKeyNamesAndConfigAndLoadsBack()
     {
         using var dir = new TempDir();

@@ -14,6 +14,9 @@ public static class FourBit
     /// <summary>Elements quantized per step: bounds the float32 temporaries to a few MB whatever the tensor size.</summary>
     private const long ChunkElements = 1 << 20;
 
+    /// <summary>Use the C# kernels on CPU tensors (tests turn this off to check them against the tensor-op path).</summary>
+    internal static bool UseCpuKernels = true;
+
     public static QuantizedWeight Quantize(Tensor weight, QuantType type = QuantType.Nf4, bool doubleQuant = true, int blockSize = 64)
     {
         if (blockSize < 2 || (blockSize & (blockSize - 1)) != 0) throw new ArgumentException($"blocksize must be a power of two, got {blockSize}");
@@ -26,6 +29,17 @@ public static class FourBit
         var absmax = torch.empty(nb, ScalarType.Float32, device);
         var flat = weight.reshape(-1);
         long chunk = ChunkElements / blockSize * blockSize;
+        if (device.type == DeviceType.CPU && UseCpuKernels)
+        {
+            for (long start = 0; start < n; start += chunk)
+            {
+                using var scope = torch.NewDisposeScope();
+                long len = Math.Min(chunk, n - start);
+                var x = flat.narrow(0, start, len).to(ScalarType.Float32).contiguous();
+                QuantizeChunkCpu(x, len, type, blockSize, packed.narrow(0, start / 2, (len + 1) / 2), absmax.narrow(0, start / blockSize, (len + blockSize - 1) / blockSize));
+            }
+        }
+        else
         using (var thresholds = Thresholds(type, device))
         using (var fp4Codes = torch.tensor(FourBitCodes.Fp4BucketCodes, device: device))
         {
@@ -63,6 +77,62 @@ public static class FourBit
             NestedCode = torch.tensor(DynamicMap.Signed(), device: device).DetachFromDisposeScope(),
             Offset = offset, NestedBlockSize = 256,
         };
+    }
+
+    /// <summary>
+    /// CPU kernel for one chunk (a whole number of blocks except at the end): the same float32 arithmetic as the
+    /// tensor-op path (absmax, its reciprocal, x * reciprocal, the kernel's thresholds), in one pass, in parallel
+    /// over blocks. The tail of a partial block is treated as zeros, as the CUDA kernel loads it.
+    /// </summary>
+    private static unsafe void QuantizeChunkCpu(Tensor x, long len, QuantType type, int blockSize, Tensor packedOut, Tensor absmaxOut)
+    {
+        long nb = (len + blockSize - 1) / blockSize;
+        fixed (byte* px = x.bytes)
+        fixed (byte* pp = packedOut.bytes)
+        fixed (byte* pa = absmaxOut.bytes)
+        {
+            nint xs = (nint)px, ps = (nint)pp, @as = (nint)pa;
+            int workers = Math.Max(1, Math.Min(Environment.ProcessorCount, (int)(nb / 64) + 1));
+            Parallel.For(0, workers, w =>
+            {
+                float* src = (float*)xs, am = (float*)@as;
+                byte* dst = (byte*)ps;
+                long b0 = nb * w / workers, b1 = nb * (w + 1) / workers;
+                for (long b = b0; b < b1; b++)
+                {
+                    long e0 = b * blockSize, e1 = Math.Min(len, e0 + blockSize);
+                    float m = 0;
+                    for (long e = e0; e < e1; e++) m = MathF.Max(m, MathF.Abs(src[e]));
+                    am[b] = m;
+                    float inv = 1.0f / m;
+                    long pairEnd = (e1 + 1) / 2 * 2; // an odd tail pairs with a zero, whose code fills the low nibble
+                    for (long e = e0; e < pairEnd; e += 2)
+                    {
+                        int hi = EncodeFast(type, src[e] * inv);
+                        int lo = EncodeFast(type, e + 1 < e1 ? src[e + 1] * inv : 0f * inv);
+                        dst[e >> 1] = (byte)((hi << 4) | lo);
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>Branch-light form of FourBitCodes.Encode: the number of thresholds strictly below x.</summary>
+    private static int EncodeFast(QuantType type, float x)
+    {
+        if (type == QuantType.Nf4)
+        {
+            var t = FourBitCodes.Nf4Thresholds;
+            int lo = 0, hi = 15; // find the count of t[i] < x (t sorted); NaN compares false: 0
+            while (lo < hi) { int mid = (lo + hi) >> 1; if (x > t[mid]) lo = mid + 1; else hi = mid; }
+            return lo;
+        }
+        int sign = x < 0 ? 8 : 0;
+        float a = MathF.Abs(x);
+        var f = FourBitCodes.Fp4MagnitudeThresholds;
+        int l = 0, h = 7;
+        while (l < h) { int mid = (l + h) >> 1; if (a > f[mid]) l = mid + 1; else h = mid; }
+        return FourBitCodes.Fp4BucketCodes[l] + sign;
     }
 
     /// <summary>
@@ -112,6 +182,62 @@ public static class FourBit
 
     /// <summary>Dequantizes to <paramref name="dtype"/> with the weight's original shape, on the weight's device.</summary>
     public static Tensor Dequantize(QuantizedWeight q, ScalarType dtype)
+    {
+        if (q.Device.type == DeviceType.CPU && UseCpuKernels && q.NumBlocks * q.BlockSize * 4L < int.MaxValue) return DequantizeCpu(q, dtype);
+        return DequantizeTensorOps(q, dtype);
+    }
+
+    /// <summary>
+    /// CPU fast path: one pass over the packed bytes writing code[nibble] * absmax straight into the output, the
+    /// same float32 products as the tensor-op path (which costs an int32 copy of the codes, a gather and a multiply).
+    /// </summary>
+    private static unsafe Tensor DequantizeCpu(QuantizedWeight q, ScalarType dtype)
+    {
+        using var scope = torch.NewDisposeScope();
+        long n = q.NumElements, nb = q.NumBlocks;
+        int bs = q.BlockSize;
+        var absmax = q.AbsmaxFloat().contiguous();
+        var code = q.Code.contiguous();
+        var packed = q.Packed.contiguous();
+        var result = torch.empty(nb * bs, ScalarType.Float32);
+        fixed (byte* pPacked = packed.bytes)
+        fixed (byte* pAbsmax = absmax.bytes)
+        fixed (byte* pCode = code.bytes)
+        fixed (byte* pOut = result.bytes)
+        {
+            nint packedPtr = (nint)pPacked, absPtr = (nint)pAbsmax, codePtr = (nint)pCode, outPtr = (nint)pOut;
+            long packedLen = packed.numel();
+            int workers = Math.Max(1, Math.Min(Environment.ProcessorCount, (int)(nb / 256) + 1));
+            Parallel.For(0, workers, w =>
+            {
+                byte* src = (byte*)packedPtr;
+                float* am = (float*)absPtr, cb = (float*)codePtr, dst = (float*)outPtr;
+                long b0 = nb * w / workers, b1 = nb * (w + 1) / workers;
+                for (long b = b0; b < b1; b++)
+                {
+                    float a = am[b];
+                    long e0 = b * bs, e1 = e0 + bs;
+                    for (long e = e0; e < e1; e += 2)
+                    {
+                        long j = e >> 1;
+                        if (j < packedLen)
+                        {
+                            byte v = src[j];
+                            dst[e] = cb[v >> 4] * a;
+                            dst[e + 1] = cb[v & 15] * a;
+                        }
+                        else { dst[e] = 0; dst[e + 1] = 0; }
+                    }
+                }
+            });
+        }
+        var w = n == nb * bs ? result : result.narrow(0, 0, n);
+        var shaped = w.view(q.Shape);
+        if (dtype != ScalarType.Float32) shaped = shaped.to(dtype);
+        return shaped.MoveToOuterDisposeScope();
+    }
+
+    internal static Tensor DequantizeTensorOps(QuantizedWeight q, ScalarType dtype)
     {
         using var scope = torch.NewDisposeScope();
         long n = q.NumElements, nb = q.NumBlocks;

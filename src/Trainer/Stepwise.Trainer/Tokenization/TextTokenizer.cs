@@ -20,11 +20,12 @@ public abstract class TextTokenizer
     /// </summary>
     public static TextTokenizer Load(string folder)
     {
-        string sp = Path.Combine(folder, "tokenizer.model");
-        if (File.Exists(sp))
+        string spPath = Path.Combine(folder, "tokenizer.model");
+        if (File.Exists(spPath))
         {
-            using var s = File.OpenRead(sp);
-            return new MlTokenizer(LlamaTokenizer.Create(s, addBeginOfSentence: false, addEndOfSentence: false), 1, 2);
+            using var s = File.OpenRead(spPath);
+            var sp = LlamaTokenizer.Create(s, addBeginOfSentence: false, addEndOfSentence: false);
+            return new MlTokenizer(sp, sp.BeginningOfSentenceId, sp.EndOfSentenceId);
         }
         string tj = Path.Combine(folder, "tokenizer.json");
         if (File.Exists(tj))
