@@ -18,6 +18,7 @@ public static class ConfigReaders
         {
             ".yaml" or ".yml" => Yaml,
             ".json" or ".jsonc" => Json,
+            ".py" => Python.PythonConfigReader.Instance, ".ipynb" => Python.NotebookConfigReader.Instance,
             _ => null,
         };
     }

@@ -26,6 +26,11 @@ public sealed class FakeHfHome : IDisposable
         _dir.Write("datasets/org___arrowonly/default/0.0.0/dddd/dataset_info.json", "{\"description\": \"\"}");
         _dir.Write("datasets/org___arrowonly/default/0.0.0/dddd/arrowonly-train-00000-of-00002.arrow", ArrowFixture());
         _dir.Write("datasets/org___arrowonly/default/0.0.0/dddd/arrowonly-train-00001-of-00002.arrow", ArrowFixture());
+        // datasets < 2.14 layout: parquet/<namespace>--<name>-<hash>/0.0.0/<hash>.
+        Info("parquet/old--layout-7a06ebc3ce5e1f04/0.0.0/14a00e99c0d15a23649d0db8944380ac81082d4b", ("train", 321));
+        // Built once with data_files: the config id carries a hash.
+        Info("org___withfiles/default/0.0.0/ffff", ("train", 100));
+        Info("org___withfiles/default-3f2c1a0b9d8e7f60/0.0.0/gggg", ("train", 40));
         // LLaMA-Factory's alpaca_en entry points at llamafactory/alpaca_en.
         Info("llamafactory___alpaca_en/default/0.0.0/eeee", ("train", 52002));
 
@@ -98,6 +103,16 @@ public class HuggingFaceCacheTests : IClassFixture<FakeHfHome>
         Assert.Null(r.Rows);
         Assert.Contains("train_sft", r.Problem);
         Assert.Equal(207865, Resolve("HuggingFaceH4/ultrachat_200k", "train_sft").Rows);
+    }
+
+    [Fact]
+    public void The_old_cache_layout_is_read() => Assert.Equal(321, Resolve("old/layout").Rows);
+
+    [Fact]
+    public void Data_files_pick_the_hashed_build_not_the_plain_one()
+    {
+        Assert.Equal(100, Resolve("org/withfiles").Rows);
+        Assert.Equal(40, Resolve("org/withfiles", dataFiles: "train.jsonl").Rows);
     }
 
     [Fact]

@@ -76,6 +76,28 @@ public class ParquetAndArrowTests
     }
 
     [Fact]
+    public async Task Corrupted_Arrow_and_Parquet_files_give_problems_never_exceptions()
+    {
+        using var dir = new TempFolder();
+        var parquetPath = Path.Combine(dir.Path, "ok.parquet");
+        await WriteParquet(parquetPath, 20);
+        var sources = new[] { ("x.arrow", Convert.FromBase64String(StreamArrow)), ("y.arrow", Convert.FromBase64String(FileArrow)), ("z.parquet", File.ReadAllBytes(parquetPath)) };
+        var rng = new Random(5);
+        foreach (var (name, original) in sources)
+        {
+            for (int round = 0; round < 300; round++)
+            {
+                var bytes = (byte[])original.Clone();
+                for (int k = rng.Next(1, 6); k > 0; k--) bytes[rng.Next(bytes.Length)] = (byte)rng.Next(256);
+                if (rng.Next(4) == 0) bytes = bytes[..rng.Next(bytes.Length)];
+                var path = dir.Write(name, bytes);
+                var r = RecordCounter.CountUncached(new FileInfo(path), new RecordCounterOptions());
+                Assert.True(r.Rows is not null || !string.IsNullOrEmpty(r.Problem));
+            }
+        }
+    }
+
+    [Fact]
     public void A_file_that_is_not_Arrow_is_a_problem()
     {
         using var dir = new TempFolder();

@@ -52,7 +52,7 @@ public sealed class ConfigEntry
         SourceSpan removalSpan, string valueText, string? section = null)
     {
         Key = key; Path = path; Value = value; KeySpan = keySpan; ValueSpan = valueSpan;
-        RemovalSpan = removalSpan; ValueText = valueText; Section = section;
+        RemovalSpan = removalSpan; _valueText = valueText; Section = section;
     }
 
     /// <summary>The key as written (dialect spelling).</summary>
@@ -65,7 +65,21 @@ public sealed class ConfigEntry
     /// <summary>What to delete to remove the entry cleanly (whole line(s) in YAML, the item and its comma in JSON/Python).</summary>
     public SourceSpan RemovalSpan { get; }
     /// <summary>The value's source text.</summary>
-    public string ValueText { get; }
+    public string ValueText => _valueText ??= _source!.Substring(ValueSpan.Start, ValueSpan.Length);
+    private string? _valueText;
+    private readonly string? _source;
+
+    /// <summary>An entry whose value text is cut from <paramref name="source"/> only when asked for (large nested values).</summary>
+    public static ConfigEntry FromSource(string key, string path, ConfigValue value, SourceSpan keySpan, SourceSpan valueSpan,
+        SourceSpan removalSpan, string source, string? section = null) =>
+        new(key, path, value, keySpan, valueSpan, removalSpan, source, section, lazy: true);
+
+    private ConfigEntry(string key, string path, ConfigValue value, SourceSpan keySpan, SourceSpan valueSpan,
+        SourceSpan removalSpan, string source, string? section, bool lazy)
+    {
+        Key = key; Path = path; Value = value; KeySpan = keySpan; ValueSpan = valueSpan;
+        RemovalSpan = removalSpan; _source = source; Section = section;
+    }
     /// <summary>For Python/C# documents: the call or type the entry belongs to (TrainingArguments, LoraConfig...).</summary>
     public string? Section { get; }
     public bool IsTopLevel => Path == Key;

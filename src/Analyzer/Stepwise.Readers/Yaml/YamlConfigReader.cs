@@ -17,31 +17,16 @@ public sealed class YamlConfigReader : IConfigReader
 
     public ConfigSyntax Syntax => ConfigSyntax.Yaml;
 
-    private sealed class Node
-    {
-        public NodeKind Kind;
-        public int Start, End;
-        public string Scalar = "";
-        public ScalarStyle Style;
-        public bool Flow;
-        private static readonly List<Node> None = new();
-        private List<Node>? _children;
-        /// <summary>Mapping: key, value, key, value...; sequence: items. Allocated for collections only.</summary>
-        public List<Node> Children => _children ?? None;
-        public List<Node> MutableChildren => _children ??= new List<Node>();
-    }
-
-    private enum NodeKind { Scalar, Sequence, Mapping }
-
     public IReadOnlyList<ConfigDocument> Read(string text, string? path)
     {
         var lines = new LineIndex(text, path);
         var problems = new List<ReadProblem>();
-        Node? root = null;
+        YamlNode? root = null;
         int lastGood = 0;
         try
         {
-            root = Parse(text, problems, lines, ref lastGood);
+            if (!FastYamlParser.TryParse(text, MaxDepth, out root))
+                root = Parse(text, problems, lines, ref lastGood);
         }
         catch (YamlException ex)
         {
@@ -59,9 +44,9 @@ public sealed class YamlConfigReader : IConfigReader
         var directives = Directives.Find(text, lines);
         problems.AddRange(Directives.Check(directives));
         var editor = new YamlEditor(lines);
-        var entries = root is { Kind: NodeKind.Mapping } ? MappingEntries(root, "", text, lines, 0) : new List<ConfigEntry>();
+        var entries = root is { Kind: YamlNodeKind.Mapping } ? MappingEntries(root, "", text, lines, 0) : new List<ConfigEntry>();
         var (dialect, certain) = DialectDetector.Detect(entries.Select(e => e.Key).ToList());
-        if (root is not null && root.Kind != NodeKind.Mapping && problems.Count == 0)
+        if (root is not null && root.Kind != YamlNodeKind.Mapping && problems.Count == 0)
             dialect = Dialect.Unknown; // a list or a scalar at the top: not a config
         return new[] { new ConfigDocument(path, text, ConfigSyntax.Yaml, dialect, entries, editor, directives, problems, lines, dialectCertain: certain) };
     }
@@ -73,12 +58,13 @@ public sealed class YamlConfigReader : IConfigReader
         return i >= 0 && message.StartsWith("(Line", StringComparison.Ordinal) ? message[(i + 3)..] : message;
     }
 
-    private static Node? Parse(string text, List<ReadProblem> problems, LineIndex lines, ref int lastGood)
+    /// <summary>The full YAML parser (YamlDotNet events): used when the fast parser gives up, and by the tests as its oracle.</summary>
+    internal static YamlNode? Parse(string text, List<ReadProblem> problems, LineIndex lines, ref int lastGood)
     {
         var parser = new Parser(new Scanner(new StringReader(text), skipComments: true));
-        var stack = new Stack<Node>();
-        var anchors = new Dictionary<string, Node>(StringComparer.Ordinal);
-        Node? root = null;
+        var stack = new Stack<YamlNode>();
+        var anchors = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        YamlNode? root = null;
         bool inFirstDocument = false, done = false;
 
         while (!done && parser.MoveNext())
@@ -96,14 +82,14 @@ public sealed class YamlConfigReader : IConfigReader
                     break;
                 case MappingStart ms:
                 {
-                    var n = new Node { Kind = NodeKind.Mapping, Start = Off(ms.Start, text), Flow = ms.Style == MappingStyle.Flow };
+                    var n = new YamlNode { Kind = YamlNodeKind.Mapping, Start = Off(ms.Start, text), Flow = ms.Style == MappingStyle.Flow };
                     if (!ms.Anchor.IsEmpty) anchors[ms.Anchor.Value] = n;
                     if (!Push(n)) return root;
                     break;
                 }
                 case SequenceStart ss:
                 {
-                    var n = new Node { Kind = NodeKind.Sequence, Start = Off(ss.Start, text), Flow = ss.Style == SequenceStyle.Flow };
+                    var n = new YamlNode { Kind = YamlNodeKind.Sequence, Start = Off(ss.Start, text), Flow = ss.Style == SequenceStyle.Flow };
                     if (!ss.Anchor.IsEmpty) anchors[ss.Anchor.Value] = n;
                     if (!Push(n)) return root;
                     break;
@@ -112,8 +98,13 @@ public sealed class YamlConfigReader : IConfigReader
                 {
                     var n = stack.Pop();
                     // Block collections end where the next token starts; the last child's end is the honest end.
-                    n.End = n.Children.Count > 0 ? Math.Max(n.Children[^1].End, n.Flow ? Off(ev.End, text) : 0) : Off(ev.End, text);
-                    if (n.Flow) n.End = Math.Max(n.End, Off(ev.End, text));
+                    n.End = n.Children.Count > 0 ? n.Children[^1].End : Off(ev.End, text);
+                    if (n.Flow)
+                    {
+                        // YamlDotNet marks a flow collection's end at its closing bracket; the span includes the bracket.
+                        int close = Off(ev.Start, text);
+                        n.End = close < text.Length && text[close] is '}' or ']' ? close + 1 : Math.Max(n.End, Off(ev.End, text));
+                    }
                     Attach(n);
                     break;
                 }
@@ -121,7 +112,7 @@ public sealed class YamlConfigReader : IConfigReader
                 {
                     int start = Off(sc.Start, text), end = Off(sc.End, text);
                     if (sc.Style == ScalarStyle.Plain && sc.Value.Length == 0) end = start;
-                    var n = new Node { Kind = NodeKind.Scalar, Start = start, End = end, Scalar = sc.Value, Style = sc.Style };
+                    var n = new YamlNode { Kind = YamlNodeKind.Scalar, Start = start, End = end, Scalar = sc.Value, Style = sc.Style };
                     if (!sc.Anchor.IsEmpty) anchors[sc.Anchor.Value] = n;
                     Attach(n);
                     break;
@@ -131,14 +122,14 @@ public sealed class YamlConfigReader : IConfigReader
                     if (anchors.TryGetValue(al.Value.Value, out var target))
                     {
                         // The alias gets the anchored value but its own position.
-                        var copy = new Node { Kind = target.Kind, Start = Off(al.Start, text), End = Off(al.End, text), Scalar = target.Scalar, Style = target.Style, Flow = target.Flow };
+                        var copy = new YamlNode { Kind = target.Kind, Start = Off(al.Start, text), End = Off(al.End, text), Scalar = target.Scalar, Style = target.Style, Flow = target.Flow };
                         if (target.Children.Count > 0) copy.MutableChildren.AddRange(target.Children);
                         Attach(copy);
                     }
                     else
                     {
                         problems.Add(new ReadProblem("SW9001", $"YAML alias *{al.Value} has no anchor", lines.Span(Off(al.Start, text), Off(al.End, text) - Off(al.Start, text))));
-                        Attach(new Node { Kind = NodeKind.Scalar, Start = Off(al.Start, text), End = Off(al.End, text), Scalar = "" });
+                        Attach(new YamlNode { Kind = YamlNodeKind.Scalar, Start = Off(al.Start, text), End = Off(al.End, text), Scalar = "" });
                     }
                     break;
                 }
@@ -146,7 +137,7 @@ public sealed class YamlConfigReader : IConfigReader
         }
         return root;
 
-        bool Push(Node n)
+        bool Push(YamlNode n)
         {
             if (stack.Count >= MaxDepth)
             {
@@ -157,7 +148,7 @@ public sealed class YamlConfigReader : IConfigReader
             return true;
         }
 
-        void Attach(Node n)
+        void Attach(YamlNode n)
         {
             if (stack.Count == 0) { root ??= n; return; }
             stack.Peek().MutableChildren.Add(n);
@@ -166,19 +157,19 @@ public sealed class YamlConfigReader : IConfigReader
 
     private static int Off(Mark m, string text) => (int)Math.Min(Math.Max(0, m.Index), text.Length);
 
-    private static List<ConfigEntry> MappingEntries(Node map, string prefix, string text, LineIndex lines, int depth)
+    private static List<ConfigEntry> MappingEntries(YamlNode map, string prefix, string text, LineIndex lines, int depth)
     {
         var list = new List<ConfigEntry>();
         for (int i = 0; i + 1 < map.Children.Count; i += 2)
         {
             var k = map.Children[i];
             var v = map.Children[i + 1];
-            string key = k.Kind == NodeKind.Scalar ? k.Scalar : text[k.Start..k.End];
+            string key = k.Kind == YamlNodeKind.Scalar ? k.Scalar : text[k.Start..k.End];
             string path = prefix.Length == 0 ? key : prefix + "." + key;
             var value = ToValue(v, path, text, lines, depth + 1);
 
             int valueStart = v.Start, valueEnd = Math.Max(v.Start, v.End);
-            if (v.Kind == NodeKind.Scalar && v.Style == ScalarStyle.Plain && v.Scalar.Length == 0)
+            if (v.Kind == YamlNodeKind.Scalar && v.Style == ScalarStyle.Plain && v.Scalar.Length == 0)
             {
                 // `key:` with nothing after it: point at the end of the key's line.
                 int keyLine = lines.PositionOf(k.End).Line;
@@ -186,13 +177,13 @@ public sealed class YamlConfigReader : IConfigReader
                 valueStart = valueEnd = Math.Min(valueStart, lines.LineContentEnd(keyLine));
             }
             var removal = Removal(map, i, k, valueEnd, text, lines);
-            list.Add(new ConfigEntry(key, path, value, lines.Span(k.Start, k.End - k.Start), lines.Span(valueStart, valueEnd - valueStart),
-                removal, text[valueStart..valueEnd]));
+            list.Add(ConfigEntry.FromSource(key, path, value, lines.Span(k.Start, k.End - k.Start), lines.Span(valueStart, valueEnd - valueStart),
+                removal, text));
         }
         return list;
     }
 
-    private static SourceSpan Removal(Node map, int index, Node key, int valueEnd, string text, LineIndex lines)
+    private static SourceSpan Removal(YamlNode map, int index, YamlNode key, int valueEnd, string text, LineIndex lines)
     {
         if (map.Flow)
         {
@@ -220,13 +211,13 @@ public sealed class YamlConfigReader : IConfigReader
         return lines.Span(start, end - start);
     }
 
-    private static ConfigValue ToValue(Node n, string path, string text, LineIndex lines, int depth)
+    private static ConfigValue ToValue(YamlNode n, string path, string text, LineIndex lines, int depth)
     {
         switch (n.Kind)
         {
-            case NodeKind.Scalar:
+            case YamlNodeKind.Scalar:
                 return n.Style == ScalarStyle.Plain ? YamlScalars.Resolve(n.Scalar) : ConfigValue.String(n.Scalar);
-            case NodeKind.Sequence:
+            case YamlNodeKind.Sequence:
             {
                 var items = new List<ConfigValue>(n.Children.Count);
                 for (int i = 0; i < n.Children.Count; i++) items.Add(ToValue(n.Children[i], $"{path}[{i}]", text, lines, depth + 1));

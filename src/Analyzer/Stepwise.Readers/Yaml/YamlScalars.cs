@@ -25,6 +25,9 @@ public static partial class YamlScalars
             case "yes" or "Yes" or "YES" or "true" or "True" or "TRUE" or "on" or "On" or "ON": return ConfigValue.Bool(true);
             case "no" or "No" or "NO" or "false" or "False" or "FALSE" or "off" or "Off" or "OFF": return ConfigValue.Bool(false);
         }
+        // Only text starting like a number can be one: skip the regexes for everything else (most scalars).
+        char first = plain[0];
+        if (!(char.IsAsciiDigit(first) || first is '-' or '+' or '.')) return ConfigValue.String(plain);
         if (IntPattern().IsMatch(plain))
         {
             var s = plain.Replace("_", "");

@@ -27,7 +27,7 @@ public sealed class FileStampCache<T>
     private long _hits, _misses;
 
     /// <summary>The cached value for this file as it is now, or a freshly computed one (then cached).</summary>
-    public T GetOrAdd(FileInfo file, Func<FileInfo, T> compute)
+    public T GetOrAdd(FileInfo file, Func<FileInfo, T> compute, Func<T, bool>? keep = null)
     {
         string key = file.FullName;
         long length = file.Length, ticks = file.LastWriteTimeUtc.Ticks;
@@ -39,7 +39,9 @@ public sealed class FileStampCache<T>
         }
         Interlocked.Increment(ref _misses);
         var value = compute(file);
-        // Stamp as seen before computing: a file that changed meanwhile misses next time rather than lying.
+        // A transient failure (a permission or sharing error) is not kept: fixing it does not change the stamp.
+        if (keep is not null && !keep(value)) return value;
+        // Stamped as seen before computing: a file that changed meanwhile misses next time rather than lying.
         _entries[key] = new Entry(length, ticks, value) { LastUse = Interlocked.Increment(ref _clock) };
         if (_entries.Count > Capacity) Evict();
         return value;

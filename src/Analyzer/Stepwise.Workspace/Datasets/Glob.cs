@@ -43,7 +43,7 @@ public static class Glob
             if (File.Exists(f)) results.Add(Path.GetFullPath(f));
             return results;
         }
-        var regex = new Regex("^" + ToRegex(segments) + "$", RegexOptions.CultureInvariant);
+        var regex = new Regex("^" + ToRegex(segments) + "$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
         bool recursive = segments.Count > 1 || segments.Any(s => s.Contains("**"));
         var options = new EnumerationOptions
         {

@@ -76,32 +76,8 @@ public sealed class HuggingFaceCache
 
     private CountResult LookupDatasetsCache(string repoId, string? config, string split, string? dataFiles, string? dataDir, CancellationToken ct)
     {
-        string? dir = FindChild(Roots.DatasetsCache, repoId.Replace("/", "___"));
-        if (dir is null && !repoId.Contains('/'))
-        {
-            // A canonical name without its namespace ("imdb" for "stanfordnlp/imdb") or an old cache layout.
-            var any = SafeDirectories(Roots.DatasetsCache).Where(d => Path.GetFileName(d).EndsWith("___" + repoId, StringComparison.OrdinalIgnoreCase)).ToList();
-            if (any.Count == 1) dir = any[0];
-        }
-        if (dir is null) return CountResult.Fail(NotCached);
-
-        var configs = SafeDirectories(dir).Where(d => !Path.GetFileName(d).StartsWith('.')).ToList();
-        string wanted = config ?? "default";
-        string? configDir = configs.FirstOrDefault(d => string.Equals(Path.GetFileName(d), wanted, StringComparison.OrdinalIgnoreCase));
-        if (configDir is null)
-        {
-            // Building with data_files/data_dir adds a hash to the config id ("default-1a2b3c..."): usable only when
-            // there is exactly one such variant, as we cannot recompute the hash.
-            var variants = configs.Where(d => Path.GetFileName(d).StartsWith(wanted + "-", StringComparison.OrdinalIgnoreCase)).ToList();
-            if (variants.Count == 1) configDir = variants[0];
-            else if (variants.Count > 1)
-                return CountResult.Fail($"{variants.Count} cached builds of '{repoId}' config '{wanted}' (with different data_files or data_dir) in {dir}; state the size");
-            else if (config is null && configs.Count == 1) configDir = configs[0];
-            else
-                return CountResult.Fail(configs.Count == 0
-                    ? $"'{repoId}' has an empty folder in the datasets cache ({dir})"
-                    : $"'{repoId}' is cached without config '{wanted}' (cached: {string.Join(", ", configs.Select(Path.GetFileName))}); name the config (axolotl 'name:', LLaMA-Factory 'subset')");
-        }
+        var (configDir, problem) = FindConfig(repoId, config, customized: dataFiles is { Length: > 0 } || dataDir is { Length: > 0 });
+        if (configDir is null) return CountResult.Fail(problem!);
 
         var versions = SafeDirectories(configDir)
             .Select(d => (Dir: d, Version: Version.TryParse(Path.GetFileName(d), out var v) ? v : null))
@@ -130,14 +106,52 @@ public sealed class HuggingFaceCache
             return c;
         }
 
-        if (!Splits.TryApply(split, RowsOf, out long rows, out var problem))
+        if (!Splits.TryApply(split, RowsOf, out long rows, out var splitProblem))
         {
             var known = info?.Splits.Keys.ToList() ?? new List<string>();
-            return CountResult.Fail($"'{repoId}' ({where} in the datasets cache): {problem}{(known.Count > 0 ? $" (splits: {string.Join(", ", known)})" : "")}");
+            return CountResult.Fail($"'{repoId}' ({where} in the datasets cache): {splitProblem}{(known.Count > 0 ? $" (splits: {string.Join(", ", known)})" : "")}");
         }
         string note = builds.Count > 1 ? $", newest of {builds.Count} cached builds" : "";
         string source = info?.Splits.Count > 0 ? "dataset_info.json" : "Arrow files";
         return new CountResult(rows, $"{repoId} [{split}]: {RecordCounter.Num(rows)} {RecordCounter.Records(rows)} (Hugging Face datasets cache, {where}, {source}{note})", null, Array.Empty<FileCount>());
+    }
+
+    private (string? ConfigDir, string? Problem) FindConfig(string repoId, string? config, bool customized)
+    {
+        string? dir = FindChild(Roots.DatasetsCache, repoId.Replace("/", "___"));
+        if (dir is null && !repoId.Contains('/'))
+        {
+            // A canonical name without its namespace ("imdb" for "stanfordnlp/imdb").
+            var any = SafeDirectories(Roots.DatasetsCache).Where(d => Path.GetFileName(d).EndsWith("___" + repoId, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (any.Count == 1) dir = any[0];
+        }
+        if (dir is null)
+        {
+            // datasets before 2.14 kept hub data under the packaged builder: parquet/<namespace>--<name>-<hash>/0.0.0/<hash>.
+            if (config is not null && config != "default") return (null, NotCached);
+            string prefix = repoId.Replace("/", "--") + "-";
+            var old = new[] { "parquet", "json", "csv", "text", "arrow" }
+                .SelectMany(b => SafeDirectories(Path.Combine(Roots.DatasetsCache, b)))
+                .Where(d => Path.GetFileName(d).StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (old.Count == 1) return (old[0], null);
+            if (old.Count > 1) return (null, $"{old.Count} cached builds of '{repoId}' in the old datasets cache layout ({string.Join(", ", old.Select(Path.GetFileName))}); state the size");
+            return (null, NotCached);
+        }
+
+        var configs = SafeDirectories(dir).Where(d => !Path.GetFileName(d).StartsWith('.')).ToList();
+        string wanted = config ?? "default";
+        // Building with data_files/data_dir adds a hash of them to the config id ("default-1a2b3c..."), so the plain
+        // folder is another build. A hashed one is usable only when there is exactly one, as we cannot recompute the hash.
+        string? configDir = customized ? null : configs.FirstOrDefault(d => string.Equals(Path.GetFileName(d), wanted, StringComparison.OrdinalIgnoreCase));
+        if (configDir is not null) return (configDir, null);
+        var variants = configs.Where(d => Path.GetFileName(d).StartsWith(wanted + "-", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (variants.Count == 1) return (variants[0], null);
+        if (variants.Count > 1)
+            return (null, $"{variants.Count} cached builds of '{repoId}' config '{wanted}' (with different data_files or data_dir) in {dir}; state the size");
+        if (config is null && !customized && configs.Count == 1) return (configs[0], null);
+        return (null, configs.Count == 0
+            ? $"'{repoId}' has an empty folder in the datasets cache ({dir})"
+            : $"'{repoId}' is cached without config '{wanted}' (cached: {string.Join(", ", configs.Select(Path.GetFileName))}); name the config (axolotl 'name:', LLaMA-Factory 'subset')");
     }
 
     private static bool IsArrowOfSplit(string fileName, string split) =>
@@ -188,9 +202,9 @@ public sealed class HuggingFaceCache
         string label = $"{repoId} (Hugging Face hub cache, revision {Path.GetFileName(snapshot)[..Math.Min(8, Path.GetFileName(snapshot).Length)]})";
         if (dataFiles is { Length: > 0 })
         {
-            var files = Glob.Expand(baseDir, dataFiles).Where(f => DataFormats.FromPath(f) is not null).ToList();
-            if (files.Count == 0) return CountResult.Fail($"'{repoId}': data_files '{dataFiles}' match nothing in the hub cache snapshot {snapshot}");
-            return WithSplit(_counter.CountFiles(files, label, ct), split, label, "train");
+            var c = _counter.CountPath(dataFiles, baseDir, ct);
+            if (c.Rows is null && c.Files.Count == 0) return CountResult.Fail($"'{repoId}': data_files '{dataFiles}' in the hub cache snapshot {snapshot}: {c.Problem}");
+            return WithSplit(c with { Detail = $"{label}: {c.Detail}" }, split, label, "train");
         }
         if (config is not null && config != "default")
             return CountResult.Fail($"'{repoId}' is in the hub cache but config '{config}' is defined by the dataset card, which is not read; state the size");

@@ -8,6 +8,9 @@ namespace Stepwise.Workspace.Datasets;
 /// <summary>The record count of one data file, or why there is none.</summary>
 public sealed record FileCount(string Path, long? Rows, DataFormat? Format, string Shape, string? Problem = null)
 {
+    /// <summary>The failure may go away without the file changing (permissions, locks): not cached.</summary>
+    public bool Transient { get; init; }
+
     public string Name => System.IO.Path.GetFileName(Path);
     public bool Known => Rows is not null;
 }
@@ -148,7 +151,7 @@ public sealed class RecordCounter
         {
             return new FileCount(path, null, DataFormats.FromPath(path), "", $"{Path.GetFileName(path)}: cannot read: {e.Message}");
         }
-        return Cache.GetOrAdd(info, fi => CountUncached(fi, Options, cancellationToken));
+        return Cache.GetOrAdd(info, fi => CountUncached(fi, Options, cancellationToken), keep: c => !c.Transient);
     }
 
     /// <summary>One file, bypassing the cache.</summary>
@@ -187,7 +190,12 @@ public sealed class RecordCounter
         catch (OperationCanceledException) { throw; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException)
         {
-            return new FileCount(path, null, format, "", $"{name}: cannot read: {e.Message}");
+            return new FileCount(path, null, format, "", $"{name}: cannot read: {e.Message}") { Transient = e is not InvalidDataException };
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or FormatException)
+        {
+            // A malformed binary format (Parquet, Arrow) whose reader tripped over its own offsets.
+            return new FileCount(path, null, format, "", $"{name}: malformed {DataFormats.Describe(format.Value)} file ({e.GetType().Name}: {e.Message})");
         }
     }
 

@@ -25,7 +25,8 @@ public sealed class SW1001_MaxStepsImpliesEpochs : Rule
         if (c.Schedule is not { MaxStepsSetsLength: true, Epochs: double epochs } s) return;
         var epochsSetting = c.Setup.Get("num_train_epochs");
         double asked = epochsSetting.Value.AsDouble() ?? 0;
-        bool moreThanAsked = epochsSetting.IsWritten && epochs > asked + 1e-9;
+        // An unknown num_train_epochs (a variable) asks for nothing we can compare with.
+        bool moreThanAsked = epochsSetting.IsWritten && epochsSetting.Value.AsDouble() is not null && epochs > asked + 1e-9;
         bool overThreshold = epochs > c.Options.EpochThreshold + 1e-9;
         if (!moreThanAsked && !overThreshold) return;
 

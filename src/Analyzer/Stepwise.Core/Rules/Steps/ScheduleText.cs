@@ -43,6 +43,8 @@ internal static class ScheduleText
     {
         if (!MaxStepsWritten(c, out var maxSteps)) return null;
         var epochsSetting = c.Setup.Get("num_train_epochs");
+        // A written num_train_epochs whose value is unknown (a variable) is the user's to keep, not ours to overwrite.
+        if (epochsSetting.IsWritten && !epochsSetting.Value.IsKnown) return null;
         object value = RoundEpochs(epochs);
         var edits = new List<FileEdit>();
         if (epochsSetting.IsWritten && epochsSetting.Entry is { } e && epochsSetting.Document == c.Document)

@@ -76,10 +76,24 @@ public static class DatasetBenchmark
         var resolver = new DatasetResolver(new DatasetResolverOptions { Counter = counter, CacheRoots = new HuggingFaceCacheRoots("/nonexistent", "/nonexistent") });
         var reference = new DatasetReference(DatasetSourceKind.PathOrHub, path, null);
         if (resolver.Resolve(reference, null).Rows != expected) { output.WriteLine("WRONG COUNT through the resolver"); return 2; }
+        // The same file named in a LLaMA-Factory registry, resolved from a config two folders below it.
+        string registryDir = Path.Combine(Path.GetDirectoryName(path)!, "stepwise-bench-lf");
+        Directory.CreateDirectory(Path.Combine(registryDir, "data"));
+        Directory.CreateDirectory(Path.Combine(registryDir, "examples", "train"));
+        File.WriteAllText(Path.Combine(registryDir, "data", "dataset_info.json"),
+            $"{{\"bench\": {{\"file_name\": {System.Text.Json.JsonSerializer.Serialize(path)}}}}}");
+        var lfReference = new DatasetReference(DatasetSourceKind.LlamaFactoryRegistry, "bench", null);
+        string lfConfigDir = Path.Combine(registryDir, "examples", "train");
+        if (resolver.Resolve(lfReference, lfConfigDir).Rows != expected) { output.WriteLine("WRONG COUNT through the LLaMA-Factory registry"); return 2; }
+
         var (fileMean, fileMax) = Time(() => counter.CountFile(path), 2000);
         var (resolveMean, resolveMax) = Time(() => resolver.Resolve(reference, null), 2000);
-        bool warmFast = resolveMean < 1.0;
-        output.WriteLine($"warm re-check (cache hit): file {Us(fileMean)} mean / {Us(fileMax)} max; resolve {Us(resolveMean)} mean / {Us(resolveMax)} max  (goal < 1 ms: {(warmFast ? "met" : "MISSED")})");
+        var (lfMean, lfMax) = Time(() => resolver.Resolve(lfReference, lfConfigDir), 2000);
+        bool warmFast = Math.Max(resolveMean, lfMean) < 1.0;
+        output.WriteLine($"warm re-check of the unchanged file (cache hit), mean / max of 2,000: (goal < 1 ms: {(warmFast ? "met" : "MISSED")})");
+        output.WriteLine($"  RecordCounter.CountFile           {Us(fileMean)} / {Us(fileMax)}");
+        output.WriteLine($"  DatasetResolver, path             {Us(resolveMean)} / {Us(resolveMax)}");
+        output.WriteLine($"  DatasetResolver, LLaMA-Factory    {Us(lfMean)} / {Us(lfMax)}");
         return fastEnough && warmFast ? 0 : 1;
     }
 

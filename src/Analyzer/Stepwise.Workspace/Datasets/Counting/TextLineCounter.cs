@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Stepwise.Workspace.Datasets.Counting;
 
 /// <summary>
@@ -11,6 +12,8 @@ public sealed class TextLineCounter : ChunkCounter
     private bool _pendingCr;    // the previous chunk ended with '\r' (a "\r\n" may straddle the boundary)
     private bool _partialLine;  // bytes after the last terminator
 
+    // Hot loop: compile optimised at once; a one-shot `check` would otherwise count at tier 0.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Feed(ReadOnlySpan<byte> chunk)
     {
         if (chunk.IsEmpty) return;

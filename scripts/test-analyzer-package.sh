@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Packs the trainer library (with the Stepwise analyzer inside) into a local folder feed, builds
+# samples/AnalyzerSample against that package, and checks that `dotnet build` shows SW1001.
+#   scripts/test-analyzer-package.sh          exit 0 when the warning shows, 1 otherwise
+# Uses a fresh package version each run so NuGet's global cache never serves a stale copy, and removes
+# those versions from the cache afterwards.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+version="0.0.0-local.$(date +%s).$$"
+work="$(mktemp -d /tmp/stepwise-analyzer-package.XXXXXX)"
+feed="$work/feed"
+packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
+cleanup() {
+  rm -rf "$work" "$packages/stepwise.trainer/$version" "$packages/stepwise.core/$version"
+}
+trap cleanup EXIT
+say() { echo "test-analyzer-package: $*" >&2; }
+
+say "packing Stepwise.Core and Stepwise.Trainer $version into $feed"
+dotnet pack "$root/src/Analyzer/Stepwise.Core" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
+dotnet pack "$root/src/Trainer/Stepwise.Trainer" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
+
+nupkg="$feed/Stepwise.Trainer.$version.nupkg"
+listing="$(unzip -l "$nupkg")"
+for f in Stepwise.Roslyn.dll Stepwise.Roslyn.CodeFixes.dll Stepwise.Core.dll; do
+  if ! grep -q "analyzers/dotnet/cs/$f" <<<"$listing"; then
+    say "FAIL: $nupkg has no analyzers/dotnet/cs/$f"; exit 1
+  fi
+done
+say "package holds analyzers/dotnet/cs/{Stepwise.Roslyn,Stepwise.Roslyn.CodeFixes,Stepwise.Core}.dll"
+
+cp -r "$root/samples/AnalyzerSample" "$work/sample"
+rm -rf "$work/sample/bin" "$work/sample/obj"
+cat >"$work/sample/nuget.config" <<CFG
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$feed" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>
+CFG
+
+say "building samples/AnalyzerSample against Stepwise.Trainer $version"
+log="$work/build.log"
+set +e
+dotnet build "$work/sample/AnalyzerSample.csproj" -p:StepwiseVersion="$version" --nologo -v q >"$log" 2>&1
+rc=$?
+set -e
+grep -E "(warning|error) SW[0-9]{4}" "$log" | sed "s#$work/sample/##" | sort -u || true
+if [ $rc -ne 0 ]; then
+  say "FAIL: the sample did not build (exit $rc)"; cat "$log" >&2; exit 1
+fi
+if ! grep -q "warning SW1001" "$log"; then
+  say "FAIL: no SW1001 warning in the build output"; cat "$log" >&2; exit 1
+fi
+say "OK: dotnet build shows SW1001 from the packed analyzer"

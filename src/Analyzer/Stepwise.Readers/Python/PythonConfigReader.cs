@@ -1,0 +1,116 @@
+using System.Text.RegularExpressions;
+using Stepwise.Core.Model;
+using Stepwise.Core.Text;
+
+namespace Stepwise.Readers.Python;
+
+/// <summary>
+/// Reads a Python script: one <see cref="ConfigDocument"/> per TrainingArguments-like call (TrainingArguments,
+/// Seq2SeqTrainingArguments, the TRL configs), each holding its keyword arguments and, after them, those of every
+/// BitsAndBytesConfig and LoraConfig call of the file. A script with only BitsAndBytesConfig/LoraConfig calls gives
+/// one document with those; a script with none of these calls is not a training config (no documents).
+/// Nothing is executed.
+/// </summary>
+public sealed class PythonConfigReader : IConfigReader
+{
+    public static readonly PythonConfigReader Instance = new();
+
+    public ConfigSyntax Syntax => ConfigSyntax.Python;
+
+    public IReadOnlyList<ConfigDocument> Read(string text, string? path)
+    {
+        var lines = new LineIndex(text, path);
+        var analysis = new PythonAnalysis(text, IdentityMap.Instance, lines, path);
+        return PythonDocuments.Build(analysis, text, path, lines);
+    }
+}
+
+/// <summary>Turns a <see cref="PythonAnalysis"/> into documents (shared by the .py and .ipynb readers).</summary>
+public static class PythonDocuments
+{
+    private static readonly Regex MentionsACall = new(
+        @"\b(" + string.Join("|", PythonAnalysis.TrainingCalls.Concat(PythonAnalysis.AuxiliaryCalls)) + @")\s*\(",
+        RegexOptions.CultureInvariant);
+
+    public static IReadOnlyList<ConfigDocument> Build(PythonAnalysis analysis, string hostText, string? path, LineIndex lines,
+        IReadOnlyList<ReadProblem>? extraProblems = null)
+    {
+        var calls = analysis.FindCalls();
+        var directives = analysis.Directives();
+        var problems = analysis.Problems();
+        problems.AddRange(Directives.Check(directives));
+        if (extraProblems is not null) problems.InsertRange(0, extraProblems);
+
+        var training = calls.Where(c => c.IsTraining).ToList();
+        var auxiliary = calls.Where(c => !c.IsTraining).ToList();
+        var auxEntries = new List<ConfigEntry>();
+        foreach (var call in auxiliary)
+        {
+            var entries = analysis.EntriesOf(call);
+            problems.AddRange(Repeated(entries, call.Name));
+            auxEntries.AddRange(entries);
+        }
+
+        var configs = new List<(SourceSpan? Span, List<ConfigEntry> Entries)>();
+        foreach (var call in training)
+        {
+            var entries = analysis.EntriesOf(call);
+            problems.AddRange(Repeated(entries, call.Name));
+            entries.AddRange(auxEntries);
+            configs.Add((analysis.Span(call.Call.Start, call.Call.End), entries));
+        }
+        if (training.Count == 0 && auxiliary.Count > 0)
+            configs.Add((analysis.Span(auxiliary[0].Call.Start, auxiliary[0].Call.End), auxEntries));
+
+        if (configs.Count == 0)
+        {
+            // Not a training script, unless it mentions a config call we could not read because the text is broken.
+            if (problems.Count == 0 || !MentionsACall.IsMatch(analysis.Code)) return Array.Empty<ConfigDocument>();
+            return new[]
+            {
+                // No call could be read: the dialect is not known, and no schedule is made up from defaults.
+                new ConfigDocument(path, hostText, ConfigSyntax.Python, Dialect.Unknown, Array.Empty<ConfigEntry>(), analysis.Editor,
+                    directives, problems, lines, null, dialectCertain: false),
+            };
+        }
+
+        problems.Sort((a, b) => a.Span.Start.CompareTo(b.Span.Start));
+
+        // Each problem goes to the config whose call holds it, the rest to the first config: reported once per file.
+        var perConfig = configs.Select(_ => new List<ReadProblem>()).ToList();
+        foreach (var p in problems)
+        {
+            int idx = configs.FindIndex(c => c.Span is { } s && p.Span.Start >= s.Start && p.Span.Start < s.End);
+            perConfig[idx < 0 ? 0 : idx].Add(p);
+        }
+        var docs = new List<ConfigDocument>(configs.Count);
+        for (int i = 0; i < configs.Count; i++)
+        {
+            docs.Add(new ConfigDocument(path, hostText, ConfigSyntax.Python, Dialect.Hf, configs[i].Entries, analysis.Editor,
+                directives, perConfig[i], lines, configs[i].Span, dialectCertain: true));
+        }
+        return docs;
+    }
+
+    /// <summary>
+    /// A keyword given twice to one call stops Python before training starts: "keyword argument repeated" (a
+    /// SyntaxError) when both are written in the call, "got multiple values for keyword argument" (a TypeError) when
+    /// one comes from a ** dict or a positional argument.
+    /// </summary>
+    private static IEnumerable<ReadProblem> Repeated(List<ConfigEntry> entries, string call)
+    {
+        var seen = new Dictionary<string, ConfigEntry>(StringComparer.Ordinal);
+        foreach (var e in entries)
+        {
+            if (e.Key.StartsWith('*') || e.Key.Length == 0) continue;
+            if (seen.TryGetValue(e.Key, out var first))
+            {
+                yield return new ReadProblem("SW9001",
+                    $"{e.Key} is given twice to {call}() (first on line {first.KeySpan.Range.Start.Line + 1}): Python stops with "
+                    + "'keyword argument repeated' or 'got multiple values for keyword argument' before training starts",
+                    e.KeySpan.Length > 0 ? e.KeySpan : e.ValueSpan);
+            }
+            else seen[e.Key] = e;
+        }
+    }
+}

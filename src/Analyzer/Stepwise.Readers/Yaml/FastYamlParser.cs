@@ -1,0 +1,550 @@
+using System.Globalization;
+using System.Text;
+using YamlDotNet.Core;
+
+namespace Stepwise.Readers.Yaml;
+
+/// <summary>
+/// A fast parser for the YAML that training configs are written in: block mappings and sequences, flow
+/// collections, plain and quoted one-line scalars, comments, anchors and aliases, document markers.
+/// It is ~20x faster than YamlDotNet, which matters for 10 MB configs and for re-checking on every keystroke.
+/// Anything outside that subset (tags, complex keys, block or multi-line scalars, directives, tabs in
+/// indentation, anything malformed) makes it give up, and the reader falls back to YamlDotNet, whose result and
+/// error messages are then used. A differential test checks both parsers agree on every node and span.
+/// </summary>
+internal sealed class FastYamlParser
+{
+    private readonly string _t;
+    private readonly int[] _lineStart;   // offset of each line
+    private readonly int[] _lineEnd;     // offset of each line's end (before \r\n / \n)
+    private readonly int _lines;
+    private readonly Dictionary<string, YamlNode> _anchors = new(StringComparer.Ordinal);
+    private int _depth;
+    private int _stopLine; // first line after the first document
+
+    private sealed class GiveUp : Exception { }
+
+    private FastYamlParser(string text)
+    {
+        _t = text;
+        var starts = new List<int> { 0 };
+        var ends = new List<int>();
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '\n' || c == '\r')
+            {
+                ends.Add(i);
+                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
+                starts.Add(i + 1);
+            }
+        }
+        ends.Add(text.Length);
+        _lineStart = starts.ToArray();
+        _lineEnd = ends.ToArray();
+        _lines = _lineStart.Length;
+        _stopLine = _lines;
+    }
+
+    /// <summary>Parses the first document. Returns false when the text needs the full YAML parser.</summary>
+    public static bool TryParse(string text, int maxDepth, out YamlNode? root)
+    {
+        root = null;
+        var p = new FastYamlParser(text);
+        try
+        {
+            root = p.ParseDocument(maxDepth);
+            return true;
+        }
+        catch (GiveUp) { return false; }
+    }
+
+    private static void Fail() => throw new GiveUp();
+
+    // ---- lines ---------------------------------------------------------------------------------
+
+    /// <summary>Column of the first non-space character, or -1 for a blank or comment-only line. Tabs in indentation give up.</summary>
+    private int Indent(int line)
+    {
+        int s = _lineStart[line], e = _lineEnd[line];
+        int i = s;
+        while (i < e && _t[i] == ' ') i++;
+        if (i < e && _t[i] == '\t')
+        {
+            // A tab before content is an error in YAML indentation; a tab-only line is blank.
+            int j = i;
+            while (j < e && (_t[j] == '\t' || _t[j] == ' ')) j++;
+            if (j == e || _t[j] == '#') return -1;
+            Fail();
+        }
+        if (i == e || _t[i] == '#') return -1;
+        return i - s;
+    }
+
+    private int NextContentLine(int line)
+    {
+        while (line < _stopLine && Indent(line) < 0) line++;
+        return line;
+    }
+
+    private YamlNode? ParseDocument(int maxDepth)
+    {
+        _maxDepth = maxDepth;
+        // Document markers and directives.
+        int first = -1;
+        for (int i = 0; i < _lines; i++)
+        {
+            int ind = Indent(i);
+            if (ind < 0) continue;
+            int s = _lineStart[i];
+            if (ind == 0 && _t[s] == '%') Fail();
+            if (ind == 0 && IsMarker(i, "---"))
+            {
+                if (first >= 0) { _stopLine = i; break; }
+                if (_lineEnd[i] - s > 3 && RestIsNotComment(s + 3, _lineEnd[i])) Fail(); // `--- value` or `--- !tag`
+                continue;
+            }
+            if (ind == 0 && IsMarker(i, "...")) { if (first >= 0) { _stopLine = i; break; } continue; }
+            if (first < 0) first = i;
+        }
+        if (first < 0) return null;
+        int line = first;
+        int indent = Indent(line);
+        var node = ParseBlockNode(ref line, indent, _lineStart[line] + indent);
+        line = NextContentLine(line);
+        if (line < _stopLine) Fail(); // something left at a lower indent: malformed
+        return node;
+    }
+
+    private int _maxDepth;
+
+    private bool IsMarker(int line, string marker)
+    {
+        int s = _lineStart[line], e = _lineEnd[line];
+        if (e - s < 3 || string.CompareOrdinal(_t, s, marker, 0, 3) != 0) return false;
+        return e - s == 3 || _t[s + 3] == ' ' || _t[s + 3] == '\t';
+    }
+
+    private bool RestIsNotComment(int from, int end)
+    {
+        while (from < end && (_t[from] == ' ' || _t[from] == '\t')) from++;
+        return from < end && _t[from] != '#';
+    }
+
+    // ---- block context ---------------------------------------------------------------------------
+
+    /// <summary>A block node whose first content is at <paramref name="at"/> (column <paramref name="indent"/>) on <paramref name="line"/>.</summary>
+    private YamlNode ParseBlockNode(ref int line, int indent, int at)
+    {
+        if (++_depth > _maxDepth) Fail();
+        try
+        {
+            char c = _t[at];
+            if (c == '-' && (at + 1 == _lineEnd[line] || _t[at + 1] == ' ')) return ParseSequence(ref line, indent, at);
+            if (KeyEnd(at, _lineEnd[line]) >= 0) return ParseMapping(ref line, indent, at);
+            Fail();
+            return null!;
+        }
+        finally { _depth--; }
+    }
+
+    private YamlNode ParseSequence(ref int line, int indent, int firstAt)
+    {
+        var seq = new YamlNode { Kind = YamlNodeKind.Sequence, Start = firstAt };
+        int at = firstAt;
+        while (true)
+        {
+            // at: the '-' of this item on `line`.
+            int end = _lineEnd[line];
+            int v = at + 1;
+            while (v < end && _t[v] == ' ') v++;
+            if (v >= end || _t[v] == '#')
+            {
+                // Item content on the next lines, or an empty item.
+                int next = NextContentLine(line + 1);
+                if (next < _stopLine && Indent(next) > indent)
+                {
+                    line = next;
+                    int ni = Indent(next);
+                    seq.MutableChildren.Add(ParseBlockNode(ref line, ni, _lineStart[next] + ni));
+                }
+                else
+                {
+                    seq.MutableChildren.Add(new YamlNode { Kind = YamlNodeKind.Scalar, Start = v < end ? at + 1 : end, End = v < end ? at + 1 : end, Style = ScalarStyle.Plain });
+                    line++;
+                }
+            }
+            else if (_t[v] == '-' && (v + 1 == end || _t[v + 1] == ' ')) Fail(); // `- - x`
+            else if (KeyEnd(v, end) >= 0 && _t[v] is not ('{' or '[' or '"' or '\'' or '&' or '*'))
+            {
+                seq.MutableChildren.Add(ParseMapping(ref line, v - _lineStart[line], v));
+            }
+            else
+            {
+                seq.MutableChildren.Add(ParseInlineValue(ref line, v, indent));
+            }
+            int n = NextContentLine(line);
+            if (n >= _stopLine) { line = n; break; }
+            int ind = Indent(n);
+            if (ind > indent) Fail();
+            int s = _lineStart[n] + ind;
+            if (ind < indent || _t[s] != '-' || !(s + 1 == _lineEnd[n] || _t[s + 1] == ' ')) { line = n; break; }
+            line = n;
+            at = s;
+        }
+        seq.End = seq.Children[^1].End;
+        return seq;
+    }
+
+    private YamlNode ParseMapping(ref int line, int indent, int firstAt)
+    {
+        var map = new YamlNode { Kind = YamlNodeKind.Mapping, Start = firstAt };
+        int at = firstAt;
+        while (true)
+        {
+            int end = _lineEnd[line];
+            int colon = KeyEnd(at, end);
+            if (colon < 0) Fail();
+            var key = ParseKey(at, colon);
+            map.MutableChildren.Add(key);
+            int v = colon + 1;
+            while (v < end && _t[v] == ' ') v++;
+            YamlNode value;
+            if (v >= end || _t[v] == '#')
+            {
+                int next = NextContentLine(line + 1);
+                int ni = next < _stopLine ? Indent(next) : -1;
+                if (ni > indent)
+                {
+                    line = next;
+                    value = ParseBlockNode(ref line, ni, _lineStart[next] + ni);
+                }
+                else if (ni == indent && _t[_lineStart[next] + ni] == '-' && (_lineStart[next] + ni + 1 == _lineEnd[next] || _t[_lineStart[next] + ni + 1] == ' '))
+                {
+                    // `key:` followed by a sequence at the same indent (YAML allows it for block sequences).
+                    line = next;
+                    value = ParseSequence(ref line, ni, _lineStart[next] + ni);
+                }
+                else
+                {
+                    value = new YamlNode { Kind = YamlNodeKind.Scalar, Start = colon + 1, End = colon + 1, Style = ScalarStyle.Plain };
+                    line++;
+                }
+            }
+            else
+            {
+                value = ParseInlineValue(ref line, v, indent);
+            }
+            map.MutableChildren.Add(value);
+
+            int n = NextContentLine(line);
+            if (n >= _stopLine) { line = n; break; }
+            int ind = Indent(n);
+            if (ind > indent) Fail(); // continuation of a multi-line scalar, or bad indentation: let YamlDotNet decide
+            if (ind < indent) { line = n; break; }
+            int s = _lineStart[n] + ind;
+            if (_t[s] == '-' && (s + 1 == _lineEnd[n] || _t[s + 1] == ' ')) { line = n; break; } // a sequence at this indent ends the mapping
+            line = n;
+            at = s;
+        }
+        map.End = map.Children[^1].End;
+        return map;
+    }
+
+    /// <summary>Offset of the ':' that ends a key starting at <paramref name="at"/>, or -1 when the line holds no key.</summary>
+    private int KeyEnd(int at, int end)
+    {
+        char c = _t[at];
+        if (c is '?' or '!' or '|' or '>' or '%' or '@' or '`') Fail();
+        if (c == '"' || c == '\'')
+        {
+            int close = QuotedEnd(at, end);
+            if (close < 0) return -1;
+            int j = close;
+            while (j < end && _t[j] == ' ') j++;
+            return j < end && _t[j] == ':' && (j + 1 == end || _t[j + 1] == ' ') ? j : -1;
+        }
+        if (c is '{' or '[' or '&' or '*') return -1;
+        for (int i = at; i < end; i++)
+        {
+            char x = _t[i];
+            if (x == '#' && i > at && (_t[i - 1] == ' ' || _t[i - 1] == '\t')) return -1;
+            if (x == ':' && (i + 1 == end || _t[i + 1] == ' ' || _t[i + 1] == '\t')) return i;
+        }
+        return -1;
+    }
+
+    private YamlNode ParseKey(int at, int colon)
+    {
+        char c = _t[at];
+        if (c == '"' || c == '\'')
+        {
+            int close = QuotedEnd(at, colon);
+            return new YamlNode { Kind = YamlNodeKind.Scalar, Start = at, End = close, Scalar = Unquote(at, close), Style = c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted };
+        }
+        int e = colon;
+        while (e > at && (_t[e - 1] == ' ' || _t[e - 1] == '\t')) e--;
+        if (e == at) Fail();
+        return new YamlNode { Kind = YamlNodeKind.Scalar, Start = at, End = e, Scalar = _t[at..e], Style = ScalarStyle.Plain };
+    }
+
+    /// <summary>A value that starts on the key's (or the item's) line at <paramref name="v"/>.</summary>
+    private YamlNode ParseInlineValue(ref int line, int v, int indent)
+    {
+        int end = _lineEnd[line];
+        string? anchor = null;
+        int nodeStart = v;
+        if (_t[v] == '&')
+        {
+            int a = v + 1;
+            while (a < end && !char.IsWhiteSpace(_t[a]) && _t[a] is not (',' or '[' or ']' or '{' or '}')) a++;
+            anchor = _t[(v + 1)..a];
+            if (anchor.Length == 0) Fail();
+            while (a < end && _t[a] == ' ') a++;
+            if (a >= end || _t[a] == '#') Fail(); // anchored block collection: leave it to YamlDotNet
+            v = a;
+        }
+        YamlNode node;
+        char c = _t[v];
+        if (c == '*')
+        {
+            int a = v + 1;
+            while (a < end && !char.IsWhiteSpace(_t[a])) a++;
+            var name = _t[(v + 1)..a];
+            if (!_anchors.TryGetValue(name, out var target) || anchor is not null) Fail();
+            node = new YamlNode { Kind = target!.Kind, Start = v, End = a, Scalar = target.Scalar, Style = target.Style, Flow = target.Flow };
+            if (target.Children.Count > 0) node.MutableChildren.AddRange(target.Children);
+            EndOfLine(a, end);
+            line++;
+            return node;
+        }
+        if (c is '!' or '|' or '>' or '%' or '@' or '`' or '?') Fail();
+        if (c is '{' or '[')
+        {
+            int pos = v;
+            node = ParseFlow(ref pos, 0);
+            // The flow collection may span lines; the rest of its last line must be empty or a comment.
+            int l = LineOf(pos, line);
+            EndOfLine(pos, _lineEnd[l]);
+            line = l + 1;
+        }
+        else if (c == '"' || c == '\'')
+        {
+            int close = QuotedEnd(v, end);
+            if (close < 0) Fail(); // multi-line quoted scalar
+            node = new YamlNode { Kind = YamlNodeKind.Scalar, Start = v, End = close, Scalar = Unquote(v, close), Style = c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted };
+            EndOfLine(close, end);
+            line++;
+        }
+        else
+        {
+            if (c == '-' && (v + 1 == end || _t[v + 1] == ' ')) Fail();
+            int e = v;
+            for (; e < end; e++)
+            {
+                char x = _t[e];
+                if (x == '#' && (_t[e - 1] == ' ' || _t[e - 1] == '\t')) break;
+                if (x == ':' && (e + 1 == end || _t[e + 1] == ' ')) Fail(); // "mapping values are not allowed here"
+            }
+            while (e > v && (_t[e - 1] == ' ' || _t[e - 1] == '\t')) e--;
+            node = new YamlNode { Kind = YamlNodeKind.Scalar, Start = v, End = e, Scalar = _t[v..e], Style = ScalarStyle.Plain };
+            // A more-indented line after a plain scalar continues it (multi-line plain): not ours.
+            int next = NextContentLine(line + 1);
+            if (next < _stopLine && Indent(next) > indent) Fail();
+            line++;
+        }
+        if (anchor is not null)
+        {
+            node.Start = nodeStart;
+            _anchors[anchor] = node;
+        }
+        return node;
+    }
+
+    private void EndOfLine(int from, int end)
+    {
+        int i = from;
+        while (i < end && (_t[i] == ' ' || _t[i] == '\t')) i++;
+        if (i < end && !(_t[i] == '#' && i > from)) Fail();
+    }
+
+    private int LineOf(int offset, int fromLine)
+    {
+        int l = fromLine;
+        while (l + 1 < _lines && _lineStart[l + 1] <= offset) l++;
+        return l;
+    }
+
+    // ---- flow context ------------------------------------------------------------------------
+
+    private void SkipFlowSpace(ref int i)
+    {
+        while (i < _t.Length)
+        {
+            char c = _t[i];
+            if (c is ' ' or '\t' or '\n' or '\r') { i++; continue; }
+            if (c == '#' && i > 0 && char.IsWhiteSpace(_t[i - 1]))
+            {
+                while (i < _t.Length && _t[i] != '\n' && _t[i] != '\r') i++;
+                continue;
+            }
+            break;
+        }
+    }
+
+    private YamlNode ParseFlow(ref int i, int depth)
+    {
+        if (depth + _depth > _maxDepth) Fail();
+        char open = _t[i];
+        var node = new YamlNode { Kind = open == '{' ? YamlNodeKind.Mapping : YamlNodeKind.Sequence, Start = i, Flow = true };
+        char close = open == '{' ? '}' : ']';
+        i++;
+        while (true)
+        {
+            SkipFlowSpace(ref i);
+            if (i >= _t.Length) Fail();
+            if (_t[i] == close) { i++; break; }
+            if (open == '{')
+            {
+                var key = ParseFlowScalar(ref i, isKey: true);
+                SkipFlowSpace(ref i);
+                if (i >= _t.Length || _t[i] != ':') Fail();
+                i++;
+                SkipFlowSpace(ref i);
+                if (i >= _t.Length) Fail();
+                YamlNode value = _t[i] is ',' or '}'
+                    ? new YamlNode { Kind = YamlNodeKind.Scalar, Start = i, End = i, Style = ScalarStyle.Plain }
+                    : ParseFlowValue(ref i, depth);
+                node.MutableChildren.Add(key);
+                node.MutableChildren.Add(value);
+            }
+            else
+            {
+                node.MutableChildren.Add(ParseFlowValue(ref i, depth));
+                int j = i;
+                SkipFlowSpace(ref j);
+                if (j < _t.Length && _t[j] == ':') Fail(); // `[a: 1]` single-pair mappings
+            }
+            SkipFlowSpace(ref i);
+            if (i >= _t.Length) Fail();
+            if (_t[i] == ',') { i++; continue; }
+            if (_t[i] == close) { i++; break; }
+            Fail();
+        }
+        node.End = i;
+        return node;
+    }
+
+    private YamlNode ParseFlowValue(ref int i, int depth)
+    {
+        char c = _t[i];
+        if (c is '{' or '[') return ParseFlow(ref i, depth + 1);
+        if (c is '&' or '*' or '!' or '|' or '>' or '?' or '%' or '@' or '`') Fail();
+        return ParseFlowScalar(ref i, isKey: false);
+    }
+
+    private YamlNode ParseFlowScalar(ref int i, bool isKey)
+    {
+        char c = _t[i];
+        if (c == '"' || c == '\'')
+        {
+            int close = QuotedEnd(i, _t.Length);
+            if (close < 0) Fail();
+            var n = new YamlNode { Kind = YamlNodeKind.Scalar, Start = i, End = close, Scalar = Unquote(i, close), Style = c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted };
+            i = close;
+            return n;
+        }
+        if (c is ',' or '[' or ']' or '{' or '}' or '#' or '&' or '*' or '!' or '|' or '>' or '?' or '%' or '@' or '`') Fail();
+        if (c == '-' && i + 1 < _t.Length && char.IsWhiteSpace(_t[i + 1])) Fail();
+        int s = i;
+        while (i < _t.Length)
+        {
+            char x = _t[i];
+            if (x is ',' or '[' or ']' or '{' or '}' or '\n' or '\r') break;
+            if (x == ':' && (i + 1 >= _t.Length || _t[i + 1] is ' ' or ',' or ']' or '}' or '\n' or '\r')) break;
+            if (x == '#' && char.IsWhiteSpace(_t[i - 1])) break;
+            i++;
+        }
+        int e = i;
+        while (e > s && (_t[e - 1] == ' ' || _t[e - 1] == '\t')) e--;
+        if (e == s) Fail();
+        // A plain scalar that continues on the next line is multi-line: not ours.
+        if (i < _t.Length && (_t[i] == '\n' || _t[i] == '\r'))
+        {
+            int j = i;
+            SkipFlowSpace(ref j);
+            if (j < _t.Length && _t[j] is not (',' or ']' or '}' or ':')) Fail();
+        }
+        return new YamlNode { Kind = YamlNodeKind.Scalar, Start = s, End = e, Scalar = _t[s..e], Style = ScalarStyle.Plain };
+    }
+
+    // ---- quoted scalars ---------------------------------------------------------------------------
+
+    /// <summary>Offset just past the closing quote of a one-line quoted scalar at <paramref name="at"/>, or -1.</summary>
+    private int QuotedEnd(int at, int limit)
+    {
+        char q = _t[at];
+        for (int i = at + 1; i < limit && i < _t.Length; i++)
+        {
+            char c = _t[i];
+            if (c == '\n' || c == '\r') return -1;
+            if (q == '"' && c == '\\') { i++; continue; }
+            if (c == q)
+            {
+                if (q == '\'' && i + 1 < _t.Length && _t[i + 1] == '\'') { i++; continue; }
+                return i + 1;
+            }
+        }
+        return -1;
+    }
+
+    private string Unquote(int start, int end)
+    {
+        char q = _t[start];
+        var body = _t.AsSpan(start + 1, end - start - 2);
+        if (q == '\'') return body.IndexOf('\'') < 0 ? body.ToString() : body.ToString().Replace("''", "'");
+        if (body.IndexOf('\\') < 0) return body.ToString();
+        var sb = new StringBuilder(body.Length);
+        for (int i = 0; i < body.Length; i++)
+        {
+            char c = body[i];
+            if (c != '\\') { sb.Append(c); continue; }
+            if (++i >= body.Length) Fail();
+            char e = body[i];
+            switch (e)
+            {
+                case '0': sb.Append('\0'); break;
+                case 'a': sb.Append('\a'); break;
+                case 'b': sb.Append('\b'); break;
+                case 't': case '\t': sb.Append('\t'); break;
+                case 'n': sb.Append('\n'); break;
+                case 'v': sb.Append('\v'); break;
+                case 'f': sb.Append('\f'); break;
+                case 'r': sb.Append('\r'); break;
+                case 'e': sb.Append('\u001b'); break;
+                case ' ': sb.Append(' '); break;
+                case '"': sb.Append('"'); break;
+                case '/': sb.Append('/'); break;
+                case '\\': sb.Append('\\'); break;
+                case 'N': sb.Append('\u0085'); break;
+                case '_': sb.Append('\u00a0'); break;
+                case 'L': sb.Append('\u2028'); break;
+                case 'P': sb.Append('\u2029'); break;
+                case 'x': sb.Append(Hex(body, ref i, 2)); break;
+                case 'u': sb.Append(Hex(body, ref i, 4)); break;
+                case 'U': sb.Append(Hex(body, ref i, 8)); break;
+                default: Fail(); break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static string Hex(ReadOnlySpan<char> s, ref int i, int digits)
+    {
+        int cp = 0;
+        if (i + 1 + digits > s.Length || !int.TryParse(s.Slice(i + 1, digits), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out cp)) Fail();
+        i += digits;
+        if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) Fail();
+        return char.ConvertFromUtf32(cp);
+    }
+}

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Stepwise.LanguageServer.Server;
+
+/// <summary>The serializer settings of the wire format: property names as declared, nulls left out.</summary>
+public static class LspJson
+{
+    public static void Configure(JsonSerializerOptions options)
+    {
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.PropertyNameCaseInsensitive = false;
+        options.NumberHandling = JsonNumberHandling.Strict;
+    }
+
+    public static readonly JsonSerializerOptions Options = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var o = new JsonSerializerOptions();
+        Configure(o);
+        return o;
+    }
+
+    /// <summary>Follows a property path in a JSON value; null when any step is missing.</summary>
+    public static JsonElement? Probe(JsonElement? root, params string[] path)
+    {
+        if (root is not { } e) return null;
+        foreach (var p in path)
+        {
+            if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(p, out var next)) return null;
+            e = next;
+        }
+        return e;
+    }
+
+    public static bool IsTrue(JsonElement? root, params string[] path) => Probe(root, path) is { ValueKind: JsonValueKind.True };
+}

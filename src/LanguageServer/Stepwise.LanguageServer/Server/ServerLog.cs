@@ -1,0 +1,33 @@
+using Stepwise.LanguageServer.Protocol;
+using StreamJsonRpc;
+
+namespace Stepwise.LanguageServer.Server;
+
+/// <summary>Logs to stderr (never stdout: it carries the protocol) and, once the client is initialized, to window/logMessage.</summary>
+public sealed class ServerLog
+{
+    private readonly TextWriter _stderr;
+    private readonly object _lock = new();
+    private JsonRpc? _rpc;
+
+    public ServerLog(TextWriter stderr) { _stderr = stderr; }
+
+    public void Attach(JsonRpc rpc) => _rpc = rpc;
+
+    public void Error(string message) => Write(MessageType.Error, message);
+    public void Warning(string message) => Write(MessageType.Warning, message);
+    public void Info(string message) => Write(MessageType.Info, message);
+
+    private void Write(int type, string message)
+    {
+        var level = type switch { MessageType.Error => "error", MessageType.Warning => "warning", MessageType.Info => "info", _ => "log" };
+        lock (_lock)
+        {
+            try { _stderr.WriteLine($"[stepwise-lsp {DateTime.Now:HH:mm:ss.fff}] {level}: {message}"); _stderr.Flush(); }
+            catch (Exception) { /* stderr closed: nothing else to tell */ }
+        }
+        if (_rpc is { IsDisposed: false } rpc)
+            _ = rpc.NotifyWithParameterObjectAsync("window/logMessage", new LogMessageParams(type, message))
+                .ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+    }
+}

@@ -1,0 +1,441 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Stepwise.LanguageServer.Handlers;
+using Stepwise.LanguageServer.Protocol;
+using Stepwise.Workspace;
+using StreamJsonRpc;
+
+namespace Stepwise.LanguageServer.Server;
+
+public sealed class ServerOptions
+{
+    /// <summary>Documents longer than this (UTF-16 code units) are kept but not analysed.</summary>
+    public int MaxAnalysedLength { get; init; } = 16 * 1024 * 1024;
+    /// <summary>Awaited by every read-only request before it runs (tests use it to hold a request in flight).</summary>
+    public Func<CancellationToken, Task>? ReadGate { get; init; }
+    /// <summary>Replaces the engine entry point (tests use it to make analysis throw).</summary>
+    public Func<string, string, WorkspaceOptions, FileAnalysis>? Analyze { get; init; }
+    public TextWriter? Log { get; init; }
+}
+
+/// <summary>
+/// The LSP message handlers: lifecycle, document sync, diagnostics, and the feature requests. Each handler only
+/// checks the lifecycle state and puts its work on the <see cref="RequestQueue"/>; the features themselves are the
+/// plain functions in Handlers/.
+/// </summary>
+public sealed class StepwiseServer
+{
+    private readonly ServerOptions _options;
+    private readonly ServerLog _log;
+    private readonly RequestQueue _queue;
+    private readonly ConcurrentDictionary<string, DocumentSnapshot> _docs = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _publishLock = new(1, 1);
+    private readonly object _loopLock = new();
+    private readonly HashSet<string> _running = new(StringComparer.Ordinal), _dirty = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _watchLock = new(1, 1);
+    private HashSet<string> _watched = new(StringComparer.Ordinal);
+    private string? _watchRegistration;
+    private ConfigAnalyzer? _analyzer;
+    private volatile WorkspaceOptions _workspaceOptions = ServerSettings.Default.ToWorkspaceOptions();
+    private JsonRpc? _rpc;
+    private volatile int _state; // 0 new, 1 initialized, 2 shut down
+    private ClientCapabilities _client = new();
+
+    public StepwiseServer(ServerOptions? options = null)
+    {
+        _options = options ?? new ServerOptions();
+        _log = new ServerLog(_options.Log ?? Console.Error);
+        _queue = new RequestQueue((ex, what) => _log.Error($"{what} failed: {ex}"));
+    }
+
+    /// <summary>Completes with the process exit code on `exit` (0 after shutdown, 1 otherwise) or when the client goes away.</summary>
+    public Task<int> Exit => _exit.Task;
+    public ServerSettings Settings { get; private set; } = ServerSettings.Default;
+    public ClientCapabilities Client => _client;
+
+    /// <summary>Wires a JSON-RPC connection over LSP's header framing to this server and starts listening.</summary>
+    [JsonRpcIgnore]
+    public JsonRpc Listen(Stream input, Stream output)
+    {
+        var formatter = new SystemTextJsonFormatter();
+        LspJson.Configure(formatter.JsonSerializerOptions);
+        var rpc = new LspJsonRpc(new LspMessageHandler(output, input, formatter, m => _log.Warning(m)), () => _state != 0);
+        rpc.AddLocalRpcTarget(this, new JsonRpcTargetOptions { AllowNonPublicInvocation = false, DisposeOnDisconnect = false });
+        rpc.CancelLocallyInvokedMethodsWhenConnectionIsClosed = true;
+        rpc.Disconnected += (_, e) =>
+        {
+            if (e.Reason != DisconnectedReason.LocallyDisposed) _log.Info($"connection closed: {e.Description}");
+            _exit.TrySetResult(_state == 2 ? 0 : 1);
+        };
+        _rpc = rpc;
+        rpc.StartListening();
+        return rpc;
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    [JsonRpcMethod("initialize", UseSingleObjectParameterDeserialization = true)]
+    public InitializeResult Initialize(InitializeParams @params)
+    {
+        if (_state != 0) throw Error(ErrorCodes.InvalidRequest, "initialize was already received");
+        if (@params is null) throw Error(ErrorCodes.InvalidParams, "initialize needs params");
+        _client = ClientCapabilities.From(@params.Capabilities);
+        _state = 1;
+        return new InitializeResult(new ServerCapabilities
+        {
+            TextDocumentSync = new TextDocumentSyncOptions(true, TextDocumentSyncKind.Incremental, new SaveOptions(false)),
+            HoverProvider = true,
+            CompletionProvider = new CompletionOptions(new[] { ":" }, false),
+            CodeActionProvider = new CodeActionOptions(new[] { CodeActionKind.QuickFix }, false),
+            CodeLensProvider = new CodeLensOptions(false),
+            InlayHintProvider = true,
+            DocumentSymbolProvider = true,
+            DiagnosticProvider = _client.PullDiagnostics ? new DiagnosticOptions("stepwise", true, false) : null,
+        }, new ServerInfo("stepwise-lsp", typeof(StepwiseServer).Assembly.GetName().Version?.ToString(3) ?? "0.1.0"));
+    }
+
+    [JsonRpcMethod("initialized")]
+    public void Initialized()
+    {
+        if (_state != 1) return;
+        _log.Attach(_rpc!);
+        if (_client.Configuration) _ = PullSettingsAsync();
+    }
+
+    [JsonRpcMethod("shutdown")]
+    public object? Shutdown()
+    {
+        RequireInitialized();
+        _state = 2;
+        return null;
+    }
+
+    [JsonRpcMethod("exit")]
+    public void ExitNotification() => _exit.TrySetResult(_state == 2 ? 0 : 1);
+
+    private void RequireInitialized()
+    {
+        if (_state == 0) throw Error(ErrorCodes.ServerNotInitialized, "the server has not been initialized");
+        if (_state == 2) throw Error(ErrorCodes.InvalidRequest, "the server is shutting down");
+    }
+
+    private static LocalRpcException Error(int code, string message) => new(message) { ErrorCode = code };
+
+    // ---------------------------------------------------------------- documents
+
+    [JsonRpcMethod("textDocument/didOpen", UseSingleObjectParameterDeserialization = true)]
+    public void DidOpen(DidOpenTextDocumentParams p)
+    {
+        if (_state != 1 || p?.TextDocument is not { Uri: not null, Text: not null } item) { Ignored("didOpen", p is null); return; }
+        _queue.Mutate("didOpen", () =>
+        {
+            var snapshot = new DocumentSnapshot(item.Uri, DocumentUris.ToPath(item.Uri, item.LanguageId), item.LanguageId, item.Version, item.Text, 0, Analyze);
+            _docs[item.Uri] = snapshot;
+            ScheduleDiagnostics(item.Uri);
+        });
+    }
+
+    [JsonRpcMethod("textDocument/didChange", UseSingleObjectParameterDeserialization = true)]
+    public void DidChange(DidChangeTextDocumentParams p)
+    {
+        if (_state != 1 || p?.TextDocument?.Uri is not { } uri) { Ignored("didChange", p is null); return; }
+        _queue.Mutate("didChange", () =>
+        {
+            if (!_docs.TryGetValue(uri, out var current)) { _log.Warning($"didChange for {uri}, which is not open: ignored"); return; }
+            if (p.TextDocument.Version <= current.Version)
+            {
+                _log.Warning($"didChange for {uri} has version {p.TextDocument.Version}, not after {current.Version}: ignored");
+                return;
+            }
+            var text = DocumentSnapshot.ApplyChanges(current.Text, p.ContentChanges, out var problem);
+            if (problem is not null) _log.Warning($"didChange for {uri} v{p.TextDocument.Version}: {problem}");
+            if (text is null) return;
+            _docs[uri] = current.With(p.TextDocument.Version, text, Analyze);
+            ScheduleDiagnostics(uri);
+        });
+    }
+
+    [JsonRpcMethod("textDocument/didClose", UseSingleObjectParameterDeserialization = true)]
+    public void DidClose(DidCloseTextDocumentParams p)
+    {
+        if (_state != 1 || p?.TextDocument?.Uri is not { } uri) { Ignored("didClose", p is null); return; }
+        _queue.Mutate("didClose", () =>
+        {
+            if (!_docs.TryRemove(uri, out _)) return;
+            if (!_client.PullDiagnostics) _ = PublishAsync(uri, null, Array.Empty<Diagnostic>(), null);
+            _ = UpdateWatchersAsync();
+        });
+    }
+
+    [JsonRpcMethod("textDocument/didSave", UseSingleObjectParameterDeserialization = true)]
+    public void DidSave(DidSaveTextDocumentParams p)
+    {
+        if (_state != 1 || p?.TextDocument?.Uri is not { } uri) { Ignored("didSave", p is null); return; }
+        // Saving a DeepSpeed JSON that another open config names changes that config's result.
+        _queue.Mutate("didSave", () => Regenerate(DocumentUris.ToPath(uri)));
+    }
+
+    private void Ignored(string method, bool noParams)
+    {
+        if (_state == 0) _log.Warning($"{method} before initialize: ignored");
+        else if (noParams) _log.Warning($"{method} without usable params: ignored");
+        else if (_state == 2) _log.Warning($"{method} after shutdown: ignored");
+        else _log.Warning($"{method} with malformed params: ignored");
+    }
+
+    // ---------------------------------------------------------------- settings and watched files
+
+    [JsonRpcMethod("workspace/didChangeConfiguration", UseSingleObjectParameterDeserialization = true)]
+    public void DidChangeConfiguration(DidChangeConfigurationParams p)
+    {
+        if (_state != 1) return;
+        if (_client.Configuration) { _ = PullSettingsAsync(); return; }
+        var section = LspJson.Probe(p?.Settings, "stepwise");
+        _queue.Mutate("didChangeConfiguration", () => ApplySettings(section));
+    }
+
+    private async Task PullSettingsAsync()
+    {
+        try
+        {
+            var result = await _rpc!.InvokeWithParameterObjectAsync<JsonElement>("workspace/configuration",
+                new ConfigurationParams(new[] { new ConfigurationItem(null, "stepwise") })).ConfigureAwait(false);
+            JsonElement? section = result.ValueKind == JsonValueKind.Array && result.GetArrayLength() > 0 ? result[0] : null;
+            _queue.Mutate("workspace/configuration", () => ApplySettings(section));
+        }
+        catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException or JsonException or InvalidOperationException)
+        {
+            _log.Warning($"workspace/configuration failed: {ex.Message}");
+        }
+    }
+
+    private void ApplySettings(JsonElement? section)
+    {
+        var problems = new List<string>();
+        var settings = ServerSettings.Parse(section, problems);
+        foreach (var problem in problems) _log.Warning($"setting ignored: {problem}");
+        if (settings == Settings && ReferenceEquals(settings.Severities, Settings.Severities)) return;
+        Settings = settings;
+        _workspaceOptions = settings.ToWorkspaceOptions();
+        Regenerate(null);
+    }
+
+    [JsonRpcMethod("workspace/didChangeWatchedFiles", UseSingleObjectParameterDeserialization = true)]
+    public void DidChangeWatchedFiles(DidChangeWatchedFilesParams p)
+    {
+        if (_state != 1 || p?.Changes is null) return;
+        var paths = p.Changes.Where(c => c?.Uri is not null).Select(c => DocumentUris.ToPath(c.Uri)).ToList();
+        _queue.Mutate("didChangeWatchedFiles", () => { foreach (var path in paths) Regenerate(path); });
+    }
+
+    /// <summary>New snapshots (same text) for the documents that depend on <paramref name="changedPath"/> (all when null), then refresh.</summary>
+    private void Regenerate(string? changedPath)
+    {
+        int count = 0;
+        foreach (var (uri, snap) in _docs)
+        {
+            if (changedPath is not null && !(snap.IsAnalyzed && snap.Analysis.Watched.Any(w => DocumentUris.SamePath(w, changedPath))))
+                continue;
+            _docs[uri] = snap.Regenerate(Analyze);
+            ScheduleDiagnostics(uri);
+            count++;
+        }
+        if (count == 0) return;
+        if (_client.PullDiagnostics && _client.DiagnosticRefresh) Notify("workspace/diagnostic/refresh");
+        if (_client.InlayHintRefresh) Notify("workspace/inlayHint/refresh");
+        if (_client.CodeLensRefresh) Notify("workspace/codeLens/refresh");
+    }
+
+    /// <summary>A server-to-client request whose answer does not matter (the refresh requests).</summary>
+    private void Notify(string method)
+    {
+        if (_rpc is not { IsDisposed: false } rpc) return;
+        _ = rpc.InvokeWithParameterObjectAsync<object?>(method, null)
+            .ContinueWith(t => _log.Warning($"{method} failed: {t.Exception?.GetBaseException().Message}"), TaskContinuationOptions.OnlyOnFaulted);
+    }
+
+    private void UpdateWatchersLater() => _ = Task.Run(UpdateWatchersAsync);
+
+    private async Task UpdateWatchersAsync()
+    {
+        if (!_client.WatchedFilesDynamicRegistration || _rpc is not { IsDisposed: false } rpc) return;
+        await _watchLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var now = new HashSet<string>(_docs.Values.Where(d => d.IsAnalyzed).SelectMany(d => d.Analysis.Watched), StringComparer.Ordinal);
+            if (now.SetEquals(_watched)) return;
+            var old = _watchRegistration;
+            _watched = now;
+            _watchRegistration = null;
+            if (now.Count > 0)
+            {
+                var id = "stepwise-watch-" + Guid.NewGuid().ToString("N");
+                var watchers = now.OrderBy(x => x, StringComparer.Ordinal).Select(path => new Protocol.FileSystemWatcher(path.Replace('\\', '/'))).ToList();
+                await rpc.InvokeWithParameterObjectAsync<object?>("client/registerCapability", new RegistrationParams(new[]
+                {
+                    new Registration(id, "workspace/didChangeWatchedFiles", new DidChangeWatchedFilesRegistrationOptions(watchers)),
+                })).ConfigureAwait(false);
+                _watchRegistration = id;
+            }
+            if (old is not null)
+                await rpc.InvokeWithParameterObjectAsync<object?>("client/unregisterCapability",
+                    new UnregistrationParams(new[] { new Unregistration(old, "workspace/didChangeWatchedFiles") })).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException)
+        {
+            _log.Warning($"registering file watchers failed: {ex.Message}");
+        }
+        finally { _watchLock.Release(); }
+    }
+
+    // ---------------------------------------------------------------- analysis and diagnostics
+
+    private DocumentAnalysis Analyze(DocumentSnapshot s)
+    {
+        if (s.Text.Length > _options.MaxAnalysedLength)
+        {
+            var d = new Diagnostic
+            {
+                Range = new LspRange(new LspPosition(0, 0), new LspPosition(0, 0)),
+                Severity = DiagnosticSeverity.Information, Code = "SW9001", Source = Diagnostics.Source,
+                Message = $"This document has {s.Text.Length:N0} characters; Stepwise analyses documents up to {_options.MaxAnalysedLength:N0}",
+            };
+            return new DocumentAnalysis(null, new[] { d }, null, Array.Empty<string>());
+        }
+        try
+        {
+            var options = _workspaceOptions;
+            var file = _options.Analyze is { } analyze
+                ? analyze(s.Path, s.Text, options)
+                : (_analyzer ??= new ConfigAnalyzer(options)).AnalyzeText(s.Path, s.Text, options);
+            var dir = System.IO.Path.GetDirectoryName(s.Path) ?? "";
+            var watched = file.Watched.Select(w => System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, w))).ToList();
+            return new DocumentAnalysis(file, Diagnostics.From(s, file, LookupOpen), null, watched);
+        }
+        catch (Exception ex)
+        {
+            _log.Error($"analysing {s.Uri} (version {s.Version}) failed: {ex}");
+            return new DocumentAnalysis(null, new[] { Diagnostics.InternalError($"{ex.GetType().Name}: {ex.Message}") }, ex.Message, Array.Empty<string>());
+        }
+    }
+
+    private (string Uri, int Version)? LookupOpen(string path)
+    {
+        foreach (var d in _docs.Values) if (DocumentUris.SamePath(d.Path, path)) return (d.Uri, d.Version);
+        return null;
+    }
+
+    /// <summary>One analysis loop per document at a time; edits arriving meanwhile are coalesced into one more round
+    /// on the newest snapshot, so a burst of keystrokes ends in the diagnostics of the final text.</summary>
+    private void ScheduleDiagnostics(string uri)
+    {
+        lock (_loopLock)
+        {
+            if (_running.Contains(uri)) { _dirty.Add(uri); return; }
+            _running.Add(uri);
+        }
+        _ = Task.Run(() => DiagnosticsLoopAsync(uri));
+    }
+
+    private async Task DiagnosticsLoopAsync(string uri)
+    {
+        while (true)
+        {
+            lock (_loopLock) _dirty.Remove(uri);
+            try
+            {
+                if (_docs.TryGetValue(uri, out var snap))
+                {
+                    var analysis = snap.Analysis;
+                    if (!_client.PullDiagnostics) await PublishAsync(uri, snap, analysis.Diagnostics, snap.Version).ConfigureAwait(false);
+                    await UpdateWatchersAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) { _log.Error($"diagnostics for {uri} failed: {ex}"); }
+            lock (_loopLock)
+            {
+                if (!_dirty.Contains(uri)) { _running.Remove(uri); return; }
+            }
+        }
+    }
+
+    private async Task PublishAsync(string uri, DocumentSnapshot? expected, IReadOnlyList<Diagnostic> diagnostics, int? version)
+    {
+        if (_rpc is not { IsDisposed: false } rpc) return;
+        await _publishLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            // Only the newest snapshot of a still-open document publishes; a close publishes the empty set.
+            if (expected is not null && (!_docs.TryGetValue(uri, out var current) || !ReferenceEquals(current, expected))) return;
+            await rpc.NotifyWithParameterObjectAsync("textDocument/publishDiagnostics", new PublishDiagnosticsParams(uri, version, diagnostics)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException) { }
+        finally { _publishLock.Release(); }
+    }
+
+    // ---------------------------------------------------------------- read-only requests
+
+    private Task<T?> Read<T>(TextDocumentIdentifier? id, Func<DocumentSnapshot, CancellationToken, T?> read, T? whenClosed, CancellationToken ct)
+    {
+        RequireInitialized();
+        if (id?.Uri is not { } uri) throw Error(ErrorCodes.InvalidParams, "textDocument.uri is required");
+        return _queue.Read<T?>(async token =>
+        {
+            if (_options.ReadGate is { } gate) await gate(token).ConfigureAwait(false);
+            token.ThrowIfCancellationRequested();
+            return _docs.TryGetValue(uri, out var snap) ? read(snap, token) : whenClosed;
+        }, ct);
+    }
+
+    [JsonRpcMethod("textDocument/diagnostic", UseSingleObjectParameterDeserialization = true)]
+    public Task<DocumentDiagnosticReport?> PullDiagnostics(DocumentDiagnosticParams p, CancellationToken ct) =>
+        Read<DocumentDiagnosticReport>(p?.TextDocument, (snap, token) =>
+        {
+            var analysis = snap.Analysis;
+            UpdateWatchersLater();
+            return p!.PreviousResultId == snap.ResultId
+                ? new DocumentDiagnosticReport { Kind = "unchanged", ResultId = snap.ResultId }
+                : new DocumentDiagnosticReport { Kind = "full", ResultId = snap.ResultId, Items = analysis.Diagnostics };
+        }, new DocumentDiagnosticReport { Kind = "full", Items = Array.Empty<Diagnostic>() }, ct);
+
+    [JsonRpcMethod("textDocument/codeAction", UseSingleObjectParameterDeserialization = true)]
+    public Task<List<CodeAction>?> CodeAction(CodeActionParams p, CancellationToken ct)
+    {
+        RequireInitialized();
+        if (p is { Range: null }) throw Error(ErrorCodes.InvalidParams, "range is required");
+        return Read(p?.TextDocument, (snap, _) => CodeActions.For(snap, p!, _client.DocumentChanges, LookupOpen), new List<CodeAction>(), ct);
+    }
+
+    [JsonRpcMethod("textDocument/hover", UseSingleObjectParameterDeserialization = true)]
+    public Task<Hover?> Hover(TextDocumentPositionParams p, CancellationToken ct)
+    {
+        RequireInitialized();
+        if (p is { Position: null }) throw Error(ErrorCodes.InvalidParams, "position is required");
+        return Read(p?.TextDocument, (snap, _) => Hovers.For(snap, p!.Position), null, ct);
+    }
+
+    [JsonRpcMethod("textDocument/inlayHint", UseSingleObjectParameterDeserialization = true)]
+    public Task<List<InlayHint>?> InlayHint(RangeParams p, CancellationToken ct)
+    {
+        RequireInitialized();
+        if (p is { Range: null }) throw Error(ErrorCodes.InvalidParams, "range is required");
+        return Read(p?.TextDocument, (snap, _) => InlayHints.For(snap, p!.Range), new List<InlayHint>(), ct);
+    }
+
+    [JsonRpcMethod("textDocument/codeLens", UseSingleObjectParameterDeserialization = true)]
+    public Task<List<CodeLens>?> CodeLens(TextDocumentParams p, CancellationToken ct) =>
+        Read(p?.TextDocument, (snap, _) => CodeLenses.For(snap), new List<CodeLens>(), ct);
+
+    [JsonRpcMethod("textDocument/completion", UseSingleObjectParameterDeserialization = true)]
+    public Task<CompletionList?> Completion(CompletionParams p, CancellationToken ct)
+    {
+        RequireInitialized();
+        if (p is { Position: null }) throw Error(ErrorCodes.InvalidParams, "position is required");
+        return Read(p?.TextDocument, (snap, _) => Completions.For(snap, p!.Position, _client.SnippetSupport), new CompletionList(false, Array.Empty<CompletionItem>()), ct);
+    }
+
+    [JsonRpcMethod("textDocument/documentSymbol", UseSingleObjectParameterDeserialization = true)]
+    public Task<List<DocumentSymbol>?> DocumentSymbol(TextDocumentParams p, CancellationToken ct) =>
+        Read(p?.TextDocument, (snap, _) => DocumentSymbols.For(snap), new List<DocumentSymbol>(), ct);
+}
