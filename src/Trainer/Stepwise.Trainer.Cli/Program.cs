@@ -13,6 +13,8 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
                     "         [--adapter DIR] [--load-4bit] [--device cpu|cuda]  greedy (T=0) or sampled text", ModelCommands.Generate),
     ["merge"] = ("merge MODEL_DIR ADAPTER_DIR OUT_DIR [--dtype D]         merge a PEFT LoRA adapter into the base and export it", ModelCommands.Merge),
     ["bench-model"] = ("bench-model [--work DIR] [--layers N] [--skip-1b]      bits/param, load peak RSS (NF4 vs BF16), QLoRA vs LoRA step time", BenchCommands.BenchModel),
+    ["train"] = (TrainCommand.Usage + "\n                                                         train a LoRA/QLoRA adapter (no CONFIG: the bundled demo)", TrainCommand.Run),
+    ["bench-train"] = (TrainBenchCommand.Usage, TrainBenchCommand.Run),
     ["bench-load-child"] = ("", BenchCommands.LoadChild),
 };
 

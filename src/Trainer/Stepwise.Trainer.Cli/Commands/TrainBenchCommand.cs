@@ -1,0 +1,99 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using TrainLoop = Stepwise.Trainer.Training.Trainer;
+using System.Diagnostics;
+using Stepwise.Core.Model;
+using Stepwise.Trainer.Data;
+using Stepwise.Trainer.Lora;
+using Stepwise.Trainer.Models;
+using Stepwise.Trainer.Optim;
+using Stepwise.Trainer.Progress;
+using Stepwise.Trainer.Quantization;
+using Stepwise.Trainer.Training;
+
+namespace Stepwise.Trainer.Cli.Commands;
+
+/// <summary>
+/// `bench-train`: the run side's figures on the embedded default model and the bundled dataset: samples/s and
+/// tokens/s of QLoRA (NF4 + DQ base) against LoRA on the same float base, optimizer state bytes of 8-bit against
+/// 32-bit AdamW, and the wall time of the demo run (`./stepwise train` with no config, in-process).
+/// </summary>
+public static class TrainBenchCommand
+{
+    public const string Usage = "bench-train [--steps N] [--skip-demo] [--work DIR]       QLoRA vs LoRA samples/s, 8-bit vs 32-bit optimizer state, demo wall time";
+
+    public static int Run(string[] argv)
+    {
+        var a = new Args(argv, new HashSet<string> { "skip-demo" });
+        int steps = a.GetInt("steps", 12);
+        bool skipDemo = a.Flag("skip-demo");
+        string work = a.Get("work", Path.Combine(Path.GetTempPath(), "stepwise-bench-train"));
+        a.CheckAllUsed(0);
+        Directory.CreateDirectory(work);
+        Console.WriteLine($"stepwise-trainer bench-train  (torch threads: {torch.get_num_threads()}, cores: {Environment.ProcessorCount})");
+
+        string model = Path.Combine(work, "default-model");
+        if (!File.Exists(Path.Combine(model, "model.safetensors"))) DefaultModel.Create(model, 0);
+        var examples = TrainJobs.Tokenize(BundledData.Dataset(), model, 256);
+        var args = new TrainingArguments
+        {
+            PerDeviceTrainBatchSize = 8, GradientAccumulationSteps = 1, MaxSteps = steps, LearningRate = 2e-3, Optim = "adamw_torch",
+            SaveStrategy = "no", LoggingSteps = 1000, Seed = 42,
+        };
+        var lora = new LoraConfig { R = 16, LoraAlpha = 32, TargetModules = new[] { LoraConfig.AllLinear } };
+        Console.WriteLine($"data: {examples.Count} examples, mean {examples.Average(e => e.Length):0} tokens; batch 8; {steps} optimizer steps after 2 warm-up steps; LoRA r=16 all-linear");
+
+        foreach (var (label, quant) in new[] { ("LoRA  (float32 base)", (QuantType?)null), ("QLoRA (NF4 + DQ base)", QuantType.Nf4) })
+        {
+            // Two warm-up steps first (JIT, allocator), then the measured run.
+            Once(model, examples, args with { MaxSteps = 2 }, lora, quant, work);
+            var r = Once(model, examples, args, lora, quant, work);
+            Console.WriteLine($"{label}: {r.SamplesPerSecond,7:0.00} samples/s  {r.TokensPerSecond,8:0} tokens/s  ({r.Runtime:0.00}s for {r.GlobalStep} steps, final loss {r.StepLosses[^1].Loss:0.000})");
+        }
+
+        // Optimizer state: the default model's LoRA parameters, and a 7B-sized LoRA (r=16 on q,k,v,o,gate,up,down x 32 layers).
+        using (var m = LlamaLoader.Load(model, new LoadOptions { Quantize = QuantType.Nf4 }))
+        {
+            LoraModel.Apply(m, lora, 0);
+            var ps = m.parameters().Where(p => p.requires_grad).ToList();
+            long n = ps.Sum(p => p.numel());
+            using var o8 = new AdamW8bit("adamw_bnb_8bit", ps, 0.9, 0.999, 1e-8, 0);
+            using var o32 = new TorchAdamW("adamw_torch", ps, 1e-3, 0.9, 0.999, 1e-8, 0);
+            Console.WriteLine($"optimizer state, default model LoRA ({n:N0} params): 8-bit {o8.StateBytes:N0} B, 32-bit {o32.StateBytes:N0} B, ratio {(double)o8.StateBytes / o32.StateBytes:0.000}");
+        }
+        {
+            var shapes = new List<long[]>();
+            for (int l = 0; l < 32; l++)
+                foreach (var (i, o) in new[] { (4096L, 4096L), (4096, 4096), (4096, 4096), (4096, 4096), (4096, 11008), (4096, 11008), (11008, 4096) })
+                { shapes.Add(new[] { 16L, i }); shapes.Add(new[] { o, 16L }); }
+            var ps = shapes.Select(s => new TorchSharp.Modules.Parameter(torch.zeros(s))).ToList();
+            long n = ps.Sum(p => p.numel());
+            using var o8 = new AdamW8bit("adamw_bnb_8bit", ps, 0.9, 0.999, 1e-8, 0);
+            using var o32 = new TorchAdamW("adamw_torch", ps, 1e-3, 0.9, 0.999, 1e-8, 0);
+            Console.WriteLine($"optimizer state, Llama-7B-shaped LoRA r=16 all-linear ({n:N0} params): 8-bit {o8.StateBytes:N0} B, 32-bit {o32.StateBytes:N0} B, ratio {(double)o8.StateBytes / o32.StateBytes:0.000}");
+            foreach (var p in ps) p.Dispose();
+        }
+
+        if (!skipDemo)
+        {
+            // The demo: what `./stepwise train` runs (the bundled config through the engine, the same plan and loop).
+            string outDir = Path.Combine(work, "demo-output");
+            if (Directory.Exists(outDir)) Directory.Delete(outDir, true);
+            var sw = Stopwatch.StartNew();
+            int rc = TrainCommand.Run(new[] { "--progress", "plain", "--output-dir", outDir });
+            Console.WriteLine($"demo run (`stepwise train`, in-process): exit {rc}, wall {sw.Elapsed.TotalSeconds:0.0}s");
+        }
+        return 0;
+    }
+
+    private static TrainResult Once(string model, List<Example> examples, TrainingArguments args, LoraConfig lora, QuantType? quant, string work)
+    {
+        var job = new TrainJob
+        {
+            Args = args, Schedule = TrainJobs.ScheduleFor(args, examples.Count), ModelPath = model, ModelName = "default",
+            Load = new LoadOptions { Quantize = quant }, Lora = lora, Train = examples, OutputDir = Path.Combine(work, "bench-out"),
+            PadId = 2, WriteLossCurve = false,
+        };
+        return TrainLoop.Run(job, new NullProgress());
+    }
+}

@@ -1,0 +1,157 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using TrainLoop = Stepwise.Trainer.Training.Trainer;
+using System.Runtime.InteropServices;
+using Stepwise.Core;
+using Stepwise.Core.Model;
+using Stepwise.Trainer.Data;
+using Stepwise.Trainer.Progress;
+using Stepwise.Trainer.Training;
+using Stepwise.Workspace;
+using Stepwise.Workspace.Datasets;
+
+namespace Stepwise.Trainer.Cli.Commands;
+
+/// <summary>
+/// `train [CONFIG]`: the config goes through the engine first (errors stop the run before any model loads,
+/// warnings are printed), then RunPlanner builds the job and Trainer runs it. Exit codes: 0 done, 1 refused or
+/// failed, 2 usage, 130 stopped by SIGINT/SIGTERM after saving a checkpoint.
+/// </summary>
+public static class TrainCommand
+{
+    public const string Usage = "train [CONFIG] [--progress auto|bar|json|plain] [--output-dir DIR] [--data-format alpaca|messages|text] [--device cpu|cuda]";
+
+    public static int Run(string[] argv)
+    {
+        var a = new Args(argv, new HashSet<string>());
+        string progressMode = a.Get("progress", "auto");
+        string? outputDir = a.Get("output-dir");
+        string? dataFormat = a.Get("data-format");
+        string device = a.Get("device", "cpu");
+        a.CheckAllUsed(1);
+        string? configPath = a.Positional.Count > 0 ? a.Positional[0] : null;
+        if (progressMode is not ("auto" or "bar" or "json" or "plain")) throw new UsageException($"--progress must be auto, bar, json or plain, not '{progressMode}'");
+
+        bool json = progressMode == "json";
+        var log = json ? Console.Error : Console.Out;
+        IProgressSink? earlySink = json ? new JsonLinesProgress(Console.Out, Console.Error) : null;
+        try
+        {
+            // 1. The engine.
+            var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false });
+            FileAnalysis file;
+            string shownPath;
+            if (configPath is null)
+            {
+                shownPath = BundledData.ConfigName;
+                file = analyzer.AnalyzeText(shownPath, BundledData.ConfigText(), new WorkspaceOptions
+                {
+                    UseGit = false, UseDefaultAccelerateConfig = false,
+                    Analysis = new AnalysisOptions { DatasetSize = BundledTrainCount() },
+                });
+            }
+            else
+            {
+                shownPath = configPath;
+                file = analyzer.AnalyzeFile(configPath);
+                if (file.Error is not null) return Fail(earlySink, log, $"{configPath}: {file.Error}");
+            }
+            var config = file.Configs.FirstOrDefault(c => c.Document.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory)
+                ?? file.Configs.FirstOrDefault();
+            if (config is null) return Fail(earlySink, log, $"{shownPath}: no configuration found");
+            int errors = 0;
+            foreach (var f in config.Result.Findings)
+            {
+                if (f.Severity > Severity.Warning) continue;
+                if (f.Severity == Severity.Error) errors++;
+                log.WriteLine($"{f.Span.File ?? shownPath}:{f.Span.Range.Start}: {f.Severity.Id()} {f.Id}: {f.Message}");
+            }
+            if (errors > 0)
+                return Fail(earlySink, log, $"{shownPath}: {errors} error{(errors == 1 ? "" : "s")} in the config; nothing was trained (fix them, or run `stepwise check {shownPath}`)");
+
+            // 2. The dataset: a local file or folder (HF keys, axolotl datasets[].path, LLaMA-Factory registry).
+            string? datasetPath = configPath is null ? null : LocateDataset(config.Result.Setup, configPath);
+
+            // 3. The plan (refusals, data, the engine's schedule with the real N), then the run.
+            var (job, notes) = RunPlanner.Plan(config.Result, shownPath, datasetPath, new PlanOptions
+            {
+                OutputDir = outputDir, DataFormat = dataFormat, Device = device == "cuda" ? torch.CUDA : torch.CPU,
+            });
+            foreach (var n in notes) log.WriteLine("note: " + n);
+
+            using var stop = new CancellationTokenSource();
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; Interrupted(stop, log); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; Interrupted(stop, log); });
+
+            bool bar = progressMode == "bar" || (progressMode == "auto" && !Console.IsOutputRedirected && !Console.IsErrorRedirected);
+            TrainResult result = json
+                ? TrainLoop.Run(job, earlySink!, stop.Token)
+                : bar ? TrainProgressBar.Run(job, stop.Token)
+                : TrainLoop.Run(job, new PlainProgress(Console.Out, Math.Max(1, (int)(job.Schedule.TotalSteps!.Value / 20))), stop.Token);
+            if (!json)
+            {
+                log.WriteLine($"adapter:      {result.AdapterPath}");
+                log.WriteLine($"loss curve:   {result.LossCurvePath}");
+                log.WriteLine($"final loss:   {result.StepLosses.LastOrDefault().Loss:0.0000} after {result.GlobalStep} steps in {result.Runtime:0.0}s " +
+                    $"({result.SamplesPerSecond:0.0} samples/s, {result.TokensPerSecond:0} tokens/s); optimizer state {result.OptimizerStateBytes:N0} bytes");
+            }
+            return result.Stopped ? 130 : 0;
+        }
+        catch (PlanException e)
+        {
+            foreach (var p in e.Problems) log.WriteLine(p);
+            earlySink?.Error(string.Join("; ", e.Problems));
+            return 1;
+        }
+        catch (TrainingException e)
+        {
+            return Fail(earlySink, log, e.Message, e.Checkpoint);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or DatasetException or SafeTensors.CheckpointFormatException)
+        {
+            return Fail(earlySink, log, e.Message);
+        }
+    }
+
+    private static void Interrupted(CancellationTokenSource stop, TextWriter log)
+    {
+        if (stop.IsCancellationRequested) return;
+        log.WriteLine("stop requested: finishing the current optimizer step, then saving a checkpoint...");
+        stop.Cancel();
+    }
+
+    private static int Fail(IProgressSink? sink, TextWriter log, string message, string? checkpoint = null)
+    {
+        log.WriteLine("error: " + message);
+        sink?.Error(message, checkpoint);
+        return 1;
+    }
+
+    private static long BundledTrainCount()
+    {
+        // The engine is told N for the bundled dataset (records minus the demo's val_size split).
+        var records = BundledData.Dataset();
+        return Shuffle.Split(records, 0.05, 42).Train.Count;
+    }
+
+    private static string? LocateDataset(TrainingSetup setup, string configPath)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(configPath));
+        var reference = setup.Datasets.FirstOrDefault();
+        if (reference is null) return null;
+        if (setup.Datasets.Count > 1) throw new ArgumentException($"{configPath}: the bundled trainer reads one dataset; this config names {setup.Datasets.Count}");
+        string where = reference.Span is { } s ? $"{configPath}:{s.Range.Start}" : configPath;
+        if (reference.Kind == DatasetSourceKind.LlamaFactoryRegistry)
+        {
+            string dd = Path.Combine(dir ?? ".", reference.DatasetDir ?? "data");
+            var registry = LlamaFactoryRegistry.Read(new FileInfo(Path.Combine(dd, "dataset_info.json")));
+            if (registry.Problem is not null) throw new ArgumentException($"{where}: {registry.Problem}");
+            if (!registry.Entries.TryGetValue(reference.Name, out var entry) || entry.FileName is null)
+                throw new ArgumentException($"{where}: dataset '{reference.Name}' is not a local file in {registry.Path}");
+            return Path.Combine(dd, entry.FileName);
+        }
+        foreach (var candidate in new[] { reference.Name, Path.Combine(dir ?? ".", reference.Name) })
+            if (File.Exists(candidate) || Directory.Exists(candidate)) return candidate;
+        throw new ArgumentException($"{where}: dataset '{reference.Name}' is not a local file or folder (the bundled trainer does not download datasets)");
+    }
+}

@@ -1,0 +1,201 @@
+using Stepwise.Trainer.Tokenization;
+
+namespace Stepwise.Trainer.Data;
+
+/// <summary>A tokenized example: input ids and labels (-100 where the loss does not look).</summary>
+public sealed record Example(int[] Ids, int[] Labels)
+{
+    public const int Ignore = -100;
+    public int Length => Ids.Length;
+    /// <summary>Tokens whose next-token prediction counts in the loss (labels shifted by one, as causal LM loss).</summary>
+    public int TrainableTokens { get { int n = 0; for (int i = 1; i < Labels.Length; i++) if (Labels[i] != Ignore) n++; return n; } }
+}
+
+/// <summary>What preprocessing did (for the log).</summary>
+public sealed record PreprocessStats(int Records, int Truncated, int DroppedNoTrainable, int Packed);
+
+/// <summary>Records -> token ids with labels: BOS, segments, EOS after each trained segment; truncation; packing.</summary>
+public static class ExampleBuilder
+{
+    public static Example Build(IReadOnlyList<Segment> segments, TextTokenizer tok, int maxLength, bool trainOnInputs, out bool truncated)
+    {
+        var ids = new List<int>();
+        var labels = new List<int>();
+        if (tok.BosId is int bos) { ids.Add(bos); labels.Add(trainOnInputs ? bos : Example.Ignore); }
+        foreach (var s in segments)
+        {
+            var t = tok.Encode(s.Text, addBos: false);
+            bool learn = s.Trainable || trainOnInputs;
+            foreach (var id in t) { ids.Add(id); labels.Add(learn ? id : Example.Ignore); }
+            if (s.Trainable && tok.EosId is int eos) { ids.Add(eos); labels.Add(eos); }
+        }
+        truncated = ids.Count > maxLength;
+        if (truncated)
+        {
+            ids.RemoveRange(maxLength, ids.Count - maxLength);
+            labels.RemoveRange(maxLength, labels.Count - maxLength);
+        }
+        return new Example(ids.ToArray(), labels.ToArray());
+    }
+
+    public static (List<Example> Examples, PreprocessStats Stats) BuildAll(IReadOnlyList<DataRecord> records, RecordShape shape,
+        TextTokenizer tok, int maxLength, bool trainOnInputs, bool packing)
+    {
+        var list = new List<Example>();
+        int truncated = 0, dropped = 0;
+        foreach (var r in records)
+        {
+            var e = Build(RecordShapes.Render(r, shape), tok, maxLength, trainOnInputs, out bool cut);
+            if (cut) truncated++;
+            // An example whose every label is masked (its response cut off) carries no loss: leave it out, as it
+            // would make a window with no tokens to average over.
+            if (e.TrainableTokens == 0) { dropped++; continue; }
+            list.Add(e);
+        }
+        int packedFrom = 0;
+        if (packing) { packedFrom = list.Count; list = Pack(list, maxLength); }
+        return (list, new PreprocessStats(records.Count, truncated, dropped, packedFrom));
+    }
+
+    /// <summary>
+    /// Packing as TRL's ConstantLengthDataset did: concatenate the examples in order and cut the stream into sequences
+    /// of <paramref name="maxLength"/> tokens (the last may be shorter). N becomes the number of packed sequences.
+    /// </summary>
+    public static List<Example> Pack(IReadOnlyList<Example> examples, int maxLength)
+    {
+        var ids = examples.SelectMany(e => e.Ids).ToArray();
+        var labels = examples.SelectMany(e => e.Labels).ToArray();
+        var packed = new List<Example>();
+        for (int start = 0; start < ids.Length; start += maxLength)
+        {
+            int len = Math.Min(maxLength, ids.Length - start);
+            var e = new Example(ids.AsSpan(start, len).ToArray(), labels.AsSpan(start, len).ToArray());
+            if (e.TrainableTokens > 0) packed.Add(e);
+        }
+        return packed;
+    }
+}
+
+/// <summary>Deterministic permutations (splitmix64-driven Fisher-Yates): the same seed gives the same order on any machine.</summary>
+public static class Shuffle
+{
+    public static int[] Permutation(int n, long seed)
+    {
+        var p = Enumerable.Range(0, n).ToArray();
+        ulong state = (ulong)seed ^ 0x9E3779B97F4A7C15UL;
+        for (int i = n - 1; i > 0; i--)
+        {
+            ulong r = Next(ref state);
+            int j = (int)(r % (ulong)(i + 1));
+            (p[i], p[j]) = (p[j], p[i]);
+        }
+        return p;
+    }
+
+    private static ulong Next(ref ulong s)
+    {
+        ulong z = s += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>
+    /// The evaluation split of HF datasets' train_test_split: a fraction takes ceil(size x n) records, a number &gt;= 1
+    /// takes that many. Which records go is our own seeded permutation (the count is what the schedule depends on).
+    /// </summary>
+    public static (List<T> Train, List<T> Eval) Split<T>(IReadOnlyList<T> items, double valSize, long seed)
+    {
+        int n = items.Count;
+        int val = valSize <= 0 ? 0 : valSize < 1 ? (int)Math.Ceiling(valSize * n - 1e-9) : (int)valSize;
+        if (val >= n && val > 0) throw new DatasetException($"the validation split ({val}) would leave no training records out of {n}");
+        if (val == 0) return (items.ToList(), new List<T>());
+        var perm = Permutation(n, seed);
+        var evalIdx = perm.Take(val).ToHashSet();
+        var train = new List<T>(); var eval = new List<T>();
+        for (int i = 0; i < n; i++) (evalIdx.Contains(i) ? eval : train).Add(items[i]);
+        return (train, eval);
+    }
+}
+
+/// <summary>A padded micro-batch: ids and mask [b, T], labels [b, T] with -100 on padding and masked prompt.</summary>
+public sealed class Batch : IDisposable
+{
+    public required Tensor InputIds { get; init; }
+    public required Tensor AttentionMask { get; init; }
+    public required Tensor Labels { get; init; }
+    public int Size { get; init; }
+    public long Tokens { get; init; }
+    /// <summary>Label tokens the loss counts (after the causal shift).</summary>
+    public long TrainableTokens { get; init; }
+    public void Dispose() { InputIds.Dispose(); AttentionMask.Dispose(); Labels.Dispose(); }
+}
+
+/// <summary>
+/// The training data loader: a seeded permutation per epoch, micro-batches of b (the last one short unless
+/// dataloader_drop_last), each padded to its own longest example (right padding).
+/// </summary>
+public sealed class ExampleLoader
+{
+    private readonly IReadOnlyList<Example> _examples;
+    public int BatchSize { get; }
+    public bool DropLast { get; }
+    public bool Shuffled { get; }
+    public long Seed { get; }
+    public int PadId { get; }
+
+    public ExampleLoader(IReadOnlyList<Example> examples, int batchSize, bool dropLast, bool shuffle, long seed, int padId)
+    {
+        _examples = examples; BatchSize = batchSize; DropLast = dropLast; Shuffled = shuffle; Seed = seed; PadId = padId;
+    }
+
+    public int Count => _examples.Count;
+
+    /// <summary>Micro-batches in one epoch.</summary>
+    public int BatchesPerEpoch => DropLast ? Count / BatchSize : (Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>The example indices of micro-batch <paramref name="index"/> of <paramref name="epoch"/>.</summary>
+    public int[] BatchIndices(int epoch, int index)
+    {
+        var order = Shuffled ? Permutation(epoch) : null;
+        int start = index * BatchSize, end = Math.Min(Count, start + BatchSize);
+        return Enumerable.Range(start, end - start).Select(i => order is null ? i : order[i]).ToArray();
+    }
+
+    private int _cachedEpoch = -1;
+    private int[]? _cachedOrder;
+    private int[] Permutation(int epoch)
+    {
+        if (_cachedEpoch != epoch) { _cachedOrder = Shuffle.Permutation(Count, Seed * 1_000_003L + epoch); _cachedEpoch = epoch; }
+        return _cachedOrder!;
+    }
+
+    public Batch Get(int epoch, int index, Device device) => Collate(BatchIndices(epoch, index).Select(i => _examples[i]).ToList(), PadId, device);
+
+    public static Batch Collate(IReadOnlyList<Example> items, int padId, Device device)
+    {
+        int b = items.Count, t = items.Max(e => e.Length);
+        var ids = new long[b * t]; var mask = new long[b * t]; var labels = new long[b * t];
+        long tokens = 0, trainable = 0;
+        for (int i = 0; i < b; i++)
+        {
+            var e = items[i];
+            for (int j = 0; j < t; j++)
+            {
+                bool real = j < e.Length;
+                ids[i * t + j] = real ? e.Ids[j] : padId;
+                mask[i * t + j] = real ? 1 : 0;
+                labels[i * t + j] = real ? e.Labels[j] : Example.Ignore;
+            }
+            tokens += e.Length;
+            trainable += e.TrainableTokens;
+        }
+        return new Batch
+        {
+            InputIds = torch.tensor(ids, new long[] { b, t }, device: device),
+            AttentionMask = torch.tensor(mask, new long[] { b, t }, device: device),
+            Labels = torch.tensor(labels, new long[] { b, t }, device: device),
+            Size = b, Tokens = tokens, TrainableTokens = trainable,
+        };
+    }
+}

@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Stepwise.Core;
+using Stepwise.Core.Arithmetic;
+using Stepwise.Core.Model;
+using Stepwise.Trainer.Data;
+using Stepwise.Trainer.Lora;
+using Stepwise.Trainer.Models;
+using Stepwise.Trainer.Optim;
+using Stepwise.Trainer.Quantization;
+using Stepwise.Trainer.Schedule;
+using Stepwise.Trainer.Tokenization;
+
+namespace Stepwise.Trainer.Training;
+
+/// <summary>A config the trainer cannot run, with the places (file:line:col) to fix.</summary>
+public sealed class PlanException : Exception
+{
+    public IReadOnlyList<string> Problems { get; }
+    public PlanException(IReadOnlyList<string> problems) : base(string.Join("\n", problems)) { Problems = problems; }
+}
+
+public sealed record PlanOptions
+{
+    public string? OutputDir { get; init; }
+    /// <summary>alpaca / messages / text; null = detect from the first record (or the config's dataset_format).</summary>
+    public string? DataFormat { get; init; }
+    public Device Device { get; init; } = torch.CPU;
+    /// <summary>Where the embedded default model is materialised (created once, same seed, same bytes).</summary>
+    public string DefaultModelFolder { get; init; } = Path.Combine(Path.GetTempPath(), "stepwise-default-model-v1");
+}
+
+/// <summary>
+/// Turns the engine's analysis of a config into a <see cref="TrainJob"/>: the typed settings (Core's
+/// TrainingArguments), the refusals that must come before any model loads, the data (read, shaped, tokenized, split),
+/// and the engine's schedule recomputed with N = the real number of training examples (Schedules.Compute; nothing
+/// here re-derives the arithmetic).
+/// </summary>
+public static class RunPlanner
+{
+    public static (TrainJob Job, IReadOnlyList<string> Notes) Plan(AnalysisResult analysis, string configPath, string? datasetPath, PlanOptions options)
+    {
+        var setup = analysis.Setup;
+        var notes = new List<string>();
+        var problems = new List<string>();
+        var conversion = new List<string>();
+        var args = TrainingArguments.FromSetup(setup, conversion);
+        string At(string key) => setup.Find(key)?.Entry is { } e ? $"{e.ValueSpan.File ?? configPath}:{e.ValueSpan.Range.Start}" : configPath;
+        problems.AddRange(conversion.Select(c => $"{configPath}: {c}"));
+
+        // Refusals before any model loads.
+        if (Optimizers.Refusal(args.Optim) is { } o) problems.Add($"{At("optim")}: error: {o}");
+        if (LrSchedule.Refusal(args.LrSchedulerType) is { } s) problems.Add($"{At("lr_scheduler_type")}: error: {s}");
+        if (args.LoadIn8Bit || setup.Long("quantization_bit") == 8)
+            problems.Add($"{At(args.LoadIn8Bit ? "load_in_8bit" : "quantization_bit")}: error: 8-bit base models are not supported by the bundled trainer; use load_in_4bit (QLoRA) or a float base");
+        if (setup.Dialect == Dialect.LlamaFactory && setup.String("finetuning_type") is { } ft && ft != "lora")
+            problems.Add($"{At("finetuning_type")}: error: finetuning_type '{ft}': the bundled trainer trains LoRA adapters only");
+        if (setup.Dialect == Dialect.Axolotl && setup.String("adapter") is not ("lora" or "qlora"))
+            problems.Add($"{At("adapter")}: error: the bundled trainer trains LoRA adapters only: set adapter: lora or qlora");
+        foreach (var (key, value) in new[] { ("eval_strategy", args.EvalStrategy), ("logging_strategy", args.LoggingStrategy) })
+            if (value is not ("no" or "steps" or "epoch")) problems.Add($"{At(key)}: error: {key} '{value}': use no, steps or epoch");
+        if (args.SaveStrategy is not ("no" or "steps" or "epoch" or "best")) problems.Add($"{At("save_strategy")}: error: save_strategy '{args.SaveStrategy}': use no, steps, epoch or best");
+        if (analysis.Schedule is null) problems.Add($"{configPath}: error: the batch settings cannot be used (see the errors above)");
+        if (problems.Count > 0) throw new PlanException(problems);
+
+        // Model.
+        bool quantize = args.LoadIn4Bit || setup.Long("quantization_bit") == 4 || setup.String("adapter") == "qlora";
+        string modelPath, modelName;
+        if (args.ModelNameOrPath is { Length: > 0 } m)
+        {
+            string dir = Path.GetDirectoryName(Path.GetFullPath(configPath)) ?? ".";
+            modelPath = Directory.Exists(m) ? m : Path.Combine(dir, m);
+            if (!Directory.Exists(modelPath))
+                throw new PlanException(new[] { $"{At("model_name_or_path")}: error: model '{m}' is not a local folder; the bundled trainer does not download from the hub (put the model folder next to the config)" });
+            modelName = m;
+        }
+        else
+        {
+            modelPath = options.DefaultModelFolder;
+            if (!File.Exists(Path.Combine(modelPath, "model.safetensors")))
+            {
+                string tmp = modelPath + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+                DefaultModel.Create(tmp, 0);
+                try { Directory.Move(tmp, modelPath); } catch (IOException) { Directory.Delete(tmp, true); } // another process won
+            }
+            modelName = "stepwise/default-tiny-llama";
+            notes.Add("no model_name_or_path: training the embedded default model (tiny Llama, byte tokenizer)");
+        }
+        var quantType = (setup.String("bnb_4bit_quant_type") ?? "nf4") == "fp4" ? QuantType.Fp4 : QuantType.Nf4;
+        bool doubleQuant = setup.Bool("bnb_4bit_use_double_quant") || (setup.Dialect == Dialect.LlamaFactory && setup.Get("bnb_4bit_use_double_quant").Value.AsBool() != false);
+        if ((args.Bf16 || args.Fp16) && options.Device.type == DeviceType.CPU)
+            notes.Add("bf16/fp16 on a CPU: computing in float32 (half-precision matmuls are slower than float32 there)");
+        var load = new LoadOptions { Device = options.Device, Quantize = quantize ? quantType : null, DoubleQuant = doubleQuant };
+
+        // LoRA. PEFT's default targets for Llama are q_proj and v_proj; "all" (LLaMA-Factory) and axolotl's
+        // lora_target_linear mean every linear layer but lm_head.
+        var targets = args.TargetModules?.ToList();
+        if (targets is null && setup.Dialect == Dialect.LlamaFactory) targets = new() { "all" };
+        if (setup.Bool("lora_target_linear")) targets = new() { LoraConfig.AllLinear };
+        if (targets is { Count: 1 } && targets[0] is "all") targets = new() { LoraConfig.AllLinear };
+        var lora = new LoraConfig
+        {
+            R = (int)(setup.Long("r") ?? args.LoraR), LoraAlpha = setup.Double("lora_alpha") ?? args.LoraAlpha,
+            LoraDropout = args.LoraDropout, TargetModules = targets ?? new List<string> { "q_proj", "v_proj" }, UseRslora = args.UseRslora,
+            BaseModelNameOrPath = modelName,
+        };
+        try { lora.Validate(); } catch (ArgumentException e) { throw new PlanException(new[] { $"{At("r")}: error: {e.Message}" }); }
+
+        // Data.
+        var tok = TextTokenizer.Load(modelPath);
+        int maxLength = (int)(setup.Dialect switch
+        {
+            Dialect.LlamaFactory => setup.Long("cutoff_len") ?? 2048,
+            Dialect.Axolotl => setup.Long("sequence_len") ?? 2048,
+            _ => args.MaxLength,
+        });
+        if (maxLength < 2) throw new PlanException(new[] { $"{configPath}: error: the maximum sequence length must be at least 2, got {maxLength}" });
+        IReadOnlyList<DataRecord> records;
+        try { records = datasetPath is null ? BundledData.Dataset() : RecordFiles.Load(datasetPath); }
+        catch (DatasetException e) { throw new PlanException(new[] { "error: " + e.Message }); }
+        if (datasetPath is null) notes.Add($"no dataset: training on the bundled {BundledData.DatasetName} ({records.Count} instruction records)");
+        string? format = options.DataFormat ?? setup.Document.Find("dataset_format")?.Value.AsString();
+        RecordShape shape;
+        try { shape = format is null ? RecordShapes.Detect(records[0]) : RecordShapes.Parse(format); }
+        catch (DatasetException e) { throw new PlanException(new[] { "error: " + e.Message }); }
+
+        double valSize = setup.Double(setup.Dialect == Dialect.Axolotl ? "val_set_size" : "val_size") ?? 0;
+        bool packing = args.Packing || setup.Bool("sample_packing");
+        bool trainOnInputs = args.TrainOnInputs;
+        List<Example> train, eval;
+        try
+        {
+            var (trainRecords, evalRecords) = Shuffle.Split(records, valSize, args.Seed);
+            if (args.ValidationFile is { Length: > 0 } vf)
+            {
+                string dir = Path.GetDirectoryName(Path.GetFullPath(configPath)) ?? ".";
+                evalRecords = RecordFiles.Load(File.Exists(vf) ? vf : Path.Combine(dir, vf)).ToList();
+            }
+            var (tr, stats) = ExampleBuilder.BuildAll(trainRecords, shape, tok, maxLength, trainOnInputs, packing);
+            var (ev, _) = ExampleBuilder.BuildAll(evalRecords, shape, tok, maxLength, trainOnInputs, packing);
+            train = tr; eval = ev;
+            if (stats.Truncated > 0) notes.Add($"{stats.Truncated} of {stats.Records} training records were cut to {maxLength} tokens");
+            if (stats.DroppedNoTrainable > 0) notes.Add($"{stats.DroppedNoTrainable} records left nothing to train on after truncation and were dropped");
+            if (packing) notes.Add($"packing: {stats.Packed} examples packed into {train.Count} sequences of up to {maxLength} tokens");
+        }
+        catch (DatasetException e) { throw new PlanException(new[] { "error: " + e.Message }); }
+        if (train.Count == 0) throw new PlanException(new[] { "error: no training examples left after preprocessing" });
+
+        // The schedule: the engine's, with the real N. The bundled trainer is one process.
+        var engineInputs = analysis.Schedule!.Inputs;
+        if (engineInputs.WorldSize > 1)
+            notes.Add($"the config predicts {engineInputs.WorldSize} processes; the bundled trainer runs one, so steps are computed for world size 1");
+        var schedule = Schedules.Compute(engineInputs with { DatasetSize = train.Count, WorldSize = 1, Rounding = StepsPerEpochRounding.Ceil });
+        if (analysis.DatasetSize.Count is long predicted && predicted != train.Count)
+            notes.Add($"the engine counted {predicted} training records; after preprocessing there are {train.Count} examples, and the schedule uses {train.Count}");
+        if (args.LrSchedulerType is "constant" && (schedule.WarmupSteps ?? 0) > 0)
+            notes.Add("lr_scheduler_type constant ignores warmup (as transformers does); use constant_with_warmup");
+
+        string outputDir = options.OutputDir ?? args.OutputDir ?? "trainer_output";
+
+        var job = new TrainJob
+        {
+            Args = args with { OutputDir = outputDir, MaxLength = maxLength, ValSize = valSize, Packing = packing },
+            Schedule = schedule, ModelPath = modelPath, ModelName = modelName, Load = load, Lora = lora,
+            Train = train, Eval = eval, OutputDir = outputDir, ConfigPath = configPath,
+            PadId = tok.EosId ?? 0, TrainingArgsJson = ArgsJson(args with { OutputDir = outputDir }),
+        };
+        return (job, notes);
+    }
+
+    /// <summary>training_args.json: every setting of the typed view under its HF name.</summary>
+    public static JsonObject ArgsJson(TrainingArguments args)
+    {
+        var o = new JsonObject();
+        foreach (var (prop, hf) in TrainingArguments.Properties.OrderBy(p => p.HfName, StringComparer.Ordinal))
+        {
+            var v = typeof(TrainingArguments).GetProperty(prop)!.GetValue(args);
+            o[hf] = v switch
+            {
+                null => null,
+                string str => str,
+                bool b => b,
+                int i => i,
+                long l => l,
+                double d => d,
+                IEnumerable<string> list => new JsonArray(list.Select(x => (JsonNode)JsonValue.Create(x)!).ToArray()),
+                _ => Convert.ToString(v, CultureInfo.InvariantCulture),
+            };
+        }
+        return o;
+    }
+}
