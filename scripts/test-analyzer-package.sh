@@ -17,13 +17,18 @@ cleanup() {
 trap cleanup EXIT
 say() { echo "test-analyzer-package: $*" >&2; }
 
-say "packing Stepwise.Core and Stepwise.Trainer $version into $feed"
-dotnet pack "$root/src/Analyzer/Stepwise.Core" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
-dotnet pack "$root/src/Trainer/Stepwise.Trainer" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
+# Pack from a copy of the sources: packing with another version rebuilds Core and the trainer, and doing that in
+# the working tree would swap assemblies under tests and servers that run at the same time.
+src="$work/src"
+mkdir -p "$src"
+(cd "$root" && git ls-files -z src Directory.Build.props Directory.Packages.props | tar --null -T - -cf -) | tar -C "$src" -xf -
+say "packing Stepwise.Core and Stepwise.Trainer $version into $feed (from a copy in $src)"
+dotnet pack "$src/src/Analyzer/Stepwise.Core" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
+dotnet pack "$src/src/Trainer/Stepwise.Trainer" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
 
 nupkg="$feed/Stepwise.Trainer.$version.nupkg"
 listing="$(unzip -l "$nupkg")"
-for f in Stepwise.Roslyn.dll Stepwise.Roslyn.CodeFixes.dll Stepwise.Core.dll; do
+for f in Stepwise.Roslyn.dll Stepwise.Roslyn.CodeFixes.dll Stepwise.Core.dll FluentValidation.dll; do
   if ! grep -q "analyzers/dotnet/cs/$f" <<<"$listing"; then
     say "FAIL: $nupkg has no analyzers/dotnet/cs/$f"; exit 1
   fi
@@ -52,6 +57,9 @@ set -e
 grep -E "(warning|error) SW[0-9]{4}" "$log" | sed "s#$work/sample/##" | sort -u || true
 if [ $rc -ne 0 ]; then
   say "FAIL: the sample did not build (exit $rc)"; cat "$log" >&2; exit 1
+fi
+if grep -q "AD0001" "$log"; then
+  say "FAIL: the analyzer threw (AD0001); a dependency is probably missing from analyzers/dotnet/cs"; cat "$log" >&2; exit 1
 fi
 if ! grep -q "warning SW1001" "$log"; then
   say "FAIL: no SW1001 warning in the build output"; cat "$log" >&2; exit 1

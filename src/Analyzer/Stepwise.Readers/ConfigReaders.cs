@@ -9,7 +9,7 @@ public static class ConfigReaders
     public static readonly IConfigReader Json = new Json.JsonConfigReader();
 
     /// <summary>Extensions whose files may hold a training config.</summary>
-    public static readonly string[] Extensions = { ".yaml", ".yml", ".json", ".jsonc" };
+    public static readonly string[] Extensions = { ".yaml", ".yml", ".json", ".jsonc", ".py", ".ipynb" };
 
     public static IConfigReader? ForPath(string path)
     {
