@@ -179,26 +179,7 @@ public static class JsonSchemaWriter
             _sb.Append('\n').Append(' ', Depth * 2);
         }
 
-        public static string Quote(string s)
-        {
-            var sb = new StringBuilder("\"");
-            foreach (var ch in s)
-            {
-                switch (ch)
-                {
-                    case '"': sb.Append("\\\""); break;
-                    case '\\': sb.Append("\\\\"); break;
-                    case '\n': sb.Append("\\n"); break;
-                    case '\r': sb.Append("\\r"); break;
-                    case '\t': sb.Append("\\t"); break;
-                    default:
-                        if (ch < 0x20) sb.Append("\\u").Append(((int)ch).ToString("x4", CultureInfo.InvariantCulture));
-                        else sb.Append(ch);
-                        break;
-                }
-            }
-            return sb.Append('"').ToString();
-        }
+        public static string Quote(string s) => Stepwise.Core.Text.JsonText.Quote(s);
 
         public override string ToString() => _sb.ToString();
     }

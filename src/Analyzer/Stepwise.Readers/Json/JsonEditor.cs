@@ -22,26 +22,7 @@ public sealed class JsonEditor : IConfigEditor
         _ => Quote(Convert.ToString(value, CultureInfo.InvariantCulture) ?? ""),
     };
 
-    public static string Quote(string s)
-    {
-        var sb = new StringBuilder("\"");
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c < ' ') sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
+    public static string Quote(string s) => JsonText.Quote(s);
 
     public TextEdit SetValue(ConfigEntry entry, object? value) => _lines.Edit(entry.ValueSpan, FormatValue(value));
     public TextEdit Rename(ConfigEntry entry, string newKey) => _lines.Edit(entry.KeySpan, Quote(newKey));
