@@ -55,6 +55,7 @@ public class FastYamlParserTests
     [InlineData("url: http://x.y/z\ntime: 12:30\nneg: -1\n")]
     [InlineData("a: &anc 16\nb: *anc\n")]
     [InlineData("list:\n  -\n  - 2\n")]
+    [InlineData("b:\n  - \n  -    # note: x\nfed:\n")]
     [InlineData("k: v # trailing\n# only comment\n")]
     [InlineData("emoji: \"é😀\"\n")]
     public void Common_config_yaml_is_parsed_exactly_as_yamldotnet_does(string text) => AgreesOrGivesUp(text, mustAccept: true);

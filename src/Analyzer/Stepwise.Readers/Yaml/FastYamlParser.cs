@@ -170,7 +170,8 @@ internal sealed class FastYamlParser
                 }
                 else
                 {
-                    seq.MutableChildren.Add(new YamlNode { Kind = YamlNodeKind.Scalar, Start = v < end ? at + 1 : end, End = v < end ? at + 1 : end, Style = ScalarStyle.Plain });
+                    // An empty item: YamlDotNet places its empty scalar right after the '-'.
+                    seq.MutableChildren.Add(new YamlNode { Kind = YamlNodeKind.Scalar, Start = at + 1, End = at + 1, Style = ScalarStyle.Plain });
                     line++;
                 }
             }
