@@ -84,13 +84,7 @@ public sealed class ConfigAnalyzer
             var deepSpeed = LoadReference(doc, "deepspeed", dir, problems, watched);
             var accelerate = LoadAccelerate(doc, dir, options, problems, watched);
 
-            var resolved = new List<ResolvedDataset>();
-            var setup = SetupBuilder.Build(doc);
-            foreach (var r in setup.Datasets)
-            {
-                var rd = SafeResolve(r, dir);
-                resolved.Add(rd);
-            }
+            var resolved = SetupBuilder.DatasetReferences(doc).Select(r => SafeResolve(r, dir)).ToList();
             watched.AddRange(DatasetFiles(resolved));
 
             if (options.UseGit && !previousLoaded)

@@ -137,9 +137,6 @@ public static class SetupBuilder
 
         var setup = new TrainingSetup(doc, settings, unknown, DatasetReferences(doc));
 
-        // axolotl: batch_size is the total per step; gradient_accumulation_steps = batch_size / (micro x world).
-        // (axolotl utils/config normalize_config.)
-
         foreach (var d in doc.Directives)
         {
             switch (d.Name)
@@ -181,7 +178,8 @@ public static class SetupBuilder
         return setup;
     }
 
-    private static IReadOnlyList<DatasetReference> DatasetReferences(ConfigDocument doc)
+    /// <summary>The training datasets a document names, in its dialect's way (no I/O: the workspace resolves them).</summary>
+    public static IReadOnlyList<DatasetReference> DatasetReferences(ConfigDocument doc)
     {
         var list = new List<DatasetReference>();
         switch (doc.Dialect)

@@ -171,10 +171,10 @@ public sealed class YamlConfigReader : IConfigReader
             int valueStart = v.Start, valueEnd = Math.Max(v.Start, v.End);
             if (v.Kind == YamlNodeKind.Scalar && v.Style == ScalarStyle.Plain && v.Scalar.Length == 0)
             {
-                // `key:` with nothing after it: point at the end of the key's line.
-                int keyLine = lines.PositionOf(k.End).Line;
-                valueStart = valueEnd = Math.Max(k.End + 1 <= lines.LineContentEnd(keyLine) ? k.End + 1 : k.End, Math.Min(valueStart, lines.LineContentEnd(keyLine)));
-                valueStart = valueEnd = Math.Min(valueStart, lines.LineContentEnd(keyLine));
+                // `key:` with nothing after it: an empty span right after the colon, on the key's line.
+                int lineEnd = lines.LineContentEnd(lines.PositionOf(k.End).Line);
+                int colon = text.IndexOf(':', k.End, Math.Max(0, lineEnd - k.End));
+                valueStart = valueEnd = colon >= 0 ? colon + 1 : lineEnd;
             }
             var removal = Removal(map, i, k, valueEnd, text, lines);
             list.Add(ConfigEntry.FromSource(key, path, value, lines.Span(k.Start, k.End - k.Start), lines.Span(valueStart, valueEnd - valueStart),
