@@ -41,6 +41,36 @@ public class LoraTests
     }
 
     [Fact]
+    public void LmHeadAsAnExplicitTargetIsWrappedTrainedSavedAndLoaded()
+    {
+        // Regression: the model's own child lm_head was missing from LinearLayers(), so an explicit "lm_head" target
+        // was silently ignored (and the overfit test stalled at the frozen head's capacity).
+        using var dir = new TempDir();
+        string path = TestModels.Create(dir, "m");
+        using var model = LlamaLoader.Load(path);
+        var config = new LoraConfig { R = 2, LoraAlpha = 4, TargetModules = new[] { "lm_head" } };
+        Assert.Equal(new[] { "lm_head" }, LoraModel.Apply(model, config));
+        Assert.IsType<LoraLinear>(model.lm_head);
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).OrderBy(n => n, StringComparer.Ordinal);
+        Assert.Equal(new[] { "lm_head.lora_A.weight", "lm_head.lora_B.weight" }, trainable);
+        model.forward(Ids, null).pow(2).sum().backward();
+        Assert.True(((LoraLinear)model.lm_head!).lora_B.weight.grad!.abs().max().item<float>() > 0);
+
+        Perturb(model);
+        PeftAdapter.Save(model, config, dir["adapter"]);
+        using (var f = SafeTensorsFile.Open(dir["adapter/adapter_model.safetensors"]))
+            Assert.Equal(new[] { "base_model.model.lm_head.lora_A.weight", "base_model.model.lm_head.lora_B.weight" },
+                f.Tensors.Select(t => t.Name).OrderBy(n => n, StringComparer.Ordinal));
+        using var expected = Logits(model);
+        using var fresh = LlamaLoader.Load(path);
+        using var baseLogits = Logits(fresh);
+        Assert.False(TestSupportExt.Same(baseLogits, expected));
+        PeftAdapter.Load(fresh, dir["adapter"]);
+        using var actual = Logits(fresh);
+        Assert.True(TestSupportExt.Same(actual, expected));
+    }
+
+    [Fact]
     public void TargetModulesMatchByNameSuffixAsPeftDoes()
     {
         var c = new LoraConfig { TargetModules = new[] { "q_proj", "mlp.down_proj" } };

@@ -11,7 +11,7 @@ namespace Stepwise.Trainer.Tests.Run;
 public sealed class OverfitTests
 {
     [Fact]
-    public void QLoRA_on_the_default_model_lowers_the_loss_on_8_records_and_leaves_the_base_untouched()
+    public void QLoRA_on_the_default_model_overfits_8_records_below_0_1_and_leaves_the_base_untouched()
     {
         using var dir = new TempDir();
         string folder = dir["default"];
@@ -24,10 +24,12 @@ public sealed class OverfitTests
             ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = p.Item1 }, new JsonObject { ["role"] = "assistant", ["content"] = p.Item2 }),
         }, "test", i + 1)).ToList();
         var examples = TrainJobs.Tokenize(records, folder, 64);
-        var args = RunSupport.Args(8, 1, maxSteps: 80) with { LearningRate = 2e-2, Optim = "adamw_bnb_8bit", LrSchedulerType = "constant", MaxGradNorm = 1.0 };
-        // lm_head is targeted too: the default model's weights are random, and behind its frozen final RMSNorm a frozen
-        // random lm_head bounds the logit margins (std 0.02 x 16 x 16 ~ 5), which kept a first version of this test at
-        // loss 3.45 after 60 steps; PEFT allows "lm_head" as an explicit target.
+        var args = RunSupport.Args(8, 1, maxSteps: 60) with { LearningRate = 5e-3, Optim = "adamw_bnb_8bit", LrSchedulerType = "linear", MaxGradNorm = 1.0 };
+        // lm_head is targeted too (PEFT allows it as an explicit target): the default model's weights are random, and
+        // behind its frozen final RMSNorm a frozen random lm_head bounds the logit margins (std 0.02 x 16 x 16 ~ 5),
+        // so without it the loss stalls near 1.15 — as it does in an independent PyTorch LoRA run of the same
+        // examples without lm_head. With it, that PyTorch run reaches ~0.1 in 60 constant-lr steps and this trainer
+        // 0.009 with the linear decay (loss 4.7 -> 0.08 by step 30).
         var lora = new LoraConfig { R = 16, LoraAlpha = 32, TargetModules = new[] { "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "lm_head" } };
 
         using var model = LlamaLoader.Load(folder, new LoadOptions { Quantize = QuantType.Nf4 });
@@ -40,10 +42,8 @@ public sealed class OverfitTests
         };
         var r = TrainLoop.Run(job, new RecordingSink(), preloaded: model);
 
-        // The issue asks for loss < 0.1 (memorising the 8 records). On the random default model with a frozen random base
-        // this trainer gets from 5.62 to ~3.9 in 80 steps (and 3.56 in 200 steps with fp32 AdamW): the target is not met
-        // yet, see the closing note of issue 4. What is asserted is what holds: training clearly lowers the loss.
-        Assert.True(r.StepLosses[^1].Loss < 0.8 * r.StepLosses[0].Loss, $"final loss {r.StepLosses[^1].Loss} (first {r.StepLosses[0].Loss})");
+        Assert.True(r.StepLosses[0].Loss > 5, $"first loss {r.StepLosses[0].Loss}: a random model over 259 byte tokens starts near ln 259 = 5.56");
+        Assert.True(r.StepLosses[^1].Loss < 0.1, $"final loss {r.StepLosses[^1].Loss} (first {r.StepLosses[0].Loss})");
         // Base: every 4-bit weight and every float parameter (embeddings, norms, lm_head) is bit-identical.
         var packedAfter = model.LinearLayers().Where(l => l.Layer is LoraLinear { base_layer: Linear4bit }).Select(l => ((Linear4bit)((LoraLinear)l.Layer).base_layer).Weight.Packed).ToList();
         Assert.Equal(packedBefore.Count, packedAfter.Count);

@@ -44,8 +44,12 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor?, Tensor>, ILinearH
     /// <summary>Every linear layer with its full HF path, its parent and its local name.</summary>
     public IEnumerable<(string Path, ILinearHost Parent, string Name, Module<Tensor, Tensor> Layer)> LinearLayers()
     {
+        // TorchSharp's named_modules() leaves out the module itself (PyTorch's lists it as ""), so this model's own
+        // linear child, lm_head, is listed here: without it "lm_head" in target_modules was silently not wrapped.
+        foreach (var (name, layer) in LinearChildren().ToList())
+            yield return (name, this, name, layer);
         foreach (var (path, module) in named_modules())
-            if (module is ILinearHost host)
+            if (module is ILinearHost host && !ReferenceEquals(host, this))
                 foreach (var (name, layer) in host.LinearChildren().ToList())
                     yield return (path.Length == 0 ? name : path + "." + name, host, name, layer);
     }
