@@ -351,7 +351,7 @@ public static class Trainer
         return n;
     }
 
-    private static bool IsOutOfMemory(Exception e) =>
+    public static bool IsOutOfMemory(Exception e) =>
         e is OutOfMemoryException || (e is System.Runtime.InteropServices.ExternalException && e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase))
         || e.Message.Contains("DefaultCPUAllocator: can't allocate memory", StringComparison.Ordinal);
 
