@@ -117,8 +117,14 @@ public sealed class ConfigAnalyzer
         catch (Exception ex) { return ResolvedDataset.Unknown(r, $"could not count it: {ex.Message}"); }
     }
 
+    /// <summary>
+    /// The files a dataset size depends on: those it was read from (resolved paths, a LLaMA-Factory registry), and
+    /// the written name when it looks like a path, so that creating a missing file updates the diagnostics too.
+    /// </summary>
     private static IEnumerable<string> DatasetFiles(IEnumerable<ResolvedDataset> resolved) =>
-        resolved.Select(r => r.Reference.Name).Where(n => n.Length > 0 && (n.Contains('/') || n.Contains('.')));
+        resolved.SelectMany(r => r.Files.Concat(
+            r.Reference.Name is { Length: > 0 } n && r.Reference.Kind != DatasetSourceKind.LlamaFactoryRegistry && (n.Contains('/') || n.Contains('.'))
+                ? new[] { n } : Array.Empty<string>()));
 
     private static ConfigDocument? LoadReference(ConfigDocument doc, string key, string? dir, List<ReadProblem> problems, List<string> watched)
     {

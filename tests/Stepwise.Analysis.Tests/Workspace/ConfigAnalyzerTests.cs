@@ -60,6 +60,32 @@ public class ConfigAnalyzerTests
     }
 
     [Fact]
+    public void Dataset_files_are_watched_by_their_resolved_paths_including_the_LLaMA_Factory_registry()
+    {
+        var dir = TestPaths.TempDir();
+        Directory.CreateDirectory(Path.Combine(dir, "data", "shards"));
+        File.WriteAllText(Path.Combine(dir, "data", "dataset_info.json"), "{\"mine\": {\"file_name\": \"mine.json\"}}");
+        File.WriteAllText(Path.Combine(dir, "data", "mine.json"), "[{\"instruction\": \"a\", \"output\": \"b\"}]");
+        File.WriteAllText(Path.Combine(dir, "data", "shards", "a.jsonl"), "{\"text\": 1}\n");
+        File.WriteAllText(Path.Combine(dir, "data", "shards", "b.jsonl"), "{\"text\": 2}\n");
+        var lf = Path.Combine(dir, "lf.yaml");
+        File.WriteAllText(lf, "stage: sft\nfinetuning_type: lora\ntemplate: llama3\ndataset: mine,absent\ndataset_dir: data\nper_device_train_batch_size: 1\nnum_train_epochs: 1\n");
+        var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
+        var watched = analyzer.AnalyzeFile(lf).Watched;
+        // The registry (also for the name it lacks: adding the entry must refresh) and the file it points to.
+        Assert.Contains(Path.Combine(dir, "data", "dataset_info.json"), watched);
+        Assert.Contains(Path.Combine(dir, "data", "mine.json"), watched);
+        Assert.DoesNotContain("mine", watched);
+
+        var hf = Path.Combine(dir, "hf.yaml");
+        File.WriteAllText(hf, "base_model: m\nmicro_batch_size: 1\nnum_epochs: 1\ndatasets:\n  - path: data/shards/*.jsonl\n    type: completion\n  - path: later.jsonl\n    type: completion\n");
+        watched = analyzer.AnalyzeFile(hf).Watched;
+        Assert.Contains(Path.Combine(dir, "data", "shards", "a.jsonl"), watched);
+        Assert.Contains(Path.Combine(dir, "data", "shards", "b.jsonl"), watched);
+        Assert.Contains("later.jsonl", watched); // not there yet: creating it must refresh the diagnostics
+    }
+
+    [Fact]
     public void Missing_deepspeed_file_is_SW9004_on_the_reference()
     {
         var dir = TestPaths.TempDir();

@@ -64,6 +64,9 @@ public enum DatasetSourceKind
 public sealed record ResolvedDataset(DatasetReference Reference, long? Rows, string Detail, string? Problem = null)
 {
     public static ResolvedDataset Unknown(DatasetReference r, string why) => new(r, null, why, why);
+
+    /// <summary>Full paths of the files the size was read from (data files, a LLaMA-Factory registry); empty when none.</summary>
+    public IReadOnlyList<string> Files { get; init; } = Array.Empty<string>();
 }
 
 /// <summary>

@@ -47,16 +47,19 @@ public sealed class DatasetResolver
     /// </summary>
     public ResolvedDataset Resolve(DatasetReference reference, string? configDirectory, CancellationToken cancellationToken = default)
     {
+        var touched = new List<string>();
         try
         {
             var result = reference.Kind switch
             {
-                DatasetSourceKind.LlamaFactoryRegistry => ResolveRegistry(reference, configDirectory, cancellationToken),
+                DatasetSourceKind.LlamaFactoryRegistry => ResolveRegistry(reference, configDirectory, touched, cancellationToken),
                 _ => ResolvePathOrHub(reference, configDirectory, cancellationToken),
             };
+            // What the answer was read from (a registry even when the name is missing in it): editors watch these.
+            var files = touched.Concat(result.Files.Select(f => f.Path)).Distinct(StringComparer.Ordinal).ToList();
             return result.Rows is long n
-                ? new ResolvedDataset(reference, n, result.Detail)
-                : ResolvedDataset.Unknown(reference, result.Problem ?? result.Detail);
+                ? new ResolvedDataset(reference, n, result.Detail) { Files = files }
+                : ResolvedDataset.Unknown(reference, result.Problem ?? result.Detail) with { Files = files };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { throw; }
         catch (Exception e)
@@ -147,7 +150,7 @@ public sealed class DatasetResolver
         return HubCache.CountFolderBySplit(dir, split, label.TrimEnd('/') + "/", ct);
     }
 
-    private CountResult ResolveRegistry(DatasetReference r, string? configDirectory, CancellationToken ct)
+    private CountResult ResolveRegistry(DatasetReference r, string? configDirectory, List<string> touched, CancellationToken ct)
     {
         string dirSpec = string.IsNullOrWhiteSpace(r.DatasetDir) ? "data" : r.DatasetDir.Trim();
         string name = r.Name.Trim();
@@ -168,6 +171,7 @@ public sealed class DatasetResolver
         if (registryFile is null)
             return CountResult.Fail($"no {Path.Combine(dirSpec, "dataset_info.json")} found for dataset '{name}' (looked in {string.Join(", ", searched.Distinct().Take(4))}{(searched.Count > 4 ? ", ..." : "")}); set dataset_dir or run from the LLaMA-Factory folder");
 
+        touched.Add(registryFile.FullName);
         var registry = _registries.GetOrAdd(registryFile, LlamaFactoryRegistry.Read);
         if (registry.Problem is not null) return CountResult.Fail($"{registry.Path}: {registry.Problem}");
         if (!registry.Entries.TryGetValue(name, out var entry))
