@@ -38,6 +38,51 @@ public class LlamaTests
         Assert.True(expected.Select(Math.Abs).Max() > 0.05, "logits are not trivially small");
     }
 
+    [Theory]
+    [InlineData("{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 64}")]
+    [InlineData("{\"type\": \"linear\", \"factor\": 4.0}")]
+    public void RopeScalingMatchesTheReference(string ropeScaling)
+    {
+        // Tiny heads (d = 8, theta 1e4): wavelengths 6.3, 63, 628 and 6283 positions, so with an original context of 64
+        // the llama3 rule keeps one frequency, blends one and divides two: every branch is exercised.
+        using var dir = new TempDir();
+        string path = TestModels.Create(dir, "m", seed: 9);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(path, "config.json")))!.AsObject();
+        config["rope_scaling"] = JsonNode.Parse(ropeScaling);
+        File.WriteAllText(Path.Combine(path, "config.json"), config.ToJsonString());
+        long[,] ids = { { 3, 7, 19, 42, 3, 60, 11, 5, 9, 13, 2, 58, 30, 44, 21, 8 } };
+        File.WriteAllText(dir["in.json"], new JsonObject { ["input_ids"] = new JsonArray(Rows(ids)) }.ToJsonString());
+        Oracle.Run("logits", path, dir["in.json"], dir["out.json"]);
+        var expected = JsonNode.Parse(File.ReadAllText(dir["out.json"]))!["logits"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+
+        using var model = LlamaLoader.Load(path);
+        Assert.NotNull(model.Config.RopeScaling);
+        using var _ = torch.no_grad();
+        var actual = model.forward(torch.tensor(ids), null).reshape(-1).data<float>().ToArray();
+        double maxDiff = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(maxDiff < 1e-4, $"max |logit difference| {maxDiff}");
+
+        // And the scaling matters: the same weights without it give other logits.
+        config.Remove("rope_scaling");
+        File.WriteAllText(Path.Combine(path, "config.json"), config.ToJsonString());
+        using var plain = LlamaLoader.Load(path);
+        var unscaled = plain.forward(torch.tensor(ids), null).reshape(-1).data<float>().ToArray();
+        Assert.True(unscaled.Zip(actual, (u, a) => Math.Abs(u - a)).Max() > 1e-3, "rope_scaling changed nothing");
+    }
+
+    [Theory]
+    [InlineData("{\"rope_type\": \"yarn\", \"factor\": 4.0}", "rope_scaling type 'yarn' is not supported")]
+    [InlineData("{\"rope_type\": \"llama3\", \"factor\": 8.0}", "needs a positive \"low_freq_factor\"")]
+    public void UnsupportedOrIncompleteRopeScalingIsRefusedWithTheReason(string ropeScaling, string message)
+    {
+        var config = JsonNode.Parse(JsonSerializer.Serialize(new { model_type = "llama", vocab_size = 10, hidden_size = 8, intermediate_size = 16,
+            num_hidden_layers = 1, num_attention_heads = 2 }))!.AsObject();
+        config["rope_scaling"] = JsonNode.Parse(ropeScaling);
+        var e = Assert.Throws<CheckpointFormatException>(() => LlamaConfig.FromJson(config, "m/config.json"));
+        Assert.Contains(message, e.Message);
+        Assert.StartsWith("m/config.json: ", e.Message);
+    }
+
     private static JsonNode[] Rows(long[,] a) => Enumerable.Range(0, a.GetLength(0))
         .Select(r => (JsonNode)new JsonArray(Enumerable.Range(0, a.GetLength(1)).Select(c => (JsonNode)JsonValue.Create(a[r, c])).ToArray())).ToArray();
 

@@ -16,6 +16,7 @@
       bitsandbytes' create_dynamic_map(signed=True) computed with torch, as bitsandbytes computes it.
 """
 import json
+import math
 import struct
 import sys
 
@@ -62,6 +63,29 @@ def llama_logits(model_dir, input_ids, attention_mask):
     return llama_forward(cfg, w, input_ids, attention_mask)
 
 
+def rope_scaled(inv_freq, rs):
+    """transformers modeling_rope_utils: _compute_linear_scaling_rope_parameters / _compute_llama3_parameters."""
+    if not rs:
+        return inv_freq
+    kind = rs.get("rope_type", rs.get("type"))
+    if kind == "linear":
+        return inv_freq / rs["factor"]
+    assert kind == "llama3", kind
+    factor, low, high = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+    old_len = rs["original_max_position_embeddings"]
+    out = []
+    for f in inv_freq.tolist():
+        wavelen = 2 * math.pi / f
+        if wavelen < old_len / high:      # high frequency: kept
+            out.append(f)
+        elif wavelen > old_len / low:     # low frequency: divided by the factor
+            out.append(f / factor)
+        else:                             # in between: interpolated
+            smooth = (old_len / wavelen - low) / (high - low)
+            out.append((1 - smooth) * f / factor + smooth * f)
+    return torch.tensor(out, dtype=torch.float64)
+
+
 def llama_forward(cfg, w, input_ids, attention_mask, lin=None):
     """Logits; lin(x, weight_name) computes a linear layer (default x @ W.T), the hook LoRA uses."""
     if lin is None:
@@ -74,7 +98,7 @@ def llama_forward(cfg, w, input_ids, attention_mask, lin=None):
     ids = torch.tensor(input_ids, dtype=torch.long)
     bsz, seq = ids.shape
 
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
+    inv_freq = rope_scaled(1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)), cfg.get("rope_scaling"))
     freqs = torch.outer(torch.arange(seq, dtype=torch.float64), inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos(), emb.sin()

@@ -72,7 +72,8 @@ public sealed class LlamaModel : Module<Tensor, Tensor?, Tensor>
         norm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
         // inv_freq = 1 / theta^(2i/d), computed in float32 as LlamaRotaryEmbedding does.
         var exponents = torch.arange(0, config.HeadDim, 2, ScalarType.Int64, device).to(ScalarType.Float32) / (double)config.HeadDim;
-        _invFreq = torch.pow(config.RopeTheta, exponents).reciprocal().to(ScalarType.Float32);
+        var invFreq = torch.pow(config.RopeTheta, exponents).reciprocal().to(ScalarType.Float32);
+        _invFreq = config.RopeScaling is { } scaling ? scaling.Apply(invFreq) : invFreq;
         RegisterComponents();
     }
 

@@ -22,6 +22,8 @@ public sealed record LlamaConfig
     public int? BosTokenId { get; init; } = 1;
     public int? EosTokenId { get; init; } = 2;
     public int? PadTokenId { get; init; }
+    /// <summary>rope_scaling; null = plain rotary embeddings.</summary>
+    public RopeScaling? RopeScaling { get; init; }
     /// <summary>The whole config.json as read, so writing it back keeps fields we do not model.</summary>
     public JsonObject Raw { get; init; } = new();
 
@@ -55,8 +57,7 @@ public sealed record LlamaConfig
 
         if (o["hidden_act"] is JsonValue act && act.GetValue<string>() != "silu")
             throw new CheckpointFormatException($"{path}: hidden_act '{act.GetValue<string>()}' is not supported (Llama uses silu)");
-        if (o["rope_scaling"] is JsonObject rs)
-            throw new CheckpointFormatException($"{path}: rope_scaling {rs.ToJsonString()} is not supported yet (plain rotary embeddings only)");
+        var ropeScaling = o["rope_scaling"] is JsonObject rs ? RopeScaling.FromJson(rs, path) : null;
         foreach (var b in new[] { "attention_bias", "mlp_bias" })
             if (o[b] is JsonValue bv && bv.GetValue<bool>())
                 throw new CheckpointFormatException($"{path}: {b}=true is not supported (Llama projections have no bias)");
@@ -88,6 +89,7 @@ public sealed record LlamaConfig
             BosTokenId = Id("bos_token_id", 1),
             EosTokenId = Id("eos_token_id", 2),
             PadTokenId = Id("pad_token_id", null),
+            RopeScaling = ropeScaling,
             Raw = o,
         };
     }
@@ -143,4 +145,52 @@ public sealed record LlamaConfig
     }
 
     public long ParameterCount() => ExpectedWeights().Sum(w => w.Shape.Aggregate(1L, (a, b) => a * b));
+}
+
+/// <summary>
+/// transformers' rope_scaling for Llama (modeling_rope_utils.py): "linear" divides every inverse frequency by the
+/// factor; "llama3" (Llama 3.1 and later) divides the low frequencies by it, keeps the high ones and blends in
+/// between. The types that change more than the frequencies (dynamic NTK, yarn, longrope) are refused.
+/// </summary>
+public sealed record RopeScaling(string Type, double Factor, double LowFreqFactor = 1, double HighFreqFactor = 4, long OriginalMaxPositionEmbeddings = 8192)
+{
+    public static RopeScaling? FromJson(JsonObject rs, string path)
+    {
+        string type = (rs["rope_type"] ?? rs["type"])?.GetValue<string>() ?? "default";
+        double Num(string key)
+        {
+            if (rs[key] is JsonValue v && v.TryGetValue<double>(out var d) && d > 0) return d;
+            throw new CheckpointFormatException($"{path}: rope_scaling ({type}) needs a positive \"{key}\", got {rs[key]?.ToJsonString() ?? "nothing"}");
+        }
+        switch (type)
+        {
+            case "default":
+                return null;
+            case "linear":
+                return new RopeScaling(type, Num("factor"));
+            case "llama3":
+            {
+                double low = Num("low_freq_factor"), high = Num("high_freq_factor");
+                if (high <= low) throw new CheckpointFormatException($"{path}: rope_scaling high_freq_factor ({high}) must exceed low_freq_factor ({low})");
+                return new RopeScaling(type, Num("factor"), low, high, (long)Num("original_max_position_embeddings"));
+            }
+            default:
+                throw new CheckpointFormatException($"{path}: rope_scaling type '{type}' is not supported (supported: linear, llama3; " +
+                    "dynamic, yarn and longrope also change how positions or attention are scaled)");
+        }
+    }
+
+    /// <summary>Scales inverse frequencies [d/2] (float32, as transformers computes them).</summary>
+    public Tensor Apply(Tensor invFreq)
+    {
+        if (Type == "linear") return invFreq / Factor;
+        // _compute_llama3_parameters
+        double lowWavelen = OriginalMaxPositionEmbeddings / LowFreqFactor, highWavelen = OriginalMaxPositionEmbeddings / HighFreqFactor;
+        var wavelen = 2 * Math.PI / invFreq;
+        var scaled = torch.where(wavelen > lowWavelen, invFreq / Factor, invFreq);
+        var smooth = (OriginalMaxPositionEmbeddings / wavelen - LowFreqFactor) / (HighFreqFactor - LowFreqFactor);
+        var smoothed = (1 - smooth) * scaled / Factor + smooth * scaled;
+        var medium = (wavelen < highWavelen).logical_not().logical_and((wavelen > lowWavelen).logical_not());
+        return torch.where(medium, smoothed, scaled);
+    }
 }
