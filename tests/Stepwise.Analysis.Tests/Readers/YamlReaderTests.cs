@@ -150,4 +150,25 @@ public class YamlReaderTests
     [InlineData("compute_environment: LOCAL_MACHINE\ndistributed_type: FSDP\nnum_processes: 2\n", Dialect.Accelerate)]
     [InlineData("name: ci\non: push\njobs: {}\n", Dialect.Unknown)]
     public void Dialect_is_told_by_content(string text, Dialect expected) => Assert.Equal(expected, Read(text).Dialect);
+
+    [Fact]
+    public void Nested_values_are_built_on_first_read_and_then_the_same_for_every_reader()
+    {
+        var text = "max_steps: 10\nmix:\n  - name: s0\n    weight: 0.5\n  - {name: s1, weight: 2}\nextra:\n  a: [1, 2]\n";
+        var doc = Read(text);
+        var mix = doc.Find("mix")!.Value;
+        Assert.Equal(ValueKind.Sequence, mix.Kind);
+        var items = mix.Items;
+        Assert.Same(items, mix.Items);
+        Assert.Equal(2, items.Count);
+        var w = items[0].Find("weight")!;
+        Assert.Equal("mix[0].weight", w.Path);
+        Assert.Equal(0.5, w.Value.AsDouble());
+        Assert.Equal(text.IndexOf("0.5", StringComparison.Ordinal), w.ValueSpan.Start);
+        Assert.Equal(new Position(3, 12), w.ValueSpan.Range.Start);
+        Assert.Equal(2L, items[1].Find("weight")!.Value.AsLong());
+        var a = doc.Find("extra")!.Value.Find("a")!;
+        Assert.Equal("extra.a", a.Path);
+        Assert.Equal(new[] { 1L, 2L }, a.Value.Items.Select(i => i.AsLong()!.Value));
+    }
 }

@@ -217,14 +217,17 @@ public sealed class YamlConfigReader : IConfigReader
         {
             case YamlNodeKind.Scalar:
                 return n.Style == ScalarStyle.Plain ? YamlScalars.Resolve(n.Scalar) : ConfigValue.String(n.Scalar);
+            // Collections are converted when first read: rules read a few top-level keys, not a 100,000-record data mix.
             case YamlNodeKind.Sequence:
-            {
-                var items = new List<ConfigValue>(n.Children.Count);
-                for (int i = 0; i < n.Children.Count; i++) items.Add(ToValue(n.Children[i], $"{path}[{i}]", text, lines, depth + 1));
-                return ConfigValue.Sequence(items);
-            }
+                return ConfigValue.LazySequence(() =>
+                {
+                    var children = n.Children;
+                    var items = new List<ConfigValue>(children.Count);
+                    for (int i = 0; i < children.Count; i++) items.Add(ToValue(children[i], $"{path}[{i}]", text, lines, depth + 1));
+                    return items;
+                });
             default:
-                return ConfigValue.Mapping(MappingEntries(n, path, text, lines, depth + 1));
+                return ConfigValue.LazyMapping(() => MappingEntries(n, path, text, lines, depth + 1));
         }
     }
 }
