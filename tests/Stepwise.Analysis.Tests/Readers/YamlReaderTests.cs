@@ -48,6 +48,10 @@ public class YamlReaderTests
     [InlineData("0x10", ValueKind.Integer)]
     [InlineData("\"128\"", ValueKind.String)]
     [InlineData("abc", ValueKind.String)]
+    [InlineData("._", ValueKind.String)]       // match the float/int patterns but hold no digit: text, not a crash
+    [InlineData("0b_", ValueKind.String)]
+    [InlineData("0x_", ValueKind.String)]
+    [InlineData("0x1_0000_0000_0000_0000", ValueKind.String)] // past long
     public void Plain_scalars_are_typed_as_pyyaml_types_them(string literal, ValueKind kind)
     {
         var doc = Read($"learning_rate: {literal}\n");

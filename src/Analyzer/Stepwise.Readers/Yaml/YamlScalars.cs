@@ -41,14 +41,21 @@ public static partial class YamlScalars
                     : long.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture);
                 return ConfigValue.Integer(neg ? -v : v);
             }
-            catch (OverflowException) { return ConfigValue.Float(double.Parse(plain.Replace("_", ""), CultureInfo.InvariantCulture)); }
+            catch (OverflowException)
+            {
+                return double.TryParse(plain.Replace("_", ""), NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var big)
+                    ? ConfigValue.Float(big) : ConfigValue.String(plain); // a hex or binary number past long: kept as written
+            }
+            // Underscores but no digits ("0b_", "0x_"): the pattern lets them through, no number is there.
+            catch (Exception e) when (e is FormatException or ArgumentException) { return ConfigValue.String(plain); }
         }
         if (FloatPattern().IsMatch(plain))
         {
             var s = plain.Replace("_", "");
             if (s.EndsWith("inf", StringComparison.OrdinalIgnoreCase)) return ConfigValue.Float(s.StartsWith('-') ? double.NegativeInfinity : double.PositiveInfinity);
             if (s.EndsWith("nan", StringComparison.OrdinalIgnoreCase)) return ConfigValue.Float(double.NaN);
-            return ConfigValue.Float(double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
+            // "._" matches the pattern but holds no digit (PyYAML itself fails on it): keep the text.
+            return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? ConfigValue.Float(d) : ConfigValue.String(plain);
         }
         return ConfigValue.String(plain);
     }
