@@ -1,3 +1,4 @@
+using CsCheck;
 using Stepwise.Core.Model;
 using Stepwise.Core.Text;
 using Stepwise.Readers;
@@ -174,5 +175,38 @@ public class YamlReaderTests
         var a = doc.Find("extra")!.Value.Find("a")!;
         Assert.Equal("extra.a", a.Path);
         Assert.Equal(new[] { 1L, 2L }, a.Value.Items.Select(i => i.AsLong()!.Value));
+    }
+
+    [Theory]
+    [InlineData("0", 0L)]
+    [InlineData("10", 10L)]
+    [InlineData("007", 7L)]                       // leading zero: octal, as PyYAML reads it
+    [InlineData("123456789012345678", 123456789012345678L)]
+    [InlineData("1234567890123456789", 1234567890123456789L)]
+    [InlineData("99999999999999999999", 1e20)]    // past long: a float
+    [InlineData("1.", 1.0)]
+    [InlineData("0.25", 0.25)]
+    [InlineData("-3", -3L)]
+    public void Numbers_get_their_values(string literal, object expected)
+    {
+        var v = Read($"x: {literal}\n").Find("x")!.Value;
+        Assert.Equal(expected, v.Raw);
+    }
+
+    [Fact]
+    public void The_fast_number_path_agrees_with_the_patterns()
+    {
+        var digits = Gen.String[Gen.Char["0123456789"], 0, 21];
+        var gen = Gen.OneOf(
+            digits.Where(d => d.Length > 0),
+            Gen.Select(digits.Where(d => d.Length > 0), digits, (a, b) => a + "." + b),
+            Gen.String[Gen.Char["0123456789._-+eE"], 1, 22]);
+        gen.Sample(s =>
+        {
+            if (!(char.IsAsciiDigit(s[0]) || s[0] is '-' or '+' or '.')) return;
+            var fast = Stepwise.Readers.Yaml.YamlScalars.Resolve(s);
+            var general = Stepwise.Readers.Yaml.YamlScalars.ByPatterns(s);
+            Assert.True(fast.Kind == general.Kind && Equals(fast.Raw, general.Raw), $"{s}: {fast.Kind} {fast.Raw} vs {general.Kind} {general.Raw}");
+        }, iter: 20000);
     }
 }

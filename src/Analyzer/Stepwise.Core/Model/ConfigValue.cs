@@ -58,7 +58,9 @@ public sealed class ConfigValue
     }
 
     public static readonly ConfigValue Null = new(ValueKind.Null, null);
-    public static ConfigValue Bool(bool b) => new(ValueKind.Bool, b);
+    private static readonly ConfigValue True = new(ValueKind.Bool, true), False = new(ValueKind.Bool, false);
+    /// <summary>Values are immutable, so the two booleans are shared.</summary>
+    public static ConfigValue Bool(bool b) => b ? True : False;
     public static ConfigValue Integer(long i) => new(ValueKind.Integer, i);
     public static ConfigValue Float(double d) => new(ValueKind.Float, d);
     public static ConfigValue String(string s) => new(ValueKind.String, s);

@@ -364,7 +364,21 @@ internal sealed class FastYamlParser
         int e = colon;
         while (e > at && (_t[e - 1] == ' ' || _t[e - 1] == '\t')) e--;
         if (e == at) Fail();
-        return new YamlNode { Kind = YamlNodeKind.Scalar, Start = at, End = e, Scalar = Plain(at, e), Style = ScalarStyle.Plain };
+        return new YamlNode { Kind = YamlNodeKind.Scalar, Start = at, End = e, Scalar = KeyText(at, e), Style = ScalarStyle.Plain };
+    }
+
+    // Keys repeat (a data mix writes name/path/weight 100,000 times): one string per distinct key.
+    private readonly Dictionary<string, string> _keys = new(StringComparer.Ordinal);
+
+    private string KeyText(int start, int end)
+    {
+        if (_skim) return "";
+        var span = _t.AsSpan(start, end - start);
+        var lookup = _keys.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (lookup.TryGetValue(span, out var known)) return known;
+        var s = span.ToString();
+        if (_keys.Count < 4096) _keys.Add(s, s);
+        return s;
     }
 
     /// <summary>A value that starts on the key's (or the item's) line at <paramref name="v"/>.</summary>

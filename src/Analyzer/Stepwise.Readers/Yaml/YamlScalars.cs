@@ -28,6 +28,12 @@ public static partial class YamlScalars
         // Only text starting like a number can be one: skip the regexes for everything else (most scalars).
         char first = plain[0];
         if (!(char.IsAsciiDigit(first) || first is '-' or '+' or '.')) return ConfigValue.String(plain);
+        return SimpleNumber(plain) ?? ByPatterns(plain);
+    }
+
+    /// <summary>The general typing of a scalar that may be a number (the fast path's oracle in the tests).</summary>
+    internal static ConfigValue ByPatterns(string plain)
+    {
         if (IntPattern().IsMatch(plain))
         {
             var s = plain.Replace("_", "");
@@ -58,6 +64,24 @@ public static partial class YamlScalars
             return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? ConfigValue.Float(d) : ConfigValue.String(plain);
         }
         return ConfigValue.String(plain);
+    }
+
+    /// <summary>
+    /// The two commonest numbers without the regexes: an unsigned decimal integer (no leading zero, which would make it
+    /// octal; at most 18 digits, so it cannot overflow) and digits.digits. Both give what the general path gives.
+    /// </summary>
+    private static ConfigValue? SimpleNumber(string plain)
+    {
+        int i = 0, n = plain.Length;
+        while (i < n && char.IsAsciiDigit(plain[i])) i++;
+        if (i == 0) return null;
+        if (i == n)
+            return (n == 1 || plain[0] != '0') && n <= 18
+                ? ConfigValue.Integer(long.Parse(plain, NumberStyles.None, CultureInfo.InvariantCulture))
+                : null;
+        if (plain[i] != '.') return null;
+        for (int j = i + 1; j < n; j++) if (!char.IsAsciiDigit(plain[j])) return null;
+        return ConfigValue.Float(double.Parse(plain, NumberStyles.Float, CultureInfo.InvariantCulture));
     }
 
     /// <summary>How a value is written in YAML so that PyYAML reads it back as the same type.</summary>
