@@ -191,9 +191,10 @@ internal sealed class FastYamlParser
     {
         int startLine = line, depth = _depth, level = _level;
         _skim = true;
-        YamlNode node;
-        try { node = kind == YamlNodeKind.Sequence ? ParseSequence(ref line, indent, firstAt) : ParseMapping(ref line, indent, firstAt); }
+        YamlNode skimmed;
+        try { skimmed = kind == YamlNodeKind.Sequence ? ParseSequence(ref line, indent, firstAt) : ParseMapping(ref line, indent, firstAt); }
         finally { _skim = false; }
+        var node = new YamlNode { Kind = kind, Start = skimmed.Start, End = skimmed.End };
         node.SetLazyChildren(() => Materialise(startLine, indent, firstAt, kind, depth, level, node.End));
         return node;
     }
@@ -220,8 +221,8 @@ internal sealed class FastYamlParser
 
     private YamlNode SequenceBody(ref int line, int indent, int firstAt)
     {
-        var seq = new YamlNode { Kind = YamlNodeKind.Sequence, Start = firstAt };
-        YamlNode last = null!;
+        var seq = _skim ? null : new YamlNode { Kind = YamlNodeKind.Sequence, Start = firstAt };
+        int lastEnd = 0;
         int at = firstAt;
         while (true)
         {
@@ -237,23 +238,23 @@ internal sealed class FastYamlParser
                 {
                     line = next;
                     int ni = Indent(next);
-                    last = Add(seq, ParseBlockNode(ref line, ni, _lineStart[next] + ni));
+                    lastEnd = Add(seq, ParseBlockNode(ref line, ni, _lineStart[next] + ni));
                 }
                 else
                 {
                     // An empty item: YamlDotNet places its empty scalar right after the '-'.
-                    last = Add(seq, new YamlNode { Kind = YamlNodeKind.Scalar, Start = at + 1, End = at + 1, Style = ScalarStyle.Plain });
+                    lastEnd = Add(seq, Node(YamlNodeKind.Scalar, at + 1, at + 1));
                     line++;
                 }
             }
             else if (_t[v] == '-' && (v + 1 == end || _t[v + 1] == ' ')) Fail(); // `- - x`
             else if (KeyEnd(v, end) >= 0 && _t[v] is not ('{' or '[' or '"' or '\'' or '&' or '*'))
             {
-                last = Add(seq, ParseMapping(ref line, v - _lineStart[line], v));
+                lastEnd = Add(seq, ParseMapping(ref line, v - _lineStart[line], v));
             }
             else
             {
-                last = Add(seq, ParseInlineValue(ref line, v, indent));
+                lastEnd = Add(seq, ParseInlineValue(ref line, v, indent));
             }
             int n = NextContentLine(line);
             if (n >= _stopLine) { line = n; break; }
@@ -264,21 +265,32 @@ internal sealed class FastYamlParser
             line = n;
             at = s;
         }
-        seq.End = last.End;
+        if (seq is null) return Node(YamlNodeKind.Sequence, firstAt, lastEnd);
+        seq.End = lastEnd;
         return seq;
     }
 
-    /// <summary>Adds a child (not when skimming) and returns it.</summary>
-    private YamlNode Add(YamlNode parent, YamlNode child)
+    /// <summary>Adds a child (not when skimming) and returns where it ends.</summary>
+    private int Add(YamlNode? parent, YamlNode child)
     {
-        if (!_skim) parent.MutableChildren.Add(child);
-        return child;
+        parent?.MutableChildren.Add(child);
+        return child.End;
+    }
+
+    // When skimming, every node is this one: only its kind and offsets are read, right after it is returned.
+    private readonly YamlNode _scratch = new();
+
+    private YamlNode Node(YamlNodeKind kind, int start, int end, string scalar = "", ScalarStyle style = ScalarStyle.Plain, bool flow = false)
+    {
+        if (!_skim) return new YamlNode { Kind = kind, Start = start, End = end, Scalar = scalar, Style = style, Flow = flow };
+        _scratch.Kind = kind; _scratch.Start = start; _scratch.End = end;
+        return _scratch;
     }
 
     private YamlNode MappingBody(ref int line, int indent, int firstAt)
     {
-        var map = new YamlNode { Kind = YamlNodeKind.Mapping, Start = firstAt };
-        YamlNode last = null!;
+        var map = _skim ? null : new YamlNode { Kind = YamlNodeKind.Mapping, Start = firstAt };
+        int lastEnd = 0;
         int at = firstAt;
         while (true)
         {
@@ -306,7 +318,7 @@ internal sealed class FastYamlParser
                 }
                 else
                 {
-                    value = new YamlNode { Kind = YamlNodeKind.Scalar, Start = colon + 1, End = colon + 1, Style = ScalarStyle.Plain };
+                    value = Node(YamlNodeKind.Scalar, colon + 1, colon + 1);
                     line++;
                 }
             }
@@ -314,7 +326,7 @@ internal sealed class FastYamlParser
             {
                 value = ParseInlineValue(ref line, v, indent);
             }
-            last = Add(map, value);
+            lastEnd = Add(map, value);
 
             int n = NextContentLine(line);
             if (n >= _stopLine) { line = n; break; }
@@ -326,7 +338,8 @@ internal sealed class FastYamlParser
             line = n;
             at = s;
         }
-        map.End = last.End;
+        if (map is null) return Node(YamlNodeKind.Mapping, firstAt, lastEnd);
+        map.End = lastEnd;
         return map;
     }
 
@@ -359,12 +372,12 @@ internal sealed class FastYamlParser
         if (c == '"' || c == '\'')
         {
             int close = QuotedEnd(at, colon);
-            return new YamlNode { Kind = YamlNodeKind.Scalar, Start = at, End = close, Scalar = Quoted(at, close), Style = c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted };
+            return Node(YamlNodeKind.Scalar, at, close, Quoted(at, close), c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted);
         }
         int e = colon;
         while (e > at && (_t[e - 1] == ' ' || _t[e - 1] == '\t')) e--;
         if (e == at) Fail();
-        return new YamlNode { Kind = YamlNodeKind.Scalar, Start = at, End = e, Scalar = KeyText(at, e), Style = ScalarStyle.Plain };
+        return Node(YamlNodeKind.Scalar, at, e, KeyText(at, e));
     }
 
     // Keys repeat (a data mix writes name/path/weight 100,000 times): one string per distinct key.
@@ -427,7 +440,7 @@ internal sealed class FastYamlParser
         {
             int close = QuotedEnd(v, end);
             if (close < 0) Fail(); // multi-line quoted scalar
-            node = new YamlNode { Kind = YamlNodeKind.Scalar, Start = v, End = close, Scalar = Quoted(v, close), Style = c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted };
+            node = Node(YamlNodeKind.Scalar, v, close, Quoted(v, close), c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted);
             EndOfLine(close, end);
             line++;
         }
@@ -442,7 +455,7 @@ internal sealed class FastYamlParser
                 if (x == ':' && (e + 1 == end || _t[e + 1] == ' ')) Fail(); // "mapping values are not allowed here"
             }
             while (e > v && (_t[e - 1] == ' ' || _t[e - 1] == '\t')) e--;
-            node = new YamlNode { Kind = YamlNodeKind.Scalar, Start = v, End = e, Scalar = Plain(v, e), Style = ScalarStyle.Plain };
+            node = Node(YamlNodeKind.Scalar, v, e, Plain(v, e));
             // A more-indented line after a plain scalar continues it (multi-line plain): not ours.
             int next = NextContentLine(line + 1);
             if (next < _stopLine && Indent(next) > indent) Fail();
@@ -491,7 +504,9 @@ internal sealed class FastYamlParser
     {
         if (depth + _depth > _maxDepth) Fail();
         char open = _t[i];
-        var node = new YamlNode { Kind = open == '{' ? YamlNodeKind.Mapping : YamlNodeKind.Sequence, Start = i, Flow = true };
+        var kind = open == '{' ? YamlNodeKind.Mapping : YamlNodeKind.Sequence;
+        int start = i;
+        var node = _skim ? null : new YamlNode { Kind = kind, Start = start, Flow = true };
         char close = open == '{' ? '}' : ']';
         i++;
         while (true)
@@ -508,14 +523,18 @@ internal sealed class FastYamlParser
                 SkipFlowSpace(ref i);
                 if (i >= _t.Length) Fail();
                 YamlNode value = _t[i] is ',' or '}'
-                    ? new YamlNode { Kind = YamlNodeKind.Scalar, Start = i, End = i, Style = ScalarStyle.Plain }
+                    ? Node(YamlNodeKind.Scalar, i, i)
                     : ParseFlowValue(ref i, depth);
-                node.MutableChildren.Add(key);
-                node.MutableChildren.Add(value);
+                if (node is not null)
+                {
+                    node.MutableChildren.Add(key);
+                    node.MutableChildren.Add(value);
+                }
             }
             else
             {
-                node.MutableChildren.Add(ParseFlowValue(ref i, depth));
+                var item = ParseFlowValue(ref i, depth);
+                node?.MutableChildren.Add(item);
                 int j = i;
                 SkipFlowSpace(ref j);
                 if (j < _t.Length && _t[j] == ':') Fail(); // `[a: 1]` single-pair mappings
@@ -526,6 +545,7 @@ internal sealed class FastYamlParser
             if (_t[i] == close) { i++; break; }
             Fail();
         }
+        if (node is null) return Node(kind, start, i, flow: true);
         node.End = i;
         return node;
     }
@@ -545,7 +565,7 @@ internal sealed class FastYamlParser
         {
             int close = QuotedEnd(i, _t.Length);
             if (close < 0) Fail();
-            var n = new YamlNode { Kind = YamlNodeKind.Scalar, Start = i, End = close, Scalar = Quoted(i, close), Style = c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted };
+            var n = Node(YamlNodeKind.Scalar, i, close, Quoted(i, close), c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted);
             i = close;
             return n;
         }
@@ -570,7 +590,7 @@ internal sealed class FastYamlParser
             SkipFlowSpace(ref j);
             if (j < _t.Length && _t[j] is not (',' or ']' or '}' or ':')) Fail();
         }
-        return new YamlNode { Kind = YamlNodeKind.Scalar, Start = s, End = e, Scalar = Plain(s, e), Style = ScalarStyle.Plain };
+        return Node(YamlNodeKind.Scalar, s, e, Plain(s, e));
     }
 
     // ---- quoted scalars ---------------------------------------------------------------------------
