@@ -37,7 +37,17 @@ public class FastYamlParserTests
     {
         bool ok = FastYamlParser.TryParse(text, YamlConfigReader.MaxDepth, out var root);
         if (mustAccept) Assert.True(ok, "fast parser gave up on:\n" + text);
+        LazyAgreesWithEager(text, ok, root);
         if (ok) Assert.Equal(Oracle(text), Dump(root));
+    }
+
+    /// <summary>Skimming nested collections must accept and refuse exactly what a full parse does, and build the same
+    /// nodes when they are read. Called before anything reads the lazy tree.</summary>
+    private static void LazyAgreesWithEager(string text, bool lazyOk, YamlNode? lazyRoot)
+    {
+        bool eagerOk = FastYamlParser.TryParse(text, YamlConfigReader.MaxDepth, lazy: false, out var eagerRoot);
+        Assert.True(lazyOk == eagerOk, $"lazy {lazyOk}, eager {eagerOk} on:\n{text}");
+        if (eagerOk) Assert.True(Dump(eagerRoot) == Dump(lazyRoot), text);
     }
 
     [Theory]
@@ -58,6 +68,9 @@ public class FastYamlParserTests
     [InlineData("b:\n  - \n  -    # note: x\nfed:\n")]
     [InlineData("k: v # trailing\n# only comment\n")]
     [InlineData("emoji: \"é😀\"\n")]
+    [InlineData("d: &d 1\nlist:\n  - *d\n  - &e {a: 2}\n  - *e\n")] // anchors inside a nested collection: parsed without skimming
+    [InlineData("- a: 1\n  b: [1, 2]\n- x\n")]
+    [InlineData("top:\n  - name: s0\n    path: \"p\\t0\"\n  - name: s1\n    inner:\n      deep: [1, {x: y}]\nafter: 1\n")]
     public void Common_config_yaml_is_parsed_exactly_as_yamldotnet_does(string text) => AgreesOrGivesUp(text, mustAccept: true);
 
     [Theory]
@@ -70,6 +83,8 @@ public class FastYamlParserTests
     [InlineData("a:\n\t- tab\n")]
     [InlineData("a: [1, 2\n")]
     [InlineData("a: b: c\n")]
+    [InlineData("ok: 1\nmix:\n  - name: a\n  - q: \"bad \\q escape\"\n")] // refused deep inside a skimmed list
+    [InlineData("ok: 1\nmix:\n  - name: a\n    more: x\n   bad: y\n")]
     public void Anything_else_is_left_to_yamldotnet(string text) =>
         Assert.False(FastYamlParser.TryParse(text, YamlConfigReader.MaxDepth, out _));
 
@@ -83,7 +98,9 @@ public class FastYamlParserTests
         foreach (var f in files)
         {
             var text = File.ReadAllText(f);
-            if (FastYamlParser.TryParse(text, YamlConfigReader.MaxDepth, out var root))
+            bool ok = FastYamlParser.TryParse(text, YamlConfigReader.MaxDepth, out var root);
+            LazyAgreesWithEager(text, ok, root);
+            if (ok)
             {
                 accepted++;
                 Assert.True(Oracle(text) == Dump(root), f);
@@ -121,8 +138,42 @@ public class FastYamlParserTests
             var text = sb.ToString();
             string oracle;
             try { oracle = Oracle(text); } catch (Xunit.Sdk.XunitException) { return; } // not valid YAML: nothing to compare
-            if (FastYamlParser.TryParse(text, YamlConfigReader.MaxDepth, out var root))
-                Assert.True(oracle == Dump(root), text);
+            bool ok = FastYamlParser.TryParse(text, YamlConfigReader.MaxDepth, out var root);
+            LazyAgreesWithEager(text, ok, root);
+            if (ok) Assert.True(oracle == Dump(root), text);
         }, iter: 400);
+    }
+
+    [Fact]
+    public void Nested_collections_are_parsed_only_when_read()
+    {
+        var text = "a: 1\nmix:\n  - name: s0\n    w: 0.1\n  - name: s1\n    w: 0.2\nm:\n  k: v\n";
+        Assert.True(FastYamlParser.TryParse(text, YamlConfigReader.MaxDepth, out var root));
+        var mix = root!.Children[3];
+        var m = root.Children[5];
+        Assert.True(mix.IsLazy);
+        Assert.True(m.IsLazy);
+        Assert.Equal((12, 57), (mix.Start, mix.End)); // known from the skim, before any child is built
+        Assert.Equal(2, mix.Children.Count);
+        Assert.False(mix.IsLazy);
+        Assert.True(m.IsLazy); // reading one collection leaves the others alone
+        Assert.Equal("v", m.Children[1].Scalar);
+    }
+
+    [Fact]
+    public void Threads_reading_one_lazy_collection_at_once_see_the_same_children()
+    {
+        var sb = new StringBuilder("a: 1\nmix:\n");
+        for (int i = 0; i < 2000; i++) sb.Append($"  - name: s{i}\n    w: {i}\n");
+        var text = sb.ToString();
+        for (int round = 0; round < 20; round++)
+        {
+            Assert.True(FastYamlParser.TryParse(text, YamlConfigReader.MaxDepth, out var root));
+            var mix = root!.Children[3];
+            var seen = new List<YamlNode>[4];
+            Parallel.For(0, seen.Length, i => seen[i] = mix.Children);
+            Assert.All(seen, s => Assert.Same(seen[0], s));
+            Assert.Equal(2000, seen[0].Count);
+        }
     }
 }

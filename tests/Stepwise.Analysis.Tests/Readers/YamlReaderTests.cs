@@ -1,3 +1,4 @@
+using CsCheck;
 using Stepwise.Core.Model;
 using Stepwise.Core.Text;
 using Stepwise.Readers;
@@ -48,6 +49,10 @@ public class YamlReaderTests
     [InlineData("0x10", ValueKind.Integer)]
     [InlineData("\"128\"", ValueKind.String)]
     [InlineData("abc", ValueKind.String)]
+    [InlineData("._", ValueKind.String)]       // match the float/int patterns but hold no digit: text, not a crash
+    [InlineData("0b_", ValueKind.String)]
+    [InlineData("0x_", ValueKind.String)]
+    [InlineData("0x1_0000_0000_0000_0000", ValueKind.String)] // past long
     public void Plain_scalars_are_typed_as_pyyaml_types_them(string literal, ValueKind kind)
     {
         var doc = Read($"learning_rate: {literal}\n");
@@ -150,4 +155,58 @@ public class YamlReaderTests
     [InlineData("compute_environment: LOCAL_MACHINE\ndistributed_type: FSDP\nnum_processes: 2\n", Dialect.Accelerate)]
     [InlineData("name: ci\non: push\njobs: {}\n", Dialect.Unknown)]
     public void Dialect_is_told_by_content(string text, Dialect expected) => Assert.Equal(expected, Read(text).Dialect);
+
+    [Fact]
+    public void Nested_values_are_built_on_first_read_and_then_the_same_for_every_reader()
+    {
+        var text = "max_steps: 10\nmix:\n  - name: s0\n    weight: 0.5\n  - {name: s1, weight: 2}\nextra:\n  a: [1, 2]\n";
+        var doc = Read(text);
+        var mix = doc.Find("mix")!.Value;
+        Assert.Equal(ValueKind.Sequence, mix.Kind);
+        var items = mix.Items;
+        Assert.Same(items, mix.Items);
+        Assert.Equal(2, items.Count);
+        var w = items[0].Find("weight")!;
+        Assert.Equal("mix[0].weight", w.Path);
+        Assert.Equal(0.5, w.Value.AsDouble());
+        Assert.Equal(text.IndexOf("0.5", StringComparison.Ordinal), w.ValueSpan.Start);
+        Assert.Equal(new Position(3, 12), w.ValueSpan.Range.Start);
+        Assert.Equal(2L, items[1].Find("weight")!.Value.AsLong());
+        var a = doc.Find("extra")!.Value.Find("a")!;
+        Assert.Equal("extra.a", a.Path);
+        Assert.Equal(new[] { 1L, 2L }, a.Value.Items.Select(i => i.AsLong()!.Value));
+    }
+
+    [Theory]
+    [InlineData("0", 0L)]
+    [InlineData("10", 10L)]
+    [InlineData("007", 7L)]                       // leading zero: octal, as PyYAML reads it
+    [InlineData("123456789012345678", 123456789012345678L)]
+    [InlineData("1234567890123456789", 1234567890123456789L)]
+    [InlineData("99999999999999999999", 1e20)]    // past long: a float
+    [InlineData("1.", 1.0)]
+    [InlineData("0.25", 0.25)]
+    [InlineData("-3", -3L)]
+    public void Numbers_get_their_values(string literal, object expected)
+    {
+        var v = Read($"x: {literal}\n").Find("x")!.Value;
+        Assert.Equal(expected, v.Raw);
+    }
+
+    [Fact]
+    public void The_fast_number_path_agrees_with_the_patterns()
+    {
+        var digits = Gen.String[Gen.Char["0123456789"], 0, 21];
+        var gen = Gen.OneOf(
+            digits.Where(d => d.Length > 0),
+            Gen.Select(digits.Where(d => d.Length > 0), digits, (a, b) => a + "." + b),
+            Gen.String[Gen.Char["0123456789._-+eE"], 1, 22]);
+        gen.Sample(s =>
+        {
+            if (!(char.IsAsciiDigit(s[0]) || s[0] is '-' or '+' or '.')) return;
+            var fast = Stepwise.Readers.Yaml.YamlScalars.Resolve(s);
+            var general = Stepwise.Readers.Yaml.YamlScalars.ByPatterns(s);
+            Assert.True(fast.Kind == general.Kind && Equals(fast.Raw, general.Raw), $"{s}: {fast.Kind} {fast.Raw} vs {general.Kind} {general.Raw}");
+        }, iter: 20000);
+    }
 }

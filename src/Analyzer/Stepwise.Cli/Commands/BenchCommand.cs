@@ -6,7 +6,10 @@ namespace Stepwise.Cli.Commands;
 
 /// <summary>
 /// `stepwise bench`: the figures issue #2 asks for, measured in one run: dataset counting throughput next to `wc -l`
-/// on the same 1 GB JSONL, a warm re-check of an unchanged dataset, and `check` time on a 20-line and a 10 MB config.
+/// on the same 1 GB JSONL, a warm re-check of an unchanged dataset, and `check` time on a 20-line and a 10 MB config;
+/// then what the language server does per keystroke on a 2 MB config that inlines its data mix (re-analysis of the
+/// edited text), and the price of building every entry of the 10 MB config (what a full outline asks for), which the
+/// reader otherwise builds only when read.
 /// </summary>
 public static class BenchCommand
 {
@@ -35,7 +38,49 @@ public static class BenchCommand
         Measure(stdout, "10 MB config (median of 5)", 5, () => analyzer.AnalyzeFile(large));
         var fa = analyzer.AnalyzeFile(small);
         stdout.WriteLine($"  (the 20-line config reports {fa.Configs.Sum(c => c.Result.Findings.Count)} findings; 10 MB config: {new FileInfo(large).Length / 1_000_000.0:F1} MB)");
+
+        // The language server's case: the 2 MB config of bench/lsp, re-analysed after each edit of the batch size.
+        var mix = DataMixConfig(2 << 20);
+        var mixPath = Path.Combine(dir, "data-mix.yaml");
+        var texts = new[] { mix, mix.Replace("per_device_train_batch_size: 128", "per_device_train_batch_size: 64") };
+        int edit = 0;
+        Measure(stdout, "2 MB data mix, re-analysis (median of 20)", 20, () => analyzer.AnalyzeText(mixPath, texts[edit++ % 2]));
+        var largeText = File.ReadAllText(large);
+        int entries = 0;
+        Measure(stdout, "10 MB config, every entry built (median of 3)", 3,
+            () => entries = Stepwise.Readers.ConfigReaders.Read(largeText, large).Sum(d => CountEntries(d.Entries)));
+        stdout.WriteLine($"  ({entries:N0} entries in the 10 MB config)");
         return 0;
+    }
+
+    /// <summary>Reads every entry with its spans and value text, as a full document outline does.</summary>
+    private static int CountEntries(IReadOnlyList<Stepwise.Core.Model.ConfigEntry> entries)
+    {
+        int n = 0;
+        foreach (var e in entries)
+        {
+            n++;
+            _ = e.KeySpan.Range; _ = e.ValueSpan.Range;
+            var v = e.Value;
+            if (v.Kind == Stepwise.Core.Model.ValueKind.Mapping) n += CountEntries(v.Entries);
+            else if (v.Kind == Stepwise.Core.Model.ValueKind.Sequence)
+            {
+                foreach (var item in v.Items) if (item.Kind == Stepwise.Core.Model.ValueKind.Mapping) n += CountEntries(item.Entries);
+            }
+            else _ = e.ValueText;
+        }
+        return n;
+    }
+
+    /// <summary>bench/lsp's 2 MB config: the 20-line config, then a long list of per-dataset records.</summary>
+    private static string DataMixConfig(int bytes)
+    {
+        var sb = new StringBuilder(SmallConfig.Replace("train_file: small-data.jsonl\n", "# stepwise: dataset_size=52002\n"));
+        sb.Append("\ndataset_mix:\n");
+        for (int i = 0; sb.Length < bytes; i++)
+            sb.Append("  - name: shard_").Append(i).Append("\n    path: data/shard_").Append(i).Append(".jsonl\n    weight: ")
+              .Append(((i % 7) / 10.0 + 0.1).ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("\n    split: train\n");
+        return sb.ToString();
     }
 
     private static void Measure(TextWriter w, string label, int runs, Action action)

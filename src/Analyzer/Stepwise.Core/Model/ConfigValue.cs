@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Threading;
 
 namespace Stepwise.Core.Model;
 
@@ -15,28 +16,61 @@ public sealed class ConfigValue
 {
     public ValueKind Kind { get; }
     public object? Raw { get; }
-    public IReadOnlyList<ConfigValue> Items { get; }
-    public IReadOnlyList<ConfigEntry> Entries { get; }
+    public IReadOnlyList<ConfigValue> Items => Volatile.Read(ref _items) ?? Build(ref _items, ref _buildItems, NoItems);
+    public IReadOnlyList<ConfigEntry> Entries => Volatile.Read(ref _entries) ?? Build(ref _entries, ref _buildEntries, NoEntries);
     /// <summary>Why a value is Unknown (e.g. "a variable", "an argparse value").</summary>
     public string? UnknownReason { get; }
 
     private static readonly IReadOnlyList<ConfigValue> NoItems = Array.Empty<ConfigValue>();
     private static readonly IReadOnlyList<ConfigEntry> NoEntries = Array.Empty<ConfigEntry>();
 
+    // A large nested value (a 100,000-record data mix) is built only when something reads it: most rules read a
+    // handful of top-level keys, and the language server re-reads the whole document on every keystroke.
+    private IReadOnlyList<ConfigValue>? _items;
+    private IReadOnlyList<ConfigEntry>? _entries;
+    private Func<IReadOnlyList<ConfigValue>>? _buildItems;
+    private Func<IReadOnlyList<ConfigEntry>>? _buildEntries;
+
     private ConfigValue(ValueKind kind, object? raw, IReadOnlyList<ConfigValue>? items = null,
         IReadOnlyList<ConfigEntry>? entries = null, string? unknownReason = null)
     {
-        Kind = kind; Raw = raw; Items = items ?? NoItems; Entries = entries ?? NoEntries; UnknownReason = unknownReason;
+        Kind = kind; Raw = raw; _items = items ?? NoItems; _entries = entries ?? NoEntries; UnknownReason = unknownReason;
+    }
+
+    private ConfigValue(ValueKind kind, Func<IReadOnlyList<ConfigValue>>? items, Func<IReadOnlyList<ConfigEntry>>? entries)
+    {
+        Kind = kind;
+        _buildItems = items;
+        _buildEntries = entries;
+        if (items is null) _items = NoItems;
+        if (entries is null) _entries = NoEntries;
+    }
+
+    /// <summary>Builds a lazy list. Several threads may ask at once (the language server's diagnostics and a hover):
+    /// the first list published wins and every reader sees that one.</summary>
+    private static T Build<T>(ref T? field, ref Func<T>? builder, T empty) where T : class
+    {
+        var b = Volatile.Read(ref builder);
+        var built = b is null ? empty : b();
+        var winner = Interlocked.CompareExchange(ref field, built, null) ?? built;
+        Volatile.Write(ref builder, null); // let the source (parser nodes) go
+        return winner;
     }
 
     public static readonly ConfigValue Null = new(ValueKind.Null, null);
-    public static ConfigValue Bool(bool b) => new(ValueKind.Bool, b);
+    private static readonly ConfigValue True = new(ValueKind.Bool, true), False = new(ValueKind.Bool, false);
+    /// <summary>Values are immutable, so the two booleans are shared.</summary>
+    public static ConfigValue Bool(bool b) => b ? True : False;
     public static ConfigValue Integer(long i) => new(ValueKind.Integer, i);
     public static ConfigValue Float(double d) => new(ValueKind.Float, d);
     public static ConfigValue String(string s) => new(ValueKind.String, s);
     public static ConfigValue Sequence(IReadOnlyList<ConfigValue> items) => new(ValueKind.Sequence, null, items);
     public static ConfigValue Mapping(IReadOnlyList<ConfigEntry> entries) => new(ValueKind.Mapping, null, entries: entries);
     public static ConfigValue Unknown(string reason) => new(ValueKind.Unknown, null, unknownReason: reason);
+    /// <summary>A sequence whose items are built on first use of <see cref="Items"/> (once, by <paramref name="items"/>).</summary>
+    public static ConfigValue LazySequence(Func<IReadOnlyList<ConfigValue>> items) => new(ValueKind.Sequence, items, null);
+    /// <summary>A mapping whose entries are built on first use of <see cref="Entries"/> (once, by <paramref name="entries"/>).</summary>
+    public static ConfigValue LazyMapping(Func<IReadOnlyList<ConfigEntry>> entries) => new(ValueKind.Mapping, null, entries);
 
     /// <summary>From a CLR value (long/int/double/bool/string/null).</summary>
     public static ConfigValue From(object? v) => v switch

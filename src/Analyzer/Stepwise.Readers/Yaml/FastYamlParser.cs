@@ -23,10 +23,22 @@ internal sealed class FastYamlParser
     private int _stopLine; // first line after the first document
 
     private sealed class GiveUp : Exception { }
+    /// <summary>An anchor or alias inside a skimmed collection: parse the document without skimming.</summary>
+    private sealed class NoSkim : Exception { }
 
-    private FastYamlParser(string text)
+    // Laziness: a collection nested in the root (the value of a top-level key, an item of a top-level list) is first
+    // only skimmed: checked by the same code as a full parse, so the text is accepted or refused exactly as before, but
+    // without building its nodes or cutting its strings. Its children are parsed when first asked for (from the line
+    // it starts on, with the same state), which most analyses never do: the rules read top-level keys.
+    private readonly bool _lazy;
+    private bool _skim;          // checking only: no child lists, no scalar strings
+    private bool _materialising; // building a skimmed collection's children: no further laziness below it
+    private int _level;          // block collections entered (the root's is 1)
+
+    private FastYamlParser(string text, bool lazy)
     {
         _t = text;
+        _lazy = lazy;
         var starts = new List<int> { 0 };
         var ends = new List<int>();
         for (int i = 0; i < text.Length; i++)
@@ -47,13 +59,23 @@ internal sealed class FastYamlParser
     }
 
     /// <summary>Parses the first document. Returns false when the text needs the full YAML parser.</summary>
-    public static bool TryParse(string text, int maxDepth, out YamlNode? root)
+    public static bool TryParse(string text, int maxDepth, out YamlNode? root) => TryParse(text, maxDepth, lazy: true, out root);
+
+    /// <summary>Parses the first document; with <paramref name="lazy"/>, collections below the root's are parsed only when
+    /// their <see cref="YamlNode.Children"/> are first read. Returns false when the text needs the full YAML parser.</summary>
+    public static bool TryParse(string text, int maxDepth, bool lazy, out YamlNode? root)
     {
         root = null;
-        var p = new FastYamlParser(text);
         try
         {
-            root = p.ParseDocument(maxDepth);
+            try
+            {
+                root = new FastYamlParser(text, lazy).ParseDocument(maxDepth);
+            }
+            catch (NoSkim)
+            {
+                root = new FastYamlParser(text, lazy: false).ParseDocument(maxDepth);
+            }
             return true;
         }
         catch (GiveUp) { return false; }
@@ -150,7 +172,57 @@ internal sealed class FastYamlParser
 
     private YamlNode ParseSequence(ref int line, int indent, int firstAt)
     {
-        var seq = new YamlNode { Kind = YamlNodeKind.Sequence, Start = firstAt };
+        if (_lazy && _level == 1 && !_skim && !_materialising) return Skim(ref line, indent, firstAt, YamlNodeKind.Sequence);
+        _level++;
+        try { return SequenceBody(ref line, indent, firstAt); }
+        finally { _level--; }
+    }
+
+    private YamlNode ParseMapping(ref int line, int indent, int firstAt)
+    {
+        if (_lazy && _level == 1 && !_skim && !_materialising) return Skim(ref line, indent, firstAt, YamlNodeKind.Mapping);
+        _level++;
+        try { return MappingBody(ref line, indent, firstAt); }
+        finally { _level--; }
+    }
+
+    /// <summary>Checks a nested block collection without building it, and returns a node that parses its children on first use.</summary>
+    private YamlNode Skim(ref int line, int indent, int firstAt, YamlNodeKind kind)
+    {
+        int startLine = line, depth = _depth, level = _level;
+        _skim = true;
+        YamlNode skimmed;
+        try { skimmed = kind == YamlNodeKind.Sequence ? ParseSequence(ref line, indent, firstAt) : ParseMapping(ref line, indent, firstAt); }
+        finally { _skim = false; }
+        var node = new YamlNode { Kind = kind, Start = skimmed.Start, End = skimmed.End };
+        node.SetLazyChildren(() => Materialise(startLine, indent, firstAt, kind, depth, level, node.End));
+        return node;
+    }
+
+    private List<YamlNode> Materialise(int line, int indent, int at, YamlNodeKind kind, int depth, int level, int end)
+    {
+        lock (this)
+        {
+            int savedDepth = _depth, savedLevel = _level;
+            _materialising = true; _depth = depth; _level = level;
+            try
+            {
+                var n = kind == YamlNodeKind.Sequence ? ParseSequence(ref line, indent, at) : ParseMapping(ref line, indent, at);
+                if (n.End != end) throw new InvalidOperationException($"YAML collection at offset {at} parsed to {n.End}, skimmed to {end}");
+                return n.MutableChildren;
+            }
+            catch (GiveUp)
+            {
+                throw new InvalidOperationException($"YAML collection at offset {at} was accepted when skimmed but refused when built");
+            }
+            finally { _materialising = false; _depth = savedDepth; _level = savedLevel; }
+        }
+    }
+
+    private YamlNode SequenceBody(ref int line, int indent, int firstAt)
+    {
+        var seq = _skim ? null : new YamlNode { Kind = YamlNodeKind.Sequence, Start = firstAt };
+        int lastEnd = 0;
         int at = firstAt;
         while (true)
         {
@@ -166,23 +238,23 @@ internal sealed class FastYamlParser
                 {
                     line = next;
                     int ni = Indent(next);
-                    seq.MutableChildren.Add(ParseBlockNode(ref line, ni, _lineStart[next] + ni));
+                    lastEnd = Add(seq, ParseBlockNode(ref line, ni, _lineStart[next] + ni));
                 }
                 else
                 {
                     // An empty item: YamlDotNet places its empty scalar right after the '-'.
-                    seq.MutableChildren.Add(new YamlNode { Kind = YamlNodeKind.Scalar, Start = at + 1, End = at + 1, Style = ScalarStyle.Plain });
+                    lastEnd = Add(seq, Node(YamlNodeKind.Scalar, at + 1, at + 1));
                     line++;
                 }
             }
             else if (_t[v] == '-' && (v + 1 == end || _t[v + 1] == ' ')) Fail(); // `- - x`
             else if (KeyEnd(v, end) >= 0 && _t[v] is not ('{' or '[' or '"' or '\'' or '&' or '*'))
             {
-                seq.MutableChildren.Add(ParseMapping(ref line, v - _lineStart[line], v));
+                lastEnd = Add(seq, ParseMapping(ref line, v - _lineStart[line], v));
             }
             else
             {
-                seq.MutableChildren.Add(ParseInlineValue(ref line, v, indent));
+                lastEnd = Add(seq, ParseInlineValue(ref line, v, indent));
             }
             int n = NextContentLine(line);
             if (n >= _stopLine) { line = n; break; }
@@ -193,21 +265,39 @@ internal sealed class FastYamlParser
             line = n;
             at = s;
         }
-        seq.End = seq.Children[^1].End;
+        if (seq is null) return Node(YamlNodeKind.Sequence, firstAt, lastEnd);
+        seq.End = lastEnd;
         return seq;
     }
 
-    private YamlNode ParseMapping(ref int line, int indent, int firstAt)
+    /// <summary>Adds a child (not when skimming) and returns where it ends.</summary>
+    private int Add(YamlNode? parent, YamlNode child)
     {
-        var map = new YamlNode { Kind = YamlNodeKind.Mapping, Start = firstAt };
+        parent?.MutableChildren.Add(child);
+        return child.End;
+    }
+
+    // When skimming, every node is this one: only its kind and offsets are read, right after it is returned.
+    private readonly YamlNode _scratch = new();
+
+    private YamlNode Node(YamlNodeKind kind, int start, int end, string scalar = "", ScalarStyle style = ScalarStyle.Plain, bool flow = false)
+    {
+        if (!_skim) return new YamlNode { Kind = kind, Start = start, End = end, Scalar = scalar, Style = style, Flow = flow };
+        _scratch.Kind = kind; _scratch.Start = start; _scratch.End = end;
+        return _scratch;
+    }
+
+    private YamlNode MappingBody(ref int line, int indent, int firstAt)
+    {
+        var map = _skim ? null : new YamlNode { Kind = YamlNodeKind.Mapping, Start = firstAt };
+        int lastEnd = 0;
         int at = firstAt;
         while (true)
         {
             int end = _lineEnd[line];
             int colon = KeyEnd(at, end);
             if (colon < 0) Fail();
-            var key = ParseKey(at, colon);
-            map.MutableChildren.Add(key);
+            Add(map, ParseKey(at, colon));
             int v = colon + 1;
             while (v < end && _t[v] == ' ') v++;
             YamlNode value;
@@ -228,7 +318,7 @@ internal sealed class FastYamlParser
                 }
                 else
                 {
-                    value = new YamlNode { Kind = YamlNodeKind.Scalar, Start = colon + 1, End = colon + 1, Style = ScalarStyle.Plain };
+                    value = Node(YamlNodeKind.Scalar, colon + 1, colon + 1);
                     line++;
                 }
             }
@@ -236,7 +326,7 @@ internal sealed class FastYamlParser
             {
                 value = ParseInlineValue(ref line, v, indent);
             }
-            map.MutableChildren.Add(value);
+            lastEnd = Add(map, value);
 
             int n = NextContentLine(line);
             if (n >= _stopLine) { line = n; break; }
@@ -248,7 +338,8 @@ internal sealed class FastYamlParser
             line = n;
             at = s;
         }
-        map.End = map.Children[^1].End;
+        if (map is null) return Node(YamlNodeKind.Mapping, firstAt, lastEnd);
+        map.End = lastEnd;
         return map;
     }
 
@@ -281,12 +372,26 @@ internal sealed class FastYamlParser
         if (c == '"' || c == '\'')
         {
             int close = QuotedEnd(at, colon);
-            return new YamlNode { Kind = YamlNodeKind.Scalar, Start = at, End = close, Scalar = Unquote(at, close), Style = c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted };
+            return Node(YamlNodeKind.Scalar, at, close, Quoted(at, close), c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted);
         }
         int e = colon;
         while (e > at && (_t[e - 1] == ' ' || _t[e - 1] == '\t')) e--;
         if (e == at) Fail();
-        return new YamlNode { Kind = YamlNodeKind.Scalar, Start = at, End = e, Scalar = _t[at..e], Style = ScalarStyle.Plain };
+        return Node(YamlNodeKind.Scalar, at, e, KeyText(at, e));
+    }
+
+    // Keys repeat (a data mix writes name/path/weight 100,000 times): one string per distinct key.
+    private readonly Dictionary<string, string> _keys = new(StringComparer.Ordinal);
+
+    private string KeyText(int start, int end)
+    {
+        if (_skim) return "";
+        var span = _t.AsSpan(start, end - start);
+        var lookup = _keys.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (lookup.TryGetValue(span, out var known)) return known;
+        var s = span.ToString();
+        if (_keys.Count < 4096) _keys.Add(s, s);
+        return s;
     }
 
     /// <summary>A value that starts on the key's (or the item's) line at <paramref name="v"/>.</summary>
@@ -297,6 +402,7 @@ internal sealed class FastYamlParser
         int nodeStart = v;
         if (_t[v] == '&')
         {
+            if (_skim) throw new NoSkim();
             int a = v + 1;
             while (a < end && !char.IsWhiteSpace(_t[a]) && _t[a] is not (',' or '[' or ']' or '{' or '}')) a++;
             anchor = _t[(v + 1)..a];
@@ -309,6 +415,7 @@ internal sealed class FastYamlParser
         char c = _t[v];
         if (c == '*')
         {
+            if (_skim) throw new NoSkim();
             int a = v + 1;
             while (a < end && !char.IsWhiteSpace(_t[a])) a++;
             var name = _t[(v + 1)..a];
@@ -333,7 +440,7 @@ internal sealed class FastYamlParser
         {
             int close = QuotedEnd(v, end);
             if (close < 0) Fail(); // multi-line quoted scalar
-            node = new YamlNode { Kind = YamlNodeKind.Scalar, Start = v, End = close, Scalar = Unquote(v, close), Style = c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted };
+            node = Node(YamlNodeKind.Scalar, v, close, Quoted(v, close), c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted);
             EndOfLine(close, end);
             line++;
         }
@@ -348,7 +455,7 @@ internal sealed class FastYamlParser
                 if (x == ':' && (e + 1 == end || _t[e + 1] == ' ')) Fail(); // "mapping values are not allowed here"
             }
             while (e > v && (_t[e - 1] == ' ' || _t[e - 1] == '\t')) e--;
-            node = new YamlNode { Kind = YamlNodeKind.Scalar, Start = v, End = e, Scalar = _t[v..e], Style = ScalarStyle.Plain };
+            node = Node(YamlNodeKind.Scalar, v, e, Plain(v, e));
             // A more-indented line after a plain scalar continues it (multi-line plain): not ours.
             int next = NextContentLine(line + 1);
             if (next < _stopLine && Indent(next) > indent) Fail();
@@ -397,7 +504,9 @@ internal sealed class FastYamlParser
     {
         if (depth + _depth > _maxDepth) Fail();
         char open = _t[i];
-        var node = new YamlNode { Kind = open == '{' ? YamlNodeKind.Mapping : YamlNodeKind.Sequence, Start = i, Flow = true };
+        var kind = open == '{' ? YamlNodeKind.Mapping : YamlNodeKind.Sequence;
+        int start = i;
+        var node = _skim ? null : new YamlNode { Kind = kind, Start = start, Flow = true };
         char close = open == '{' ? '}' : ']';
         i++;
         while (true)
@@ -414,14 +523,18 @@ internal sealed class FastYamlParser
                 SkipFlowSpace(ref i);
                 if (i >= _t.Length) Fail();
                 YamlNode value = _t[i] is ',' or '}'
-                    ? new YamlNode { Kind = YamlNodeKind.Scalar, Start = i, End = i, Style = ScalarStyle.Plain }
+                    ? Node(YamlNodeKind.Scalar, i, i)
                     : ParseFlowValue(ref i, depth);
-                node.MutableChildren.Add(key);
-                node.MutableChildren.Add(value);
+                if (node is not null)
+                {
+                    node.MutableChildren.Add(key);
+                    node.MutableChildren.Add(value);
+                }
             }
             else
             {
-                node.MutableChildren.Add(ParseFlowValue(ref i, depth));
+                var item = ParseFlowValue(ref i, depth);
+                node?.MutableChildren.Add(item);
                 int j = i;
                 SkipFlowSpace(ref j);
                 if (j < _t.Length && _t[j] == ':') Fail(); // `[a: 1]` single-pair mappings
@@ -432,6 +545,7 @@ internal sealed class FastYamlParser
             if (_t[i] == close) { i++; break; }
             Fail();
         }
+        if (node is null) return Node(kind, start, i, flow: true);
         node.End = i;
         return node;
     }
@@ -451,7 +565,7 @@ internal sealed class FastYamlParser
         {
             int close = QuotedEnd(i, _t.Length);
             if (close < 0) Fail();
-            var n = new YamlNode { Kind = YamlNodeKind.Scalar, Start = i, End = close, Scalar = Unquote(i, close), Style = c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted };
+            var n = Node(YamlNodeKind.Scalar, i, close, Quoted(i, close), c == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted);
             i = close;
             return n;
         }
@@ -476,7 +590,7 @@ internal sealed class FastYamlParser
             SkipFlowSpace(ref j);
             if (j < _t.Length && _t[j] is not (',' or ']' or '}' or ':')) Fail();
         }
-        return new YamlNode { Kind = YamlNodeKind.Scalar, Start = s, End = e, Scalar = _t[s..e], Style = ScalarStyle.Plain };
+        return Node(YamlNodeKind.Scalar, s, e, Plain(s, e));
     }
 
     // ---- quoted scalars ---------------------------------------------------------------------------
@@ -497,6 +611,16 @@ internal sealed class FastYamlParser
             }
         }
         return -1;
+    }
+
+    private string Plain(int start, int end) => _skim ? "" : _t.Substring(start, end - start);
+
+    /// <summary>A quoted scalar's value; when skimming, only checked (escapes) and not built.</summary>
+    private string Quoted(int start, int end)
+    {
+        if (!_skim) return Unquote(start, end);
+        if (_t[start] == '"' && _t.AsSpan(start + 1, end - start - 2).IndexOf('\\') >= 0) Unquote(start, end);
+        return "";
     }
 
     private string Unquote(int start, int end)

@@ -217,14 +217,22 @@ public sealed class YamlConfigReader : IConfigReader
         {
             case YamlNodeKind.Scalar:
                 return n.Style == ScalarStyle.Plain ? YamlScalars.Resolve(n.Scalar) : ConfigValue.String(n.Scalar);
+            // The values of top-level keys are converted when first read: rules read a few top-level keys, not a
+            // 100,000-record data mix. Below that, a value being read is read whole: build it at once.
             case YamlNodeKind.Sequence:
-            {
-                var items = new List<ConfigValue>(n.Children.Count);
-                for (int i = 0; i < n.Children.Count; i++) items.Add(ToValue(n.Children[i], $"{path}[{i}]", text, lines, depth + 1));
-                return ConfigValue.Sequence(items);
-            }
+                return depth <= 1 ? ConfigValue.LazySequence(() => Items(n, path, text, lines, depth)) : ConfigValue.Sequence(Items(n, path, text, lines, depth));
             default:
-                return ConfigValue.Mapping(MappingEntries(n, path, text, lines, depth + 1));
+                return depth <= 1
+                    ? ConfigValue.LazyMapping(() => MappingEntries(n, path, text, lines, depth + 1))
+                    : ConfigValue.Mapping(MappingEntries(n, path, text, lines, depth + 1));
         }
+    }
+
+    private static List<ConfigValue> Items(YamlNode n, string path, string text, LineIndex lines, int depth)
+    {
+        var children = n.Children;
+        var items = new List<ConfigValue>(children.Count);
+        for (int i = 0; i < children.Count; i++) items.Add(ToValue(children[i], $"{path}[{i}]", text, lines, depth + 1));
+        return items;
     }
 }

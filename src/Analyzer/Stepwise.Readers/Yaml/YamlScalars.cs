@@ -28,6 +28,12 @@ public static partial class YamlScalars
         // Only text starting like a number can be one: skip the regexes for everything else (most scalars).
         char first = plain[0];
         if (!(char.IsAsciiDigit(first) || first is '-' or '+' or '.')) return ConfigValue.String(plain);
+        return SimpleNumber(plain) ?? ByPatterns(plain);
+    }
+
+    /// <summary>The general typing of a scalar that may be a number (the fast path's oracle in the tests).</summary>
+    internal static ConfigValue ByPatterns(string plain)
+    {
         if (IntPattern().IsMatch(plain))
         {
             var s = plain.Replace("_", "");
@@ -41,16 +47,41 @@ public static partial class YamlScalars
                     : long.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture);
                 return ConfigValue.Integer(neg ? -v : v);
             }
-            catch (OverflowException) { return ConfigValue.Float(double.Parse(plain.Replace("_", ""), CultureInfo.InvariantCulture)); }
+            catch (OverflowException)
+            {
+                return double.TryParse(plain.Replace("_", ""), NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var big)
+                    ? ConfigValue.Float(big) : ConfigValue.String(plain); // a hex or binary number past long: kept as written
+            }
+            // Underscores but no digits ("0b_", "0x_"): the pattern lets them through, no number is there.
+            catch (Exception e) when (e is FormatException or ArgumentException) { return ConfigValue.String(plain); }
         }
         if (FloatPattern().IsMatch(plain))
         {
             var s = plain.Replace("_", "");
             if (s.EndsWith("inf", StringComparison.OrdinalIgnoreCase)) return ConfigValue.Float(s.StartsWith('-') ? double.NegativeInfinity : double.PositiveInfinity);
             if (s.EndsWith("nan", StringComparison.OrdinalIgnoreCase)) return ConfigValue.Float(double.NaN);
-            return ConfigValue.Float(double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
+            // "._" matches the pattern but holds no digit (PyYAML itself fails on it): keep the text.
+            return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? ConfigValue.Float(d) : ConfigValue.String(plain);
         }
         return ConfigValue.String(plain);
+    }
+
+    /// <summary>
+    /// The two commonest numbers without the regexes: an unsigned decimal integer (no leading zero, which would make it
+    /// octal; at most 18 digits, so it cannot overflow) and digits.digits. Both give what the general path gives.
+    /// </summary>
+    private static ConfigValue? SimpleNumber(string plain)
+    {
+        int i = 0, n = plain.Length;
+        while (i < n && char.IsAsciiDigit(plain[i])) i++;
+        if (i == 0) return null;
+        if (i == n)
+            return (n == 1 || plain[0] != '0') && n <= 18
+                ? ConfigValue.Integer(long.Parse(plain, NumberStyles.None, CultureInfo.InvariantCulture))
+                : null;
+        if (plain[i] != '.') return null;
+        for (int j = i + 1; j < n; j++) if (!char.IsAsciiDigit(plain[j])) return null;
+        return ConfigValue.Float(double.Parse(plain, NumberStyles.Float, CultureInfo.InvariantCulture));
     }
 
     /// <summary>How a value is written in YAML so that PyYAML reads it back as the same type.</summary>
