@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Stepwise.LanguageServer.Handlers;
 
 namespace Stepwise.LanguageServer.Tests;
 
@@ -268,5 +269,30 @@ public class CompletionAndSymbolTests
         Assert.Equal(new[] { "path", "type" }, datasets["children"]![1]!["children"]!.AsArray().Select(s => (string)s!["name"]!));
         Assert.Equal(Harness.Range(2, 0, 6, 16).ToJsonString(), datasets["range"]!.ToJsonString());
         Assert.Equal(Harness.Range(1, 0, 1, 16).ToJsonString(), symbols[1]!["selectionRange"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task A_long_inline_list_is_outlined_item_by_item_up_to_the_cap_then_as_one_symbol()
+    {
+        await using var h = await Harness.Start();
+        const string uri = "file:///tmp/stepwise-long-outline.yaml";
+        int n = DocumentSymbols.MaxListItems + 50;
+        var text = "base_model: m\nmicro_batch_size: 2\nnum_epochs: 1\ndatasets:\n" +
+            string.Concat(Enumerable.Range(0, n).Select(i => $"  - path: d{i}.jsonl\n    type: alpaca\n"));
+        await h.Open(uri, text);
+        var symbols = (await h.Client.Result("textDocument/documentSymbol", new JsonObject { ["textDocument"] = Harness.Doc(uri) }))!.AsArray();
+        var items = symbols[3]!["children"]!.AsArray();
+        Assert.Equal(DocumentSymbols.MaxListItems + 1, items.Count);
+        Assert.Equal($"[{DocumentSymbols.MaxListItems - 1}]", (string)items[DocumentSymbols.MaxListItems - 1]!["name"]!);
+        var rest = items[^1]!;
+        Assert.Equal($"[{DocumentSymbols.MaxListItems}..{n - 1}]", (string)rest["name"]!);
+        Assert.Equal("50 more items", (string)rest["detail"]!);
+        int firstLine = 4 + 2 * DocumentSymbols.MaxListItems, lastLine = 4 + 2 * n - 1;
+        Assert.Equal(Harness.Range(firstLine, 4, lastLine, 16).ToJsonString(), rest["range"]!.ToJsonString());
+
+        // Hover: a nested key inside the list is not a setting (nothing to show); a top-level key is.
+        Assert.Null(await h.Client.Result("textDocument/hover", Harness.Pos(uri, lastLine - 1, 5)));
+        var top = (await h.Client.Result("textDocument/hover", Harness.Pos(uri, 1, 3)))!;
+        Assert.Equal(Harness.Range(1, 0, 1, 16).ToJsonString(), top["range"]!.ToJsonString()); // the key
     }
 }

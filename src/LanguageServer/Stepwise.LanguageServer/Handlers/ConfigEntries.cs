@@ -21,18 +21,26 @@ public static class ConfigEntries
     public static IEnumerable<ConfigEntry> Children(ConfigValue v) =>
         v.Kind == ValueKind.Mapping ? v.Entries : v.Kind == ValueKind.Sequence ? v.Items.SelectMany(i => i.Kind == ValueKind.Mapping ? i.Entries : Enumerable.Empty<ConfigEntry>()) : Enumerable.Empty<ConfigEntry>();
 
-    /// <summary>The innermost entry whose key or value holds the offset, with its configuration.</summary>
+    /// <summary>
+    /// The innermost entry whose key or value holds the offset, with its configuration. Nested entries lie inside
+    /// their parent's span, so only entries holding the offset are descended into: a hover on a top-level key of a
+    /// config with a long inline data list never builds that list.
+    /// </summary>
     public static (ConfigAnalysis Config, ConfigEntry Entry)? At(DocumentAnalysis analysis, int offset)
     {
         (ConfigAnalysis, ConfigEntry)? best = null;
         int bestLength = int.MaxValue;
-        foreach (var config in analysis.Configs)
-            foreach (var e in All(config.Document.Entries))
+        void Visit(ConfigAnalysis config, IEnumerable<ConfigEntry> entries)
+        {
+            foreach (var e in entries)
             {
                 int start = e.KeySpan.Start, end = Math.Max(e.KeySpan.End, e.ValueSpan.End);
                 if (offset < start || offset > end) continue;
                 if (end - start < bestLength) { best = (config, e); bestLength = end - start; }
+                Visit(config, Children(e.Value));
             }
+        }
+        foreach (var config in analysis.Configs) Visit(config, config.Document.Entries);
         return best;
     }
 

@@ -9,6 +9,10 @@ namespace Stepwise.LanguageServer.Handlers;
 /// several configurations gets one parent symbol per configuration.</summary>
 public static class DocumentSymbols
 {
+    /// <summary>List items outlined one by one; the rest of a longer list (a config that inlines its data) is one
+    /// symbol, so the outline of a 100,000-record list stays a few kilobytes instead of megabytes per edit.</summary>
+    public const int MaxListItems = 200;
+
     public static List<DocumentSymbol> For(DocumentSnapshot doc)
     {
         var configs = doc.Analysis.Configs.ToList();
@@ -45,13 +49,29 @@ public static class DocumentSymbols
         else if (e.Value.Kind == ValueKind.Sequence && e.Value.Items.Any(i => i.Kind == ValueKind.Mapping && i.Entries.Count > 0))
         {
             children = new List<DocumentSymbol>();
-            int index = 0;
-            foreach (var item in e.Value.Items)
+            var items = e.Value.Items;
+            for (int index = 0; index < items.Count; index++)
             {
+                var item = items[index];
+                if (index == MaxListItems)
+                {
+                    // The first key of the first collapsed item starts the range; the list's end closes it.
+                    var first = items.Skip(index).Where(i => i.Kind == ValueKind.Mapping && i.Entries.Count > 0).Select(i => i.Entries[0]).FirstOrDefault();
+                    if (first is not null)
+                    {
+                        var start = Diagnostics.Range(first.KeySpan.Range).Start;
+                        var rest = new LspRange(start, Diagnostics.Range(e.ValueSpan.Range).End);
+                        children.Add(new DocumentSymbol
+                        {
+                            Name = $"[{index}..{items.Count - 1}]", Detail = $"{items.Count - index:N0} more items", Kind = SymbolKind.Array,
+                            Range = rest, SelectionRange = new LspRange(start, start),
+                        });
+                    }
+                    break;
+                }
                 var inner = item.Kind == ValueKind.Mapping ? Entries(item.Entries) : new List<DocumentSymbol>();
                 if (inner.Count > 0 && Cover(inner) is { } r)
                     children.Add(new DocumentSymbol { Name = $"[{index}]", Kind = SymbolKind.Object, Range = r, SelectionRange = new LspRange(r.Start, r.Start), Children = inner });
-                index++;
             }
         }
         if (children is not null && Cover(children) is { } cover) range = Union(range, cover);
