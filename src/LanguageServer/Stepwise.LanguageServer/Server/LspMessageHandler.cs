@@ -22,6 +22,7 @@ public sealed class LspMessageHandler : MessageHandlerBase
     private readonly Stream _output;
     private readonly Action<string> _log;
     private readonly ArrayBufferWriter<byte> _body = new();
+    private int _traced, _tracedWrites;
 
     public LspMessageHandler(Stream output, Stream input, IJsonRpcMessageFormatter formatter, Action<string> log) : base(formatter)
     {
@@ -75,7 +76,9 @@ public sealed class LspMessageHandler : MessageHandlerBase
             var content = body.Buffer.Slice(0, length.Value);
             try
             {
+                if (StartupTrace.Enabled && _traced < 8) StartupTrace.Mark($"message body read ({length} bytes)");
                 var message = Formatter.Deserialize(content);
+                if (StartupTrace.Enabled && _traced++ < 8) StartupTrace.Mark($"message parsed: {(message as JsonRpcRequest)?.Method}");
                 _input.AdvanceTo(content.End);
                 return message;
             }
@@ -131,6 +134,7 @@ public sealed class LspMessageHandler : MessageHandlerBase
         var header = Encoding.ASCII.GetBytes($"Content-Length: {_body.WrittenCount}\r\n\r\n");
         await _output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
         await _output.WriteAsync(_body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        if (StartupTrace.Enabled && _tracedWrites++ < 4) StartupTrace.Mark($"message written ({_body.WrittenCount} bytes)");
     }
 
     protected override ValueTask FlushAsync(CancellationToken cancellationToken) => new(_output.FlushAsync(cancellationToken));

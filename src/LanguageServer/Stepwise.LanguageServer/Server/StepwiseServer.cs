@@ -17,6 +17,9 @@ public sealed class ServerOptions
     /// <summary>Replaces the engine entry point (tests use it to make analysis throw).</summary>
     public Func<string, string, WorkspaceOptions, FileAnalysis>? Analyze { get; init; }
     public TextWriter? Log { get; init; }
+    /// <summary>Compile the JSON and engine code paths on a background thread while the connection is set up and
+    /// the client sends initialized/didOpen (<see cref="Warmup"/>). The executable turns it on; tests leave it off.</summary>
+    public bool WarmUp { get; init; }
 }
 
 /// <summary>
@@ -65,10 +68,19 @@ public sealed class StepwiseServer
     [JsonRpcIgnore]
     public JsonRpc Listen(Stream input, Stream output)
     {
+        StartupTrace.Mark("listen");
         var formatter = new SystemTextJsonFormatter();
         LspJson.Configure(formatter.JsonSerializerOptions);
-        var rpc = new LspJsonRpc(new LspMessageHandler(output, input, formatter, m => _log.Warning(m)), () => _state != 0);
+        StartupTrace.Mark("formatter");
+        // Two cores: one builds the JSON-RPC connection (StreamJsonRpc's own start-up), the other compiles what
+        // answering initialize and the first didOpen will run.
+        if (_options.WarmUp) Warmup.Start(this, formatter.JsonSerializerOptions);
+        var handler = new LspMessageHandler(output, input, formatter, m => _log.Warning(m));
+        StartupTrace.Mark("handler");
+        var rpc = new LspJsonRpc(handler, () => _state != 0);
+        StartupTrace.Mark("jsonrpc");
         rpc.AddLocalRpcTarget(this, new JsonRpcTargetOptions { AllowNonPublicInvocation = false, DisposeOnDisconnect = false });
+        StartupTrace.Mark("target added");
         rpc.CancelLocallyInvokedMethodsWhenConnectionIsClosed = true;
         rpc.Disconnected += (_, e) =>
         {
@@ -87,8 +99,14 @@ public sealed class StepwiseServer
     {
         if (_state != 0) throw Error(ErrorCodes.InvalidRequest, "initialize was already received");
         if (@params is null) throw Error(ErrorCodes.InvalidParams, "initialize needs params");
+        StartupTrace.Mark("initialize received");
         _client = ClientCapabilities.From(@params.Capabilities);
         _state = 1;
+        return InitializeResultFor(_client);
+    }
+
+    internal static InitializeResult InitializeResultFor(ClientCapabilities client)
+    {
         return new InitializeResult(new ServerCapabilities
         {
             TextDocumentSync = new TextDocumentSyncOptions(true, TextDocumentSyncKind.Incremental, new SaveOptions(false)),
@@ -99,13 +117,14 @@ public sealed class StepwiseServer
             ExecuteCommandProvider = new ExecuteCommandOptions(TrainCommands.All),
             InlayHintProvider = true,
             DocumentSymbolProvider = true,
-            DiagnosticProvider = _client.PullDiagnostics ? new DiagnosticOptions("stepwise", true, false) : null,
+            DiagnosticProvider = client.PullDiagnostics ? new DiagnosticOptions("stepwise", true, false) : null,
         }, new ServerInfo("stepwise-lsp", typeof(StepwiseServer).Assembly.GetName().Version?.ToString(3) ?? "0.1.0"));
     }
 
     [JsonRpcMethod("initialized")]
     public void Initialized()
     {
+        StartupTrace.Mark("initialized received");
         if (_state != 1) return;
         _log.Attach(_rpc!);
         if (_client.Configuration) _ = PullSettingsAsync();
@@ -114,6 +133,7 @@ public sealed class StepwiseServer
     [JsonRpcMethod("shutdown")]
     public object? Shutdown()
     {
+        if (StartupTrace.Enabled) StartupTrace.Memory();
         RequireInitialized();
         _state = 2;
         return null;
@@ -136,6 +156,7 @@ public sealed class StepwiseServer
     public void DidOpen(DidOpenTextDocumentParams p)
     {
         if (_state != 1 || p?.TextDocument is not { Uri: not null, Text: not null } item) { Ignored("didOpen", p is null); return; }
+        StartupTrace.Mark("didOpen received");
         _queue.Mutate("didOpen", () =>
         {
             var snapshot = new DocumentSnapshot(item.Uri, DocumentUris.ToPath(item.Uri, item.LanguageId), item.LanguageId, item.Version, item.Text, 0, Analyze);
@@ -224,7 +245,8 @@ public sealed class StepwiseServer
         var settings = ServerSettings.Parse(section, problems);
         _trainerSettings = TrainerSettings.Parse(section, problems);
         foreach (var problem in problems) _log.Warning($"setting ignored: {problem}");
-        if (settings == Settings && ReferenceEquals(settings.Severities, Settings.Severities)) return;
+        // The client usually answers with the defaults: no new snapshots (and no second analysis) for those.
+        if (settings.SameAs(Settings)) return;
         Settings = settings;
         _workspaceOptions = settings.ToWorkspaceOptions();
         Regenerate(null);
@@ -314,19 +336,36 @@ public sealed class StepwiseServer
         }
         try
         {
+            StartupTrace.Mark("analysis start");
             var options = _workspaceOptions;
             var file = _options.Analyze is { } analyze
                 ? analyze(s.Path, s.Text, options)
-                : (_analyzer ??= new ConfigAnalyzer(options)).AnalyzeText(s.Path, s.Text, options);
+                : Analyzer.AnalyzeText(s.Path, s.Text, options);
             var dir = System.IO.Path.GetDirectoryName(s.Path) ?? "";
             var watched = file.Watched.Select(w => System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, w))).ToList();
-            return new DocumentAnalysis(file, Diagnostics.From(s, file, LookupOpen), null, watched);
+            var result = new DocumentAnalysis(file, Diagnostics.From(s, file, LookupOpen), null, watched);
+            StartupTrace.Mark("analysis done");
+            return result;
         }
         catch (Exception ex)
         {
             _log.Error($"analysing {s.Uri} (version {s.Version}) failed: {ex}");
             return new DocumentAnalysis(null, new[] { Diagnostics.InternalError($"{ex.GetType().Name}: {ex.Message}") }, ex.Message, Array.Empty<string>());
         }
+    }
+
+    private ConfigAnalyzer Analyzer => LazyInitializer.EnsureInitialized(ref _analyzer, () => new ConfigAnalyzer(_workspaceOptions));
+
+    /// <summary>Runs the engine and the diagnostics conversion once on a made-up document (<see cref="Warmup"/>):
+    /// nothing is stored or published, and git is not asked.</summary>
+    internal DocumentSnapshot WarmAnalysis(string path, string text)
+    {
+        var options = _workspaceOptions with { UseGit = false };
+        return new DocumentSnapshot(DocumentUris.FromPath(path), path, "yaml", 1, text, 0, s =>
+        {
+            var file = Analyzer.AnalyzeText(s.Path, s.Text, options);
+            return new DocumentAnalysis(file, Diagnostics.From(s, file, _ => null), null, Array.Empty<string>());
+        });
     }
 
     private (string Uri, int Version)? LookupOpen(string path)
@@ -378,6 +417,7 @@ public sealed class StepwiseServer
             // Only the newest snapshot of a still-open document publishes; a close publishes the empty set.
             if (expected is not null && (!_docs.TryGetValue(uri, out var current) || !ReferenceEquals(current, expected))) return;
             await rpc.NotifyWithParameterObjectAsync("textDocument/publishDiagnostics", new PublishDiagnosticsParams(uri, version, diagnostics)).ConfigureAwait(false);
+            StartupTrace.Mark("diagnostics sent");
         }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException) { }
         finally { _publishLock.Release(); }
