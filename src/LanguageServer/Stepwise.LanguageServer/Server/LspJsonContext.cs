@@ -15,7 +15,6 @@ namespace Stepwise.LanguageServer.Server;
 /// </summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNameCaseInsensitive = false, NumberHandling = JsonNumberHandling.Strict)]
 // Requests and notifications the client sends.
-[JsonSerializable(typeof(InitializeParams))]
 [JsonSerializable(typeof(DidOpenTextDocumentParams))]
 [JsonSerializable(typeof(DidChangeTextDocumentParams))]
 [JsonSerializable(typeof(DidCloseTextDocumentParams))]
@@ -31,7 +30,6 @@ namespace Stepwise.LanguageServer.Server;
 [JsonSerializable(typeof(ExecuteCommandParams))]
 [JsonSerializable(typeof(WorkDoneProgressCancelParams))]
 // Answers.
-[JsonSerializable(typeof(InitializeResult))]
 [JsonSerializable(typeof(DocumentDiagnosticReport))]
 [JsonSerializable(typeof(List<CodeAction>))]
 [JsonSerializable(typeof(Hover))]

@@ -41,7 +41,9 @@ public sealed class StepwiseServer
     private HashSet<string> _watched = new(StringComparer.Ordinal);
     private string? _watchRegistration;
     private ConfigAnalyzer? _analyzer;
-    private volatile WorkspaceOptions _workspaceOptions = ServerSettings.Default.ToWorkspaceOptions();
+    // Null until first needed: the defaults load the engine's assemblies, which initialize does not need.
+    private volatile WorkspaceOptions? _workspaceOptions;
+    private volatile ServerSettings? _settings;
     private JsonRpc? _rpc;
     private volatile int _state; // 0 new, 1 initialized, 2 shut down
     private ClientCapabilities _client = new();
@@ -61,7 +63,8 @@ public sealed class StepwiseServer
 
     /// <summary>Completes with the process exit code on `exit` (0 after shutdown, 1 otherwise) or when the client goes away.</summary>
     public Task<int> Exit => _exit.Task;
-    public ServerSettings Settings { get; private set; } = ServerSettings.Default;
+    public ServerSettings Settings => _settings ?? ServerSettings.Default;
+    private WorkspaceOptions Options => _workspaceOptions ??= Settings.ToWorkspaceOptions();
     public ClientCapabilities Client => _client;
 
     /// <summary>Wires a JSON-RPC connection over LSP's header framing to this server and starts listening.</summary>
@@ -94,32 +97,19 @@ public sealed class StepwiseServer
 
     // ---------------------------------------------------------------- lifecycle
 
+    /// <summary>Params and answer stay JSON (<see cref="InitializeAnswer"/>): only the capabilities are read.</summary>
     [JsonRpcMethod("initialize", UseSingleObjectParameterDeserialization = true)]
-    public InitializeResult Initialize(InitializeParams @params)
+    public JsonElement Initialize(JsonElement @params)
     {
-        if (_state != 0) throw Error(ErrorCodes.InvalidRequest, "initialize was already received");
-        if (@params is null) throw Error(ErrorCodes.InvalidParams, "initialize needs params");
         StartupTrace.Mark("initialize received");
-        _client = ClientCapabilities.From(@params.Capabilities);
+        if (_state != 0) throw Error(ErrorCodes.InvalidRequest, "initialize was already received");
+        if (@params.ValueKind != JsonValueKind.Object) throw Error(ErrorCodes.InvalidParams, "initialize needs params");
+        _client = ClientCapabilities.From(@params.TryGetProperty("capabilities", out var caps) ? caps : default);
         _state = 1;
-        return InitializeResultFor(_client);
+        return InitializeAnswer.For(_client.PullDiagnostics, TrainCommands.All, Version);
     }
 
-    internal static InitializeResult InitializeResultFor(ClientCapabilities client)
-    {
-        return new InitializeResult(new ServerCapabilities
-        {
-            TextDocumentSync = new TextDocumentSyncOptions(true, TextDocumentSyncKind.Incremental, new SaveOptions(false)),
-            HoverProvider = true,
-            CompletionProvider = new CompletionOptions(new[] { ":" }, false),
-            CodeActionProvider = new CodeActionOptions(new[] { CodeActionKind.QuickFix }, false),
-            CodeLensProvider = new CodeLensOptions(false),
-            ExecuteCommandProvider = new ExecuteCommandOptions(TrainCommands.All),
-            InlayHintProvider = true,
-            DocumentSymbolProvider = true,
-            DiagnosticProvider = client.PullDiagnostics ? new DiagnosticOptions("stepwise", true, false) : null,
-        }, new ServerInfo("stepwise-lsp", typeof(StepwiseServer).Assembly.GetName().Version?.ToString(3) ?? "0.1.0"));
-    }
+    private static string Version => typeof(StepwiseServer).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
 
     [JsonRpcMethod("initialized")]
     public void Initialized()
@@ -247,7 +237,7 @@ public sealed class StepwiseServer
         foreach (var problem in problems) _log.Warning($"setting ignored: {problem}");
         // The client usually answers with the defaults: no new snapshots (and no second analysis) for those.
         if (settings.SameAs(Settings)) return;
-        Settings = settings;
+        _settings = settings;
         _workspaceOptions = settings.ToWorkspaceOptions();
         Regenerate(null);
     }
@@ -337,7 +327,7 @@ public sealed class StepwiseServer
         try
         {
             StartupTrace.Mark("analysis start");
-            var options = _workspaceOptions;
+            var options = Options;
             var file = _options.Analyze is { } analyze
                 ? analyze(s.Path, s.Text, options)
                 : Analyzer.AnalyzeText(s.Path, s.Text, options);
@@ -354,13 +344,13 @@ public sealed class StepwiseServer
         }
     }
 
-    private ConfigAnalyzer Analyzer => LazyInitializer.EnsureInitialized(ref _analyzer, () => new ConfigAnalyzer(_workspaceOptions));
+    private ConfigAnalyzer Analyzer => LazyInitializer.EnsureInitialized(ref _analyzer, () => new ConfigAnalyzer(Options));
 
     /// <summary>Runs the engine and the diagnostics conversion once on a made-up document (<see cref="Warmup"/>):
     /// nothing is stored or published, and git is not asked.</summary>
     internal DocumentSnapshot WarmAnalysis(string path, string text)
     {
-        var options = _workspaceOptions with { UseGit = false };
+        var options = Options with { UseGit = false };
         return new DocumentSnapshot(DocumentUris.FromPath(path), path, "yaml", 1, text, 0, s =>
         {
             var file = Analyzer.AnalyzeText(s.Path, s.Text, options);
