@@ -16,7 +16,7 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 
-var server = new StepwiseServer(new ServerOptions { Log = Console.Error, WarmUp = Environment.GetEnvironmentVariable("STEPWISE_LSP_WARMUP") != "0" });
+var server = new StepwiseServer(new ServerOptions { Log = Console.Error, WarmUp = Warmup.WorthIt(Environment.GetEnvironmentVariable("STEPWISE_LSP_WARMUP")) });
 StartupTrace.Mark("server constructed");
 using var rpc = server.Listen(Console.OpenStandardInput(), Console.OpenStandardOutput());
 StartupTrace.Mark("listening");
