@@ -42,7 +42,7 @@ public sealed class StepwiseServer
     private string? _watchRegistration;
     private ConfigAnalyzer? _analyzer;
     // Null until first needed: the defaults load the engine's assemblies, which initialize does not need.
-    private volatile WorkspaceOptions? _workspaceOptions;
+    private WorkspaceOptions? _workspaceOptions;
     private volatile ServerSettings? _settings;
     private JsonRpc? _rpc;
     private volatile int _state; // 0 new, 1 initialized, 2 shut down
@@ -64,7 +64,9 @@ public sealed class StepwiseServer
     /// <summary>Completes with the process exit code on `exit` (0 after shutdown, 1 otherwise) or when the client goes away.</summary>
     public Task<int> Exit => _exit.Task;
     public ServerSettings Settings => _settings ?? ServerSettings.Default;
-    private WorkspaceOptions Options => _workspaceOptions ??= Settings.ToWorkspaceOptions();
+    // The warm-up thread may ask first; settings applied meanwhile win over the defaults.
+    private WorkspaceOptions Options => Volatile.Read(ref _workspaceOptions)
+        ?? Interlocked.CompareExchange(ref _workspaceOptions, Settings.ToWorkspaceOptions(), null) ?? _workspaceOptions!;
     public ClientCapabilities Client => _client;
 
     /// <summary>Wires a JSON-RPC connection over LSP's header framing to this server and starts listening.</summary>
@@ -238,7 +240,7 @@ public sealed class StepwiseServer
         // The client usually answers with the defaults: no new snapshots (and no second analysis) for those.
         if (settings.SameAs(Settings)) return;
         _settings = settings;
-        _workspaceOptions = settings.ToWorkspaceOptions();
+        Volatile.Write(ref _workspaceOptions, settings.ToWorkspaceOptions());
         Regenerate(null);
     }
 
