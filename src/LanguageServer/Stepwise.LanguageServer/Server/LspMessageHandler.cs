@@ -45,11 +45,13 @@ public sealed class LspMessageHandler : MessageHandlerBase
             {
                 var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
                 var buffer = result.Buffer;
-                var reader = new SequenceReader<byte>(buffer);
-                if (reader.TryReadTo(out ReadOnlySequence<byte> header, HeaderEnd, advancePastDelimiter: true))
+                // Usually the whole header sits in one segment: a span search, no SequenceReader<byte> (whose
+                // generic code the JIT would compile on the first message).
+                long end = buffer.IsSingleSegment ? buffer.FirstSpan.IndexOf(HeaderEnd) : IndexOf(buffer, HeaderEnd);
+                if (end >= 0)
                 {
-                    (length, headerOk) = ParseHeader(header);
-                    _input.AdvanceTo(reader.Position);
+                    (length, headerOk) = ParseHeader(buffer.Slice(0, end));
+                    _input.AdvanceTo(buffer.GetPosition(end + HeaderEnd.Length));
                     break;
                 }
                 if (result.IsCompleted) { _input.AdvanceTo(buffer.End); return null; }
@@ -112,9 +114,15 @@ public sealed class LspMessageHandler : MessageHandlerBase
         catch (JsonException) { return false; }
     }
 
+    private static long IndexOf(ReadOnlySequence<byte> buffer, byte[] delimiter)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        return reader.TryReadTo(out ReadOnlySequence<byte> before, delimiter, advancePastDelimiter: false) ? before.Length : -1;
+    }
+
     private static (long? Length, bool Ok) ParseHeader(ReadOnlySequence<byte> header)
     {
-        var text = Encoding.ASCII.GetString(header.ToArray());
+        var text = header.IsSingleSegment ? Encoding.ASCII.GetString(header.FirstSpan) : Encoding.ASCII.GetString(header.ToArray());
         long? length = null;
         foreach (var line in text.Split("\r\n"))
         {
