@@ -220,9 +220,11 @@ public sealed class StepwiseServer
     {
         try
         {
-            var result = await _rpc!.InvokeWithParameterObjectAsync<JsonElement>("workspace/configuration",
+            // As object (a JsonElement arrives boxed): StreamJsonRpc's request code for reference types is precompiled,
+            // an instantiation over the JsonElement struct would be compiled by the JIT while the first document waits.
+            var answer = await _rpc!.InvokeWithParameterObjectAsync<object?>("workspace/configuration",
                 new ConfigurationParams(new[] { new ConfigurationItem(null, "stepwise") })).ConfigureAwait(false);
-            JsonElement? section = result.ValueKind == JsonValueKind.Array && result.GetArrayLength() > 0 ? result[0] : null;
+            JsonElement? section = answer is JsonElement { ValueKind: JsonValueKind.Array } result && result.GetArrayLength() > 0 ? result[0] : null;
             _queue.Mutate("workspace/configuration", () => ApplySettings(section));
         }
         catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException or JsonException or InvalidOperationException)
