@@ -19,28 +19,7 @@ const BIG_EDITS_YAMLLS = arg('--big-edits-yamlls', 5);
 const work = path.join(os.tmpdir(), 'stepwise-lsp-bench');
 mkdirSync(work, { recursive: true });
 
-const small = [
-  '# The seed scenario: the batch was raised from 8 to 128, max_steps stayed.',
-  '# stepwise: dataset_size=52002',
-  'model_name_or_path: openlm-research/open_llama_7b_v2',
-  'output_dir: output',
-  'per_device_train_batch_size: 128',
-  'gradient_accumulation_steps: 1',
-  'learning_rate: 2.0e-4',
-  'max_steps: 1000',
-  'num_train_epochs: 3',
-  'optim: paged_adamw_8bit',
-  'lr_scheduler_type: cosine',
-  'fp16: true',
-  'save_strategy: steps',
-  'save_steps: 250',
-  'logging_steps: 10',
-  'warmup_ratio: 0.03',
-  'load_in_4bit: true',
-  'bnb_4bit_quant_type: nf4',
-  'bnb_4bit_use_double_quant: true',
-  'bnb_4bit_compute_dtype: bfloat16',
-].join('\n') + '\n';
+const small = readFileSync(path.join(here, 'small.yaml'), 'utf8'); // the 20-line config (startup.mjs opens it too)
 const BATCH_LINE = 4; // per_device_train_batch_size: 128
 
 // 2 MB: the same config followed by a long list of per-dataset records (a config that inlines its data mix).

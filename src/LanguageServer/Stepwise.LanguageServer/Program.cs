@@ -1,5 +1,8 @@
 using Stepwise.LanguageServer.Server;
 
+StartupTrace.Mark("main");
+StartupTrace.WatchAssemblyLoads();
+
 // stepwise-lsp: the Stepwise language server on stdio. `--stdio` (what vscode-languageclient appends) is accepted
 // and ignored; stdout carries LSP messages only, logs go to stderr.
 if (args.Contains("--version"))
@@ -13,7 +16,9 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 
-var server = new StepwiseServer(new ServerOptions { Log = Console.Error });
+var server = new StepwiseServer(new ServerOptions { Log = Console.Error, WarmUp = Warmup.WorthIt(Environment.GetEnvironmentVariable("STEPWISE_LSP_WARMUP")) });
+StartupTrace.Mark("server constructed");
 using var rpc = server.Listen(Console.OpenStandardInput(), Console.OpenStandardOutput());
+StartupTrace.Mark("listening");
 var code = await server.Exit.ConfigureAwait(false);
 return code;

@@ -3,8 +3,6 @@ using System.Text.Json.Serialization;
 
 namespace Stepwise.LanguageServer.Protocol;
 
-public sealed record ExecuteCommandOptions([property: JsonPropertyName("commands")] IReadOnlyList<string> Commands);
-
 public sealed record ExecuteCommandParams
 {
     [JsonPropertyName("command")] public string? Command { get; init; }

@@ -60,12 +60,6 @@ public sealed record CodeActionParams
     [JsonPropertyName("context")] public CodeActionContext Context { get; init; } = new();
 }
 
-public static class CodeActionKind
-{
-    public const string QuickFix = "quickfix";
-    public const string SourceFixAll = "source.fixAll";
-}
-
 public sealed record CodeAction
 {
     [JsonPropertyName("title")] public required string Title { get; init; }

@@ -1,70 +1,84 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Stepwise.LanguageServer.Protocol;
-
-public sealed record InitializeParams
-{
-    [JsonPropertyName("processId")] public int? ProcessId { get; init; }
-    [JsonPropertyName("rootUri")] public string? RootUri { get; init; }
-    /// <summary>Kept as JSON: the server only probes a few paths in it (ClientCapabilities).</summary>
-    [JsonPropertyName("capabilities")] public JsonElement Capabilities { get; init; }
-    [JsonPropertyName("initializationOptions")] public JsonElement? InitializationOptions { get; init; }
-    [JsonPropertyName("clientInfo")] public ClientInfo? ClientInfo { get; init; }
-}
-
-public sealed record ClientInfo(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("version")] string? Version);
-
-public sealed record InitializeResult(
-    [property: JsonPropertyName("capabilities")] ServerCapabilities Capabilities,
-    [property: JsonPropertyName("serverInfo")] ServerInfo ServerInfo);
-
-public sealed record ServerInfo(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("version")] string Version);
 
 public static class TextDocumentSyncKind
 {
     public const int None = 0, Full = 1, Incremental = 2;
 }
 
-public sealed record TextDocumentSyncOptions(
-    [property: JsonPropertyName("openClose")] bool OpenClose,
-    [property: JsonPropertyName("change")] int Change,
-    [property: JsonPropertyName("save")] SaveOptions? Save);
-
-public sealed record SaveOptions([property: JsonPropertyName("includeText")] bool IncludeText);
-
-public sealed record CompletionOptions(
-    [property: JsonPropertyName("triggerCharacters")] IReadOnlyList<string> TriggerCharacters,
-    [property: JsonPropertyName("resolveProvider")] bool ResolveProvider);
-
-public sealed record CodeActionOptions(
-    [property: JsonPropertyName("codeActionKinds")] IReadOnlyList<string> CodeActionKinds,
-    [property: JsonPropertyName("resolveProvider")] bool ResolveProvider);
-
-public sealed record CodeLensOptions([property: JsonPropertyName("resolveProvider")] bool ResolveProvider);
-
-public sealed record DiagnosticOptions(
-    [property: JsonPropertyName("identifier")] string Identifier,
-    [property: JsonPropertyName("interFileDependencies")] bool InterFileDependencies,
-    [property: JsonPropertyName("workspaceDiagnostics")] bool WorkspaceDiagnostics);
-
-public sealed record ServerCapabilities
+public static class CodeActionKind
 {
-    [JsonPropertyName("positionEncoding")] public string PositionEncoding { get; init; } = "utf-16";
-    [JsonPropertyName("textDocumentSync")] public required TextDocumentSyncOptions TextDocumentSync { get; init; }
-    [JsonPropertyName("hoverProvider")] public bool HoverProvider { get; init; }
-    [JsonPropertyName("completionProvider")] public CompletionOptions? CompletionProvider { get; init; }
-    [JsonPropertyName("codeActionProvider")] public CodeActionOptions? CodeActionProvider { get; init; }
-    [JsonPropertyName("codeLensProvider")] public CodeLensOptions? CodeLensProvider { get; init; }
-    [JsonPropertyName("executeCommandProvider")] public ExecuteCommandOptions? ExecuteCommandProvider { get; init; }
-    [JsonPropertyName("inlayHintProvider")] public bool InlayHintProvider { get; init; }
-    [JsonPropertyName("documentSymbolProvider")] public bool DocumentSymbolProvider { get; init; }
-    /// <summary>Advertised only when the client can pull diagnostics; otherwise the server pushes.</summary>
-    [JsonPropertyName("diagnosticProvider")] public DiagnosticOptions? DiagnosticProvider { get; init; }
+    public const string QuickFix = "quickfix";
+    public const string SourceFixAll = "source.fixAll";
+}
+
+/// <summary>
+/// The answer to initialize (capabilities and serverInfo), written with Utf8JsonWriter rather than serialized from
+/// records: it is the first answer the client waits for, and building serializer metadata for a dozen one-off types
+/// (each generic instantiation compiled by the JIT at start-up) cost more than the whole answer is worth.
+/// </summary>
+public static class InitializeAnswer
+{
+    public static JsonElement For(bool pullDiagnostics, IReadOnlyList<string> commands, string version)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("capabilities");
+            w.WriteString("positionEncoding", "utf-16");
+            w.WriteStartObject("textDocumentSync");
+            w.WriteBoolean("openClose", true);
+            w.WriteNumber("change", TextDocumentSyncKind.Incremental);
+            w.WriteStartObject("save");
+            w.WriteBoolean("includeText", false);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteBoolean("hoverProvider", true);
+            w.WriteStartObject("completionProvider");
+            w.WriteStartArray("triggerCharacters");
+            w.WriteStringValue(":");
+            w.WriteEndArray();
+            w.WriteBoolean("resolveProvider", false);
+            w.WriteEndObject();
+            w.WriteStartObject("codeActionProvider");
+            w.WriteStartArray("codeActionKinds");
+            w.WriteStringValue(CodeActionKind.QuickFix);
+            w.WriteEndArray();
+            w.WriteBoolean("resolveProvider", false);
+            w.WriteEndObject();
+            w.WriteStartObject("codeLensProvider");
+            w.WriteBoolean("resolveProvider", false);
+            w.WriteEndObject();
+            w.WriteStartObject("executeCommandProvider");
+            w.WriteStartArray("commands");
+            foreach (var c in commands) w.WriteStringValue(c);
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteBoolean("inlayHintProvider", true);
+            w.WriteBoolean("documentSymbolProvider", true);
+            // Advertised only when the client can pull diagnostics; otherwise the server pushes.
+            if (pullDiagnostics)
+            {
+                w.WriteStartObject("diagnosticProvider");
+                w.WriteString("identifier", "stepwise");
+                w.WriteBoolean("interFileDependencies", true);
+                w.WriteBoolean("workspaceDiagnostics", false);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            w.WriteStartObject("serverInfo");
+            w.WriteString("name", "stepwise-lsp");
+            w.WriteString("version", version);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        using var doc = JsonDocument.Parse(buffer.WrittenMemory);
+        return doc.RootElement.Clone();
+    }
 }
 
 public sealed record Registration(

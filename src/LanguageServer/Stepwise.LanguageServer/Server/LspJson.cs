@@ -1,9 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Stepwise.LanguageServer.Server;
 
-/// <summary>The serializer settings of the wire format: property names as declared, nulls left out.</summary>
+/// <summary>The serializer settings of the wire format: property names as declared, nulls left out, metadata from
+/// <see cref="LspJsonContext"/>.</summary>
 public static class LspJson
 {
     public static void Configure(JsonSerializerOptions options)
@@ -11,6 +13,8 @@ public static class LspJson
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.PropertyNameCaseInsensitive = false;
         options.NumberHandling = JsonNumberHandling.Strict;
+        // Generated metadata first; reflection only for what it lacks (anonymous progress payloads).
+        options.TypeInfoResolver = JsonTypeInfoResolver.Combine(LspJsonContext.Default, new DefaultJsonTypeInfoResolver());
     }
 
     public static readonly JsonSerializerOptions Options = Create();

@@ -22,6 +22,7 @@ public sealed class LspMessageHandler : MessageHandlerBase
     private readonly Stream _output;
     private readonly Action<string> _log;
     private readonly ArrayBufferWriter<byte> _body = new();
+    private int _traced, _tracedWrites;
 
     public LspMessageHandler(Stream output, Stream input, IJsonRpcMessageFormatter formatter, Action<string> log) : base(formatter)
     {
@@ -44,11 +45,13 @@ public sealed class LspMessageHandler : MessageHandlerBase
             {
                 var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
                 var buffer = result.Buffer;
-                var reader = new SequenceReader<byte>(buffer);
-                if (reader.TryReadTo(out ReadOnlySequence<byte> header, HeaderEnd, advancePastDelimiter: true))
+                // Usually the whole header sits in one segment: a span search, no SequenceReader<byte> (whose
+                // generic code the JIT would compile on the first message).
+                long end = buffer.IsSingleSegment ? buffer.FirstSpan.IndexOf(HeaderEnd) : IndexOf(buffer, HeaderEnd);
+                if (end >= 0)
                 {
-                    (length, headerOk) = ParseHeader(header);
-                    _input.AdvanceTo(reader.Position);
+                    (length, headerOk) = ParseHeader(buffer.Slice(0, end));
+                    _input.AdvanceTo(buffer.GetPosition(end + HeaderEnd.Length));
                     break;
                 }
                 if (result.IsCompleted) { _input.AdvanceTo(buffer.End); return null; }
@@ -75,7 +78,9 @@ public sealed class LspMessageHandler : MessageHandlerBase
             var content = body.Buffer.Slice(0, length.Value);
             try
             {
+                if (StartupTrace.Enabled && _traced < 8) StartupTrace.Mark($"message body read ({length} bytes)");
                 var message = Formatter.Deserialize(content);
+                if (StartupTrace.Enabled && _traced++ < 8) StartupTrace.Mark($"message parsed: {(message as JsonRpcRequest)?.Method}");
                 _input.AdvanceTo(content.End);
                 return message;
             }
@@ -109,9 +114,15 @@ public sealed class LspMessageHandler : MessageHandlerBase
         catch (JsonException) { return false; }
     }
 
+    private static long IndexOf(ReadOnlySequence<byte> buffer, byte[] delimiter)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        return reader.TryReadTo(out ReadOnlySequence<byte> before, delimiter, advancePastDelimiter: false) ? before.Length : -1;
+    }
+
     private static (long? Length, bool Ok) ParseHeader(ReadOnlySequence<byte> header)
     {
-        var text = Encoding.ASCII.GetString(header.ToArray());
+        var text = header.IsSingleSegment ? Encoding.ASCII.GetString(header.FirstSpan) : Encoding.ASCII.GetString(header.ToArray());
         long? length = null;
         foreach (var line in text.Split("\r\n"))
         {
@@ -131,6 +142,7 @@ public sealed class LspMessageHandler : MessageHandlerBase
         var header = Encoding.ASCII.GetBytes($"Content-Length: {_body.WrittenCount}\r\n\r\n");
         await _output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
         await _output.WriteAsync(_body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        if (StartupTrace.Enabled && _tracedWrites++ < 4) StartupTrace.Mark($"message written ({_body.WrittenCount} bytes)");
     }
 
     protected override ValueTask FlushAsync(CancellationToken cancellationToken) => new(_output.FlushAsync(cancellationToken));

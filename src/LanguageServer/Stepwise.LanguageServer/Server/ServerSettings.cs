@@ -19,6 +19,12 @@ public sealed record ServerSettings
 
     public static readonly ServerSettings Default = new();
 
+    /// <summary>Equal values, severities compared by content (record equality compares the dictionary reference).</summary>
+    public bool SameAs(ServerSettings other) =>
+        WorldSize == other.WorldSize && DatasetSize == other.DatasetSize && EpochThreshold.Equals(other.EpochThreshold)
+        && TransformersVersion == other.TransformersVersion && Severities.Count == other.Severities.Count
+        && Severities.All(kv => other.Severities.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
     public WorkspaceOptions ToWorkspaceOptions() => new()
     {
         Analysis = new AnalysisOptions

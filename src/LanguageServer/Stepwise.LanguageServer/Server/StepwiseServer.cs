@@ -17,6 +17,9 @@ public sealed class ServerOptions
     /// <summary>Replaces the engine entry point (tests use it to make analysis throw).</summary>
     public Func<string, string, WorkspaceOptions, FileAnalysis>? Analyze { get; init; }
     public TextWriter? Log { get; init; }
+    /// <summary>Compile the JSON and engine code paths on a background thread while the connection is set up and
+    /// the client sends initialized/didOpen (<see cref="Warmup"/>). The executable turns it on; tests leave it off.</summary>
+    public bool WarmUp { get; init; }
 }
 
 /// <summary>
@@ -38,7 +41,9 @@ public sealed class StepwiseServer
     private HashSet<string> _watched = new(StringComparer.Ordinal);
     private string? _watchRegistration;
     private ConfigAnalyzer? _analyzer;
-    private volatile WorkspaceOptions _workspaceOptions = ServerSettings.Default.ToWorkspaceOptions();
+    // Null until first needed: the defaults load the engine's assemblies, which initialize does not need.
+    private WorkspaceOptions? _workspaceOptions;
+    private volatile ServerSettings? _settings;
     private JsonRpc? _rpc;
     private volatile int _state; // 0 new, 1 initialized, 2 shut down
     private ClientCapabilities _client = new();
@@ -58,17 +63,29 @@ public sealed class StepwiseServer
 
     /// <summary>Completes with the process exit code on `exit` (0 after shutdown, 1 otherwise) or when the client goes away.</summary>
     public Task<int> Exit => _exit.Task;
-    public ServerSettings Settings { get; private set; } = ServerSettings.Default;
+    public ServerSettings Settings => _settings ?? ServerSettings.Default;
+    // The warm-up thread may ask first; settings applied meanwhile win over the defaults.
+    private WorkspaceOptions Options => Volatile.Read(ref _workspaceOptions)
+        ?? Interlocked.CompareExchange(ref _workspaceOptions, Settings.ToWorkspaceOptions(), null) ?? _workspaceOptions!;
     public ClientCapabilities Client => _client;
 
     /// <summary>Wires a JSON-RPC connection over LSP's header framing to this server and starts listening.</summary>
     [JsonRpcIgnore]
     public JsonRpc Listen(Stream input, Stream output)
     {
+        StartupTrace.Mark("listen");
         var formatter = new SystemTextJsonFormatter();
         LspJson.Configure(formatter.JsonSerializerOptions);
-        var rpc = new LspJsonRpc(new LspMessageHandler(output, input, formatter, m => _log.Warning(m)), () => _state != 0);
+        StartupTrace.Mark("formatter");
+        // Two cores: one builds the JSON-RPC connection (StreamJsonRpc's own start-up), the other compiles what
+        // answering initialize and the first didOpen will run.
+        if (_options.WarmUp) Warmup.Start(this, formatter.JsonSerializerOptions);
+        var handler = new LspMessageHandler(output, input, formatter, m => _log.Warning(m));
+        StartupTrace.Mark("handler");
+        var rpc = new LspJsonRpc(handler, () => _state != 0);
+        StartupTrace.Mark("jsonrpc");
         rpc.AddLocalRpcTarget(this, new JsonRpcTargetOptions { AllowNonPublicInvocation = false, DisposeOnDisconnect = false });
+        StartupTrace.Mark("target added");
         rpc.CancelLocallyInvokedMethodsWhenConnectionIsClosed = true;
         rpc.Disconnected += (_, e) =>
         {
@@ -82,30 +99,24 @@ public sealed class StepwiseServer
 
     // ---------------------------------------------------------------- lifecycle
 
+    /// <summary>Params and answer stay JSON (<see cref="InitializeAnswer"/>): only the capabilities are read.</summary>
     [JsonRpcMethod("initialize", UseSingleObjectParameterDeserialization = true)]
-    public InitializeResult Initialize(InitializeParams @params)
+    public JsonElement Initialize(JsonElement @params)
     {
+        StartupTrace.Mark("initialize received");
         if (_state != 0) throw Error(ErrorCodes.InvalidRequest, "initialize was already received");
-        if (@params is null) throw Error(ErrorCodes.InvalidParams, "initialize needs params");
-        _client = ClientCapabilities.From(@params.Capabilities);
+        if (@params.ValueKind != JsonValueKind.Object) throw Error(ErrorCodes.InvalidParams, "initialize needs params");
+        _client = ClientCapabilities.From(@params.TryGetProperty("capabilities", out var caps) ? caps : default);
         _state = 1;
-        return new InitializeResult(new ServerCapabilities
-        {
-            TextDocumentSync = new TextDocumentSyncOptions(true, TextDocumentSyncKind.Incremental, new SaveOptions(false)),
-            HoverProvider = true,
-            CompletionProvider = new CompletionOptions(new[] { ":" }, false),
-            CodeActionProvider = new CodeActionOptions(new[] { CodeActionKind.QuickFix }, false),
-            CodeLensProvider = new CodeLensOptions(false),
-            ExecuteCommandProvider = new ExecuteCommandOptions(TrainCommands.All),
-            InlayHintProvider = true,
-            DocumentSymbolProvider = true,
-            DiagnosticProvider = _client.PullDiagnostics ? new DiagnosticOptions("stepwise", true, false) : null,
-        }, new ServerInfo("stepwise-lsp", typeof(StepwiseServer).Assembly.GetName().Version?.ToString(3) ?? "0.1.0"));
+        return InitializeAnswer.For(_client.PullDiagnostics, TrainCommands.All, Version);
     }
+
+    private static string Version => typeof(StepwiseServer).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
 
     [JsonRpcMethod("initialized")]
     public void Initialized()
     {
+        StartupTrace.Mark("initialized received");
         if (_state != 1) return;
         _log.Attach(_rpc!);
         if (_client.Configuration) _ = PullSettingsAsync();
@@ -114,6 +125,7 @@ public sealed class StepwiseServer
     [JsonRpcMethod("shutdown")]
     public object? Shutdown()
     {
+        if (StartupTrace.Enabled) StartupTrace.Memory();
         RequireInitialized();
         _state = 2;
         return null;
@@ -136,6 +148,7 @@ public sealed class StepwiseServer
     public void DidOpen(DidOpenTextDocumentParams p)
     {
         if (_state != 1 || p?.TextDocument is not { Uri: not null, Text: not null } item) { Ignored("didOpen", p is null); return; }
+        StartupTrace.Mark("didOpen received");
         _queue.Mutate("didOpen", () =>
         {
             var snapshot = new DocumentSnapshot(item.Uri, DocumentUris.ToPath(item.Uri, item.LanguageId), item.LanguageId, item.Version, item.Text, 0, Analyze);
@@ -207,9 +220,11 @@ public sealed class StepwiseServer
     {
         try
         {
-            var result = await _rpc!.InvokeWithParameterObjectAsync<JsonElement>("workspace/configuration",
+            // As object (a JsonElement arrives boxed): StreamJsonRpc's request code for reference types is precompiled,
+            // an instantiation over the JsonElement struct would be compiled by the JIT while the first document waits.
+            var answer = await _rpc!.InvokeWithParameterObjectAsync<object?>("workspace/configuration",
                 new ConfigurationParams(new[] { new ConfigurationItem(null, "stepwise") })).ConfigureAwait(false);
-            JsonElement? section = result.ValueKind == JsonValueKind.Array && result.GetArrayLength() > 0 ? result[0] : null;
+            JsonElement? section = answer is JsonElement { ValueKind: JsonValueKind.Array } result && result.GetArrayLength() > 0 ? result[0] : null;
             _queue.Mutate("workspace/configuration", () => ApplySettings(section));
         }
         catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException or JsonException or InvalidOperationException)
@@ -224,9 +239,10 @@ public sealed class StepwiseServer
         var settings = ServerSettings.Parse(section, problems);
         _trainerSettings = TrainerSettings.Parse(section, problems);
         foreach (var problem in problems) _log.Warning($"setting ignored: {problem}");
-        if (settings == Settings && ReferenceEquals(settings.Severities, Settings.Severities)) return;
-        Settings = settings;
-        _workspaceOptions = settings.ToWorkspaceOptions();
+        // The client usually answers with the defaults: no new snapshots (and no second analysis) for those.
+        if (settings.SameAs(Settings)) return;
+        _settings = settings;
+        Volatile.Write(ref _workspaceOptions, settings.ToWorkspaceOptions());
         Regenerate(null);
     }
 
@@ -314,19 +330,36 @@ public sealed class StepwiseServer
         }
         try
         {
-            var options = _workspaceOptions;
+            StartupTrace.Mark("analysis start");
+            var options = Options;
             var file = _options.Analyze is { } analyze
                 ? analyze(s.Path, s.Text, options)
-                : (_analyzer ??= new ConfigAnalyzer(options)).AnalyzeText(s.Path, s.Text, options);
+                : Analyzer.AnalyzeText(s.Path, s.Text, options);
             var dir = System.IO.Path.GetDirectoryName(s.Path) ?? "";
             var watched = file.Watched.Select(w => System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, w))).ToList();
-            return new DocumentAnalysis(file, Diagnostics.From(s, file, LookupOpen), null, watched);
+            var result = new DocumentAnalysis(file, Diagnostics.From(s, file, LookupOpen), null, watched);
+            StartupTrace.Mark("analysis done");
+            return result;
         }
         catch (Exception ex)
         {
             _log.Error($"analysing {s.Uri} (version {s.Version}) failed: {ex}");
             return new DocumentAnalysis(null, new[] { Diagnostics.InternalError($"{ex.GetType().Name}: {ex.Message}") }, ex.Message, Array.Empty<string>());
         }
+    }
+
+    private ConfigAnalyzer Analyzer => LazyInitializer.EnsureInitialized(ref _analyzer, () => new ConfigAnalyzer(Options));
+
+    /// <summary>Runs the engine and the diagnostics conversion once on a made-up document (<see cref="Warmup"/>):
+    /// nothing is stored or published, and git is not asked.</summary>
+    internal DocumentSnapshot WarmAnalysis(string path, string text)
+    {
+        var options = Options with { UseGit = false };
+        return new DocumentSnapshot(DocumentUris.FromPath(path), path, "yaml", 1, text, 0, s =>
+        {
+            var file = Analyzer.AnalyzeText(s.Path, s.Text, options);
+            return new DocumentAnalysis(file, Diagnostics.From(s, file, _ => null), null, Array.Empty<string>());
+        });
     }
 
     private (string Uri, int Version)? LookupOpen(string path)
@@ -378,6 +411,7 @@ public sealed class StepwiseServer
             // Only the newest snapshot of a still-open document publishes; a close publishes the empty set.
             if (expected is not null && (!_docs.TryGetValue(uri, out var current) || !ReferenceEquals(current, expected))) return;
             await rpc.NotifyWithParameterObjectAsync("textDocument/publishDiagnostics", new PublishDiagnosticsParams(uri, version, diagnostics)).ConfigureAwait(false);
+            StartupTrace.Mark("diagnostics sent");
         }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException) { }
         finally { _publishLock.Release(); }
