@@ -6,6 +6,21 @@ namespace Stepwise.Trainer.Tokenization.Jinja;
 /// <summary>Jinja's built-in filters and tests that chat templates use, with HF's tojson.</summary>
 internal static class JinjaFilters
 {
+    /// <summary>Filters and tests the interpreter implements: any other name fails when the template is parsed.</summary>
+    public static readonly HashSet<string> Filters = new(StringComparer.Ordinal)
+    {
+        "trim", "length", "count", "upper", "lower", "capitalize", "title", "string", "safe", "tojson", "default", "d", "first", "last",
+        "join", "replace", "items", "list", "reverse", "int", "float", "abs", "selectattr", "rejectattr", "select", "reject", "map",
+        "unique", "indent", "wordcount",
+    };
+
+    public static readonly HashSet<string> Tests = new(StringComparer.Ordinal)
+    {
+        "defined", "undefined", "none", "string", "mapping", "iterable", "sequence", "number", "integer", "float", "boolean", "true",
+        "false", "callable", "odd", "even", "divisibleby", "lower", "upper", "sameas", "equalto", "eq", "==", "ne", "!=", "in",
+        "lt", "<", "gt", ">", "le", "<=", "ge", ">=",
+    };
+
     public static object? Apply(string name, object? v, List<object?> a, Dictionary<string, object?> kw, Expr at, JinjaTemplate tpl)
     {
         object? Arg(int i, string key, object? dflt) => i < a.Count ? a[i] : kw.TryGetValue(key, out var x) ? x : dflt;
@@ -79,19 +94,19 @@ internal static class JinjaFilters
             case "int":
                 return v switch
                 {
-                    long l => l, bool b => b ? 1L : 0L, double dd => (long)dd,
-                    string s when long.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var li) => li,
-                    string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var di) => (long)di,
+                    long l => (object)l, bool b => (object)(b ? 1L : 0L), double dd => (object)(long)dd,
+                    string s when long.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var li) => (object)li,
+                    string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var di) => (object)(long)di,
                     _ => Arg(0, "default", 0L),
                 };
             case "float":
                 return v switch
                 {
-                    long l => (double)l, double dd => dd, bool b => b ? 1.0 : 0.0,
-                    string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var di) => di,
+                    long l => (object)(double)l, double dd => (object)dd, bool b => (object)(b ? 1.0 : 0.0),
+                    string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var di) => (object)di,
                     _ => Arg(0, "default", 0.0),
                 };
-            case "abs": return v switch { long l => Math.Abs(l), double dd => Math.Abs(dd), _ => throw new JinjaException(at.Line, at.Col, $"bad operand type for abs(): '{Py.TypeName(v)}'") };
+            case "abs": return v switch { long l => (object)Math.Abs(l), double dd => (object)Math.Abs(dd), _ => throw new JinjaException(at.Line, at.Col, $"bad operand type for abs(): '{Py.TypeName(v)}'") };
             case "selectattr" or "rejectattr":
             {
                 bool select = name == "selectattr";

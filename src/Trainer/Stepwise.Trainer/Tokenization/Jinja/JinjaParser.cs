@@ -447,8 +447,9 @@ public sealed class JinjaParser
             if (IsOp("|"))
             {
                 var t = Next();
-                var name = ExpectName().Text;
-                while (IsOp(".")) { _i++; name += "." + ExpectName().Text; }
+                var nameTok = ExpectName();
+                var name = nameTok.Text;
+                if (!JinjaFilters.Filters.Contains(name)) throw Error(t, $"unknown or unsupported filter '{name}'");
                 List<Expr> args = new(); List<(string, Expr)> kwargs = new();
                 if (IsOp("(")) { _i++; (args, kwargs) = ParseCallArgs(); }
                 e = new FilterExpr(e, name, args, kwargs, t.Line, t.Col);
@@ -468,6 +469,7 @@ public sealed class JinjaParser
                 if (name is "none" or "None") name = "none";
                 else if (name is "true" or "True") name = "true";
                 else if (name is "false" or "False") name = "false";
+                if (!JinjaFilters.Tests.Contains(name)) throw Error(nameTok, $"unknown or unsupported test '{name}'");
                 var args = new List<Expr>();
                 if (IsOp("(")) { _i++; var (a, _) = ParseCallArgs(); args = a; }
                 else if (Peek.Kind is TokKind.Name or TokKind.String or TokKind.Int or TokKind.Float || IsOp("[") || IsOp("{"))

@@ -172,13 +172,16 @@ public sealed class JinjaTemplate
         {
             return f.Else is null ? Signal.None : Exec(f.Else, scope, sb);
         }
+        // Each iteration has its own scope: a `set` in the body does not outlive the iteration (jinja2 compiles the
+        // body so that `{% set x = x + 1 %}` reads the outer x every time), which is why templates use namespace().
         var loop = new LoopInfo { Items = items };
         for (int i = 0; i < items.Count; i++)
         {
             loop.Index0 = i;
-            loopScope.Vars["loop"] = loop;
-            Assign(f.Target, items[i], loopScope, f);
-            var s = Exec(f.Body, loopScope, sb);
+            var iteration = new Scope(scope);
+            iteration.Vars["loop"] = loop;
+            Assign(f.Target, items[i], iteration, f);
+            var s = Exec(f.Body, iteration, sb);
             if (s == Signal.Break) break;
         }
         return Signal.None;
@@ -270,7 +273,7 @@ public sealed class JinjaTemplate
                     case "not": return !Py.Truthy(v2);
                     case "-":
                         NotUndefined(v2, u);
-                        return v2 switch { long l => -l, double d => -d, bool b => b ? -1L : 0L, _ => throw new JinjaException(u.Line, u.Col, $"bad operand type for unary -: '{Py.TypeName(v2)}'") };
+                        return v2 switch { long l => (object)(-l), double d => (object)(-d), bool b => (object)(b ? -1L : 0L), _ => throw new JinjaException(u.Line, u.Col, $"bad operand type for unary -: '{Py.TypeName(v2)}'") };
                     default:
                         NotUndefined(v2, u);
                         return v2 is bool b2 ? (b2 ? 1L : 0L) : Py.IsNumber(v2) ? v2 : throw new JinjaException(u.Line, u.Col, $"bad operand type for unary +: '{Py.TypeName(v2)}'");
@@ -316,20 +319,20 @@ public sealed class JinjaTemplate
             bool isFloat = a is double || b is double;
             switch (op)
             {
-                case "+": return isFloat ? Py.ToDouble(a) + Py.ToDouble(b) : Py.ToLong(a) + Py.ToLong(b);
-                case "-": return isFloat ? Py.ToDouble(a) - Py.ToDouble(b) : Py.ToLong(a) - Py.ToLong(b);
-                case "*": return isFloat ? Py.ToDouble(a) * Py.ToDouble(b) : Py.ToLong(a) * Py.ToLong(b);
+                case "+": return isFloat ? (object)(Py.ToDouble(a) + Py.ToDouble(b)) : (object)(Py.ToLong(a) + Py.ToLong(b));
+                case "-": return isFloat ? (object)(Py.ToDouble(a) - Py.ToDouble(b)) : (object)(Py.ToLong(a) - Py.ToLong(b));
+                case "*": return isFloat ? (object)(Py.ToDouble(a) * Py.ToDouble(b)) : (object)(Py.ToLong(a) * Py.ToLong(b));
                 case "/":
                     if (Py.ToDouble(b) == 0) throw new JinjaException(at.Line, at.Col, "division by zero");
                     return Py.ToDouble(a) / Py.ToDouble(b);
                 case "//":
                     if (Py.ToDouble(b) == 0) throw new JinjaException(at.Line, at.Col, "integer division or modulo by zero");
-                    if (isFloat) return Math.Floor(Py.ToDouble(a) / Py.ToDouble(b));
+                    if (isFloat) return (object)Math.Floor(Py.ToDouble(a) / Py.ToDouble(b));
                     return FloorDiv(Py.ToLong(a), Py.ToLong(b));
                 case "%":
                     if (Py.ToDouble(b) == 0) throw new JinjaException(at.Line, at.Col, "integer division or modulo by zero");
-                    if (isFloat) { double x = Py.ToDouble(a), y = Py.ToDouble(b); double m = x % y; return m != 0 && (m < 0) != (y < 0) ? m + y : m; }
-                    { long x = Py.ToLong(a), y = Py.ToLong(b); long m = x % y; return m != 0 && (m < 0) != (y < 0) ? m + y : m; }
+                    if (isFloat) { double x = Py.ToDouble(a), y = Py.ToDouble(b); double m = x % y; return (object)(m != 0 && (m < 0) != (y < 0) ? m + y : m); }
+                    { long x = Py.ToLong(a), y = Py.ToLong(b); long m = x % y; return (object)(m != 0 && (m < 0) != (y < 0) ? m + y : m); }
                 case "**":
                     if (!isFloat && Py.ToLong(b) >= 0) { long r = 1, bs = Py.ToLong(a); for (long i = 0; i < Py.ToLong(b); i++) r *= bs; return r; }
                     return Math.Pow(Py.ToDouble(a), Py.ToDouble(b));
