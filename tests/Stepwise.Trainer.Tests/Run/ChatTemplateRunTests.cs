@@ -93,7 +93,7 @@ public sealed class ChatTemplateRunTests
         var tok = new ByteTokenizer();
         Assert.Contains(job.Train, e => tok.Decode(e.Ids) == "<user>Opposite of hot?<assistant>cold");
         var ex = Assert.Throws<PlanException>(() => Plan(dir, "chat_template: jinja\nchat_template_jinja: \"{% for m in messages %}{{ m.content | nope }}{% endfor %}\""));
-        Assert.Contains("train.yaml:", ex.Message);
-        Assert.Contains("chat template 1:36: unknown or unsupported filter 'nope'", ex.Message);
+        Assert.True(ex.Message.Contains("train.yaml:", StringComparison.Ordinal), ex.Message);
+        Assert.True(ex.Message.Contains("chat template 1:37: unknown or unsupported filter 'nope'", StringComparison.Ordinal), ex.Message);
     }
 }
