@@ -207,6 +207,51 @@ public sealed class ChatTemplateTests
     }
 
     [Fact]
+    public void Every_real_template_splits_into_prompt_and_response_or_says_why_not()
+    {
+        // Two conversations per template: the split must cover the whole render, train every assistant reply, and
+        // train nothing a user or system wrote; otherwise the record is refused with a message.
+        var outcomes = new List<string>();
+        foreach (var name in TemplateNames())
+        {
+            var file = TemplateFile(name);
+            var t = ChatTemplate.Create(file["chat_template"]!.GetValue<string>(), name, ChatTemplate.SpecialTokensOf(file));
+            foreach (var (label, json) in new[]
+            {
+                ("plain", """{"messages": [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi there"}, {"role": "user", "content": "Who are you"}, {"role": "assistant", "content": "An assistant"}]}"""),
+                ("system", """{"messages": [{"role": "system", "content": "Be kind"}, {"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi there"}, {"role": "user", "content": "Who are you"}, {"role": "assistant", "content": "An assistant"}]}"""),
+            })
+            {
+                var r = new DataRecord(JsonNode.Parse(json)!.AsObject(), name, 1);
+                try
+                {
+                    var segs = RecordShapes.Render(r, RecordShape.Messages, t);
+                    Assert.Equal(t.Render(RecordShapes.Conversation(r), false), string.Concat(segs.Select(x => x.Text)));
+                    var trained = segs.Where(x => x.Trainable).Select(x => x.Text).ToList();
+                    Assert.Equal(2, trained.Count);
+                    Assert.Contains("Hi there", trained[0]);
+                    Assert.Contains("An assistant", trained[1]);
+                    Assert.All(trained, x => Assert.DoesNotContain("Hello", x));
+                    Assert.All(trained, x => Assert.DoesNotContain("Who are you", x));
+                    outcomes.Add($"{name}/{label}: ok");
+                }
+                catch (DatasetException e)
+                {
+                    outcomes.Add($"{name}/{label}: " + (e.Message.Contains("not prefix-stable") ? "not prefix-stable" : e.Message.Contains("refused") ? "refused" : e.Message));
+                }
+            }
+        }
+        var notOk = outcomes.Where(o => !o.EndsWith(": ok", StringComparison.Ordinal)).ToList();
+        Assert.Equal(new[]
+        {
+            "gemma-7b-it/system: refused",                      // raise_exception('System role not supported')
+            "mistral-7b-instruct-v0.1/system: refused",         // only user/assistant roles
+            "mistral-large-2407-v3/system: not prefix-stable",  // the system prompt moves to the last user turn
+            "mixtral-8x7b-instruct/system: refused",
+        }, notOk);
+    }
+
+    [Fact]
     public void ChatML_split_trains_only_assistant_content_and_its_end_marker()
     {
         var t = ChatTemplate.Create(TemplateFile("chatml")["chat_template"]!.GetValue<string>(), "chatml.json");
