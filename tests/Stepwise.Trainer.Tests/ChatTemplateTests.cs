@@ -159,6 +159,9 @@ public sealed class ChatTemplateTests
             "{% raw %}{{ not rendered }}{% endraw %}|{% set block %}in {{ 'block' }}{% endset %}{{ block }}|{% macro greet(name, p='!') %}hi {{ name }}{{ p }}{% endmacro %}{{ greet('x') }}{{ greet('y', p='?') }}",
             "{{ \"esc \\t \\\\ \\u00e9 \\x41\" }}|{{ 'a' 'b' }}|{{ 1_000 }}|{{ 1e3 }}|{{ 0.1 + 0.2 }}|{{ -3 | abs }}|{{ '12' | int + 1 }}|{{ range(3) | list }}|{{ range(1, 7, 2) | list }}",
             "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d %H:%M') }}",
+            "{{ '\\u00a0x\\u2003' | trim }}|{{ 'e\\u0301' | length }}|{{ ' a\\u00a0b  c '.split() }}|{{ 'a b  c '.split(none, 1) }}|{{ '\\x1fx\\x1f'.strip() }}|{{ 'wx' | wordcount }}",
+            "{%- for m in messages -%}\n  {{- m.role -}}\n  {%- if not loop.last %},\n{% endif -%}\n{%- endfor %}\n  {%+ if true %}\n<plus>\n  {%- endif +%}\n tail {# c #}\n{{ 'x' }}   {% if true %}  \n  y{% endif %}",
+            "{{ messages[0] }}|{{ [none, true, 1.5, {'a': ['b']}] }}|{{ messages | length > 3 and 'long' or 'short' }}|{{ not messages[0].content }}|{{ 1 < 2 < 3 }}|{{ 'b' > 'a' }}",
             "{% for m in messages if m.role != 'system' %}{{ loop.index }}:{{ m.role }}{{ ',' if not loop.last }}{% endfor %}|{{ messages[0].content.split(' ')[0] }}",
         };
         var messages = new List<object?> { Msg("system", "sys prompt"), Msg("user", "u1"), Msg("assistant", "a1"), Msg("user", "u2") };

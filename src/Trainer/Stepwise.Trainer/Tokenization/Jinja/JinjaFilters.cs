@@ -29,12 +29,12 @@ internal static class JinjaFilters
             case "trim":
             {
                 var chars = Arg(0, "chars", null);
-                return chars is string cs ? Str(v, at).Trim(cs.ToCharArray()) : Str(v, at).Trim(JinjaLexer.PyWhitespace);
+                return chars is string cs ? Str(v, at).Trim(cs.ToCharArray()) : JinjaLexer.Strip(Str(v, at));
             }
             case "length" or "count":
                 return v switch
                 {
-                    string s => (long)new StringInfo(s).LengthInTextElements,
+                    string s => (long)s.Count(c => !char.IsLowSurrogate(c)), // code points, as Python's len
                     List<object?> l => (long)l.Count,
                     OrderedDictionary<string, object?> d => (long)d.Count,
                     Undefined => 0L,
@@ -168,7 +168,7 @@ internal static class JinjaFilters
                 }
                 return sb.ToString();
             }
-            case "wordcount": return (long)Str(v, at).Split(JinjaLexer.PyWhitespace, StringSplitOptions.RemoveEmptyEntries).Length;
+            case "wordcount": return (long)Methods.SplitWhitespace(Str(v, at), -1).Count;
             default:
                 throw new JinjaException(at.Line, at.Col, $"unknown or unsupported filter '{name}'");
         }
@@ -248,9 +248,9 @@ internal static class Methods
         string? Chars(List<object?> a) => a.Count > 0 && a[0] is string c ? c : null;
         return name switch
         {
-            "strip" => new Callable(name, (a, _) => Chars(a) is { } c ? s.Trim(c.ToCharArray()) : s.Trim(JinjaLexer.PyWhitespace)),
-            "lstrip" => new Callable(name, (a, _) => Chars(a) is { } c ? s.TrimStart(c.ToCharArray()) : s.TrimStart(JinjaLexer.PyWhitespace)),
-            "rstrip" => new Callable(name, (a, _) => Chars(a) is { } c ? s.TrimEnd(c.ToCharArray()) : s.TrimEnd(JinjaLexer.PyWhitespace)),
+            "strip" => new Callable(name, (a, _) => Chars(a) is { } c ? s.Trim(c.ToCharArray()) : JinjaLexer.Strip(s)),
+            "lstrip" => new Callable(name, (a, _) => Chars(a) is { } c ? s.TrimStart(c.ToCharArray()) : JinjaLexer.Strip(s, end: false)),
+            "rstrip" => new Callable(name, (a, _) => Chars(a) is { } c ? s.TrimEnd(c.ToCharArray()) : JinjaLexer.Strip(s, start: false)),
             "upper" => new Callable(name, (_, _) => s.ToUpperInvariant()),
             "lower" => new Callable(name, (_, _) => s.ToLowerInvariant()),
             "title" => new Callable(name, (_, _) => Title(s)),
@@ -264,25 +264,7 @@ internal static class Methods
             {
                 var sep = a.Count > 0 ? a[0] : kw.TryGetValue("sep", out var sv) ? sv : null;
                 long max = a.Count > 1 ? Py.ToLong(a[1]) : kw.TryGetValue("maxsplit", out var mv) ? Py.ToLong(mv) : -1;
-                if (sep is null)
-                {
-                    var parts = s.Split(JinjaLexer.PyWhitespace, StringSplitOptions.RemoveEmptyEntries);
-                    if (max >= 0 && parts.Length > max + 1)
-                    {
-                        // Python keeps the rest (left-stripped) as the last part.
-                        var head = new List<object?>();
-                        string rest = s.TrimStart(JinjaLexer.PyWhitespace);
-                        for (int i = 0; i < max; i++)
-                        {
-                            int j = rest.IndexOfAny(JinjaLexer.PyWhitespace);
-                            head.Add(rest[..j]);
-                            rest = rest[j..].TrimStart(JinjaLexer.PyWhitespace);
-                        }
-                        head.Add(rest);
-                        return head;
-                    }
-                    return parts.Cast<object?>().ToList();
-                }
+                if (sep is null) return SplitWhitespace(s, max);
                 string sp = Py.Str(sep);
                 if (sp.Length == 0) throw new InvalidOperationException("empty separator");
                 return (max >= 0 ? s.Split(sp, (int)max + 1) : s.Split(sp)).Cast<object?>().ToList();
@@ -291,6 +273,24 @@ internal static class Methods
             "format" => new Callable(name, (_, _) => throw new InvalidOperationException("str.format is not supported")),
             _ => null,
         };
+    }
+
+    /// <summary>str.split() with no separator: runs of whitespace split, ends ignored; maxsplit keeps the rest whole.</summary>
+    public static List<object?> SplitWhitespace(string s, long max)
+    {
+        var parts = new List<object?>();
+        int i = 0;
+        while (true)
+        {
+            while (i < s.Length && JinjaLexer.IsSpace(s[i])) i++;
+            if (i >= s.Length) break;
+            if (max >= 0 && parts.Count == max) { parts.Add(s[i..]); break; }
+            int j = i;
+            while (j < s.Length && !JinjaLexer.IsSpace(s[j])) j++;
+            parts.Add(s[i..j]);
+            i = j;
+        }
+        return parts;
     }
 
     public static string Replace(string s, string old, string neu, long count)

@@ -56,7 +56,7 @@ public static class JinjaLexer
             }
             char kind = src[next + 1]; // '{', '%' or '#'
             char sign = next + 2 < src.Length ? src[next + 2] : '\0';
-            if (sign == '-') text = text.TrimEnd(PyWhitespace);
+            if (sign == '-') text = Strip(text, start: false);
             else if (sign != '+' && kind != '{')
             {
                 int lpos = text.LastIndexOf('\n') + 1;
@@ -81,7 +81,16 @@ public static class JinjaLexer
         return toks;
     }
 
-    internal static readonly char[] PyWhitespace = { ' ', '\t', '\n', '\r', '\v', '\f' };
+    /// <summary>Python's str.isspace (str.strip(), str.split() and the lexer's rstrip / \s use it).</summary>
+    internal static bool IsSpace(char c) => char.IsWhiteSpace(c) || c is >= '\x1c' and <= '\x1f';
+
+    internal static string Strip(string s, bool start = true, bool end = true)
+    {
+        int a = 0, b = s.Length;
+        if (start) while (a < b && IsSpace(s[a])) a++;
+        if (end) while (b > a && IsSpace(s[b - 1])) b--;
+        return s[a..b];
+    }
 
     private static int FindTagStart(string src, int from)
     {
@@ -97,7 +106,7 @@ public static class JinjaLexer
         if (minus)
         {
             int p = pos;
-            while (p < src.Length && Array.IndexOf(PyWhitespace, src[p]) >= 0) p++;
+            while (p < src.Length && IsSpace(src[p])) p++;
             lineStarting = p > pos && src[p - 1] == '\n';
             return p;
         }
@@ -130,7 +139,7 @@ public static class JinjaLexer
                 if (string.CompareOrdinal(src, k, "%}", 0, 2) == 0)
                 {
                     string text = src[pos..t];
-                    if (minus) text = text.TrimEnd(PyWhitespace);
+                    if (minus) text = Strip(text, start: false);
                     if (text.Length > 0) toks.Add(new Tok(TokKind.Data, text, lines.Line(pos), lines.Col(pos)));
                     return AfterEnd(src, k + 2, endMinus, true, out lineStarting);
                 }
