@@ -182,6 +182,49 @@ public sealed class ChatTemplateTests
     }
 
     [Fact]
+    public void Random_whitespace_control_layouts_match_python_jinja2()
+    {
+        // Seeded random templates mixing text, newlines, indentation, '-' and '+' markers, comments and nested blocks:
+        // trim_blocks / lstrip_blocks / strip markers are where a hand-written lexer most easily drifts from jinja2.
+        var rng = new Random(20241128);
+        string[] texts = { "", " ", "  ", "\n", "\n  ", "a", " b ", "\t", "c\n", "\n\n", "  d\n  ", "\r\n" };
+        string Open(string tag) => "{%" + rng.Next(4) switch { 0 => "-", 1 => "+", _ => "" } + " " + tag + " " + (rng.Next(3) == 0 ? "-" : rng.Next(5) == 0 ? "+" : "") + "%}";
+        string Text() => texts[rng.Next(texts.Length)] + (rng.Next(2) == 0 ? texts[rng.Next(texts.Length)] : "");
+        string Gen(int depth)
+        {
+            var sb = new System.Text.StringBuilder();
+            int n = rng.Next(1, 5);
+            for (int i = 0; i < n; i++)
+            {
+                sb.Append(Text());
+                switch (rng.Next(depth > 2 ? 3 : 6))
+                {
+                    case 0: sb.Append("{{" + (rng.Next(3) == 0 ? "-" : "") + " 'v' " + (rng.Next(3) == 0 ? "-" : "") + "}}"); break;
+                    case 1: sb.Append("{#" + (rng.Next(3) == 0 ? "-" : "") + " note " + (rng.Next(3) == 0 ? "-" : "") + "#}"); break;
+                    case 2: sb.Append(Open("set x = 1")); break;
+                    case 3: sb.Append(Open("if true")).Append(Gen(depth + 1)).Append(rng.Next(2) == 0 ? Open("else") + Gen(depth + 1) : "").Append(Open("endif")); break;
+                    case 4: sb.Append(Open("for i in [1, 2]")).Append(Gen(depth + 1)).Append(Open("endfor")); break;
+                    default: sb.Append(Open("if false")).Append(Gen(depth + 1)).Append(Open("endif")); break;
+                }
+                sb.Append(Text());
+            }
+            return sb.ToString();
+        }
+        var sources = Enumerable.Range(0, 400).Select(_ => Gen(0)).ToList();
+        var reference = JinjaOracle.Render(sources.Select(src => new JinjaOracle.Case(src, new Dictionary<string, object?>())).ToList());
+        var failures = new List<string>();
+        for (int i = 0; i < sources.Count; i++)
+        {
+            string ours;
+            try { ours = JinjaTemplate.Parse(sources[i]).Render(new Dictionary<string, object?>()); }
+            catch (JinjaException e) { ours = "ERROR " + e.Message; }
+            if (reference[i].Text is null) failures.Add($"jinja2 rejected {JsonSerializer.Serialize(sources[i])}: {reference[i].Error}");
+            else if (ours != reference[i].Text) failures.Add($"{JsonSerializer.Serialize(sources[i])}\n  jinja2: {JsonSerializer.Serialize(reference[i].Text)}\n  ours:   {JsonSerializer.Serialize(ours)}");
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} of {sources.Count} differ:\n" + string.Join("\n", failures.Take(8)));
+    }
+
+    [Fact]
     public void Llama31_with_tools_and_a_tool_call_matches_python_jinja2()
     {
         // The tool branches of Llama 3.1 (tojson(indent=4), items, tool_calls) against the oracle.

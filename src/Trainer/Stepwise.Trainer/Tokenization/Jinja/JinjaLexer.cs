@@ -41,6 +41,10 @@ public static class JinjaLexer
 
     public static List<Tok> Lex(string src)
     {
+        // jinja2's tokeniter: every \r\n, \r or \n becomes \n, and one trailing newline is dropped
+        // (keep_trailing_newline=False).
+        src = src.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
+        if (src.EndsWith('\n')) src = src[..^1];
         var toks = new List<Tok>();
         var lines = new LineMap(src);
         int pos = 0;
@@ -111,7 +115,6 @@ public static class JinjaLexer
             return p;
         }
         if (trimBlock && pos < src.Length && src[pos] == '\n') { lineStarting = true; return pos + 1; }
-        if (trimBlock && pos + 1 < src.Length && src[pos] == '\r' && src[pos + 1] == '\n') { lineStarting = true; return pos + 2; }
         return pos;
     }
 
