@@ -63,7 +63,8 @@ def main():
             out.append({"text": text})
         except Raised as e:
             out.append({"error": str(e), "raised": True})
-        except jinja2.TemplateError as e:
+        except (jinja2.TemplateError, TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError, KeyError, IndexError) as e:
+            # Rendering errors: jinja2's own and the Python errors an expression raises (1 / 0, 'a' < 1, ...).
             out.append({"error": f"{type(e).__name__}: {e}", "raised": False})
     json.dump(out, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False)
 

@@ -106,7 +106,7 @@ internal static class JinjaFilters
                     string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var di) => (object)di,
                     _ => Arg(0, "default", 0.0),
                 };
-            case "abs": return v switch { long l => (object)Math.Abs(l), double dd => (object)Math.Abs(dd), _ => throw new JinjaException(at.Line, at.Col, $"bad operand type for abs(): '{Py.TypeName(v)}'") };
+            case "abs": return v switch { long l => (object)Math.Abs(l), double dd => (object)Math.Abs(dd), bool b => (object)(b ? 1L : 0L), _ => throw new JinjaException(at.Line, at.Col, $"bad operand type for abs(): '{Py.TypeName(v)}'") };
             case "selectattr" or "rejectattr":
             {
                 bool select = name == "selectattr";
@@ -196,7 +196,7 @@ internal static class JinjaFilters
             case "mapping": return v is OrderedDictionary<string, object?>;
             case "iterable": return v is string or List<object?> or OrderedDictionary<string, object?> or Undefined;
             case "sequence": return v is string or List<object?> or OrderedDictionary<string, object?> or Undefined;
-            case "number": return v is long or double;
+            case "number": return v is long or double or bool; // Python's bool is a Number
             case "integer": return v is long;
             case "float": return v is double;
             case "boolean": return v is bool;

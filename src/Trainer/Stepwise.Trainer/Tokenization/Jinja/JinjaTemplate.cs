@@ -343,6 +343,7 @@ public sealed class JinjaTemplate
         if (op == "*" && a is string s1 && b is long n1) return string.Concat(Enumerable.Repeat(s1, (int)Math.Max(0, n1)));
         if (op == "*" && a is long n2 && b is string s2) return string.Concat(Enumerable.Repeat(s2, (int)Math.Max(0, n2)));
         if (op == "*" && a is List<object?> l1 && b is long n3) return Enumerable.Repeat(l1, (int)Math.Max(0, n3)).SelectMany(x => x).ToList();
+        if (op == "*" && a is long n4 && b is List<object?> l2) return Enumerable.Repeat(l2, (int)Math.Max(0, n4)).SelectMany(x => x).ToList();
         if (op == "%" && a is string) throw new JinjaException(at.Line, at.Col, "printf-style string formatting ('%') is not supported");
         throw new JinjaException(at.Line, at.Col, $"unsupported operand type(s) for {op}: '{Py.TypeName(a)}' and '{Py.TypeName(b)}'");
     }
