@@ -43,7 +43,7 @@ internal static class JinjaFilters
             case "upper": return Str(v, at).ToUpperInvariant();
             case "lower": return Str(v, at).ToLowerInvariant();
             case "capitalize": return Methods.Capitalize(Str(v, at));
-            case "title": return Methods.Title(Str(v, at));
+            case "title": return TitleFilter(Str(v, at));
             case "string": return Py.Str(v);
             case "safe": return v;
             case "tojson":
@@ -91,6 +91,8 @@ internal static class JinjaFilters
             case "reverse":
                 if (v is string rs) return string.Concat(((List<object?>)Items(rs, at)).AsEnumerable().Reverse().Select(x => (string)x!));
                 return Items(v, at).AsEnumerable().Reverse().ToList();
+            case "int" or "float" when v is Undefined:
+                throw new JinjaException(at.Line, at.Col, $"'{((Undefined)v).Name}' is undefined");
             case "int":
                 return v switch
                 {
@@ -174,6 +176,21 @@ internal static class JinjaFilters
         }
     }
 
+    /// <summary>jinja2's do_title: each chunk after -, whitespace, (, {, [ or &lt; gets an upper first letter, the rest lower.</summary>
+    private static string TitleFilter(string s)
+    {
+        var sb = new StringBuilder();
+        bool boundary = true;
+        foreach (char c in s)
+        {
+            bool sep = c is '-' or '(' or '{' or '[' or '<' || JinjaLexer.IsSpace(c);
+            if (sep) { sb.Append(c); boundary = true; continue; }
+            sb.Append(boundary ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c));
+            boundary = false;
+        }
+        return sb.ToString();
+    }
+
     private static string Str(object? v, Expr at) => v is Undefined ? "" : Py.Str(v);
 
     private static List<object?> Items(object? v, Expr at) => v switch
@@ -184,6 +201,14 @@ internal static class JinjaFilters
         Undefined => new List<object?>(),
         _ => throw new JinjaException(at.Line, at.Col, $"'{Py.TypeName(v)}' object is not iterable"),
     };
+
+    /// <summary>value % 2 with Python's sign rule (floats keep their fraction: 2.25 is neither odd nor even).</summary>
+    private static double PyMod2(object? v)
+    {
+        double x = v is double d ? d : Py.ToLong(v);
+        double m = x % 2;
+        return m < 0 ? m + 2 : m;
+    }
 
     public static bool Test(string name, object? v, List<object?> a, Expr at)
     {
@@ -203,8 +228,8 @@ internal static class JinjaFilters
             case "true": return v is true;
             case "false": return v is false;
             case "callable": return v is Callable;
-            case "odd": return Py.ToLong(v) % 2 != 0;
-            case "even": return Py.ToLong(v) % 2 == 0;
+            case "odd": return PyMod2(v) == 1;
+            case "even": return PyMod2(v) == 0;
             case "divisibleby": return Py.ToLong(v) % Py.ToLong(a[0]) == 0;
             case "lower": return v is string sl && sl == sl.ToLowerInvariant();
             case "upper": return v is string su && su == su.ToUpperInvariant();

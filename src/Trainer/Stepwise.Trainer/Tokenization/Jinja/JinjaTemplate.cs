@@ -340,13 +340,16 @@ public sealed class JinjaTemplate
         }
         if (op == "+" && a is string sa && b is string sb) return sa + sb;
         if (op == "+" && a is List<object?> la && b is List<object?> lb) return la.Concat(lb).ToList();
-        if (op == "*" && a is string s1 && b is long n1) return string.Concat(Enumerable.Repeat(s1, (int)Math.Max(0, n1)));
-        if (op == "*" && a is long n2 && b is string s2) return string.Concat(Enumerable.Repeat(s2, (int)Math.Max(0, n2)));
-        if (op == "*" && a is List<object?> l1 && b is long n3) return Enumerable.Repeat(l1, (int)Math.Max(0, n3)).SelectMany(x => x).ToList();
-        if (op == "*" && a is long n4 && b is List<object?> l2) return Enumerable.Repeat(l2, (int)Math.Max(0, n4)).SelectMany(x => x).ToList();
+        // Sequence repetition: str/list * int (a bool is an int in Python).
+        if (op == "*" && (a is string || a is List<object?>) && b is long or bool) return Repeat(a, Py.ToLong(b));
+        if (op == "*" && (b is string || b is List<object?>) && a is long or bool) return Repeat(b, Py.ToLong(a));
         if (op == "%" && a is string) throw new JinjaException(at.Line, at.Col, "printf-style string formatting ('%') is not supported");
         throw new JinjaException(at.Line, at.Col, $"unsupported operand type(s) for {op}: '{Py.TypeName(a)}' and '{Py.TypeName(b)}'");
     }
+
+    private static object Repeat(object seq, long n) => seq is string str
+        ? string.Concat(Enumerable.Repeat(str, (int)Math.Max(0, n)))
+        : Enumerable.Repeat((List<object?>)seq, (int)Math.Max(0, n)).SelectMany(x => x).ToList();
 
     private static long FloorDiv(long a, long b) { long q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) q--; return q; }
 
@@ -360,11 +363,22 @@ public sealed class JinjaTemplate
             case "notin": return !Contains(b, a, at);
         }
         NotUndefined(a, at); NotUndefined(b, at);
-        int c;
-        if (Py.IsNumber(a) && Py.IsNumber(b)) c = Py.ToDouble(a).CompareTo(Py.ToDouble(b));
-        else if (a is string sa && b is string sb) c = string.CompareOrdinal(sa, sb);
-        else throw new JinjaException(at.Line, at.Col, $"'{op}' not supported between '{Py.TypeName(a)}' and '{Py.TypeName(b)}'");
+        int c = Order(a, b, op, at);
         return op switch { "<" => c < 0, ">" => c > 0, "<=" => c <= 0, _ => c >= 0 };
+    }
+
+    /// <summary>Python ordering: numbers, strings (by code unit), lists lexicographically; anything else is a TypeError.</summary>
+    private static int Order(object? a, object? b, string op, Expr at)
+    {
+        if (Py.IsNumber(a) && Py.IsNumber(b)) return Py.ToDouble(a).CompareTo(Py.ToDouble(b));
+        if (a is string sa && b is string sb) return Math.Sign(string.CompareOrdinal(sa, sb));
+        if (a is List<object?> la && b is List<object?> lb)
+        {
+            for (int i = 0; i < Math.Min(la.Count, lb.Count); i++)
+                if (!Py.Eq(la[i], lb[i])) return Order(la[i], lb[i], op, at);
+            return la.Count.CompareTo(lb.Count);
+        }
+        throw new JinjaException(at.Line, at.Col, $"'{op}' not supported between '{Py.TypeName(a)}' and '{Py.TypeName(b)}'");
     }
 
     private static bool Contains(object? container, object? item, Expr at) => container switch
