@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Stepwise needs on a Debian/Ubuntu machine, only where it is missing.
 #   scripts/setup.sh          runtime needs (libstdc++ with GLIBCXX_3.4.32 for TorchSharp)
-#   scripts/setup.sh --test   also the test oracles (Debian's python3-torch, numpy)
+#   scripts/setup.sh --test   also the test oracles (Debian's python3-torch, numpy, jinja2)
 # Idempotent: every step checks first and does nothing when already satisfied.
 set -euo pipefail
 
@@ -61,11 +61,12 @@ if [ $want_test = 1 ]; then
   need=()
   /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
   /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+  /usr/bin/python3 -c 'import jinja2' 2>/dev/null || need+=(python3-jinja2)
   if [ ${#need[@]} -gt 0 ]; then
     say "installing test oracles: ${need[*]}"
     apt_update
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
-    say "python3-torch and python3-numpy already installed"
+    say "python3-torch, python3-numpy and python3-jinja2 already installed"
   fi
 fi

@@ -17,17 +17,25 @@ public sealed record PreprocessStats(int Records, int Truncated, int DroppedNoTr
 /// <summary>Records -> token ids with labels: BOS, segments, EOS after each trained segment; truncation; packing.</summary>
 public static class ExampleBuilder
 {
-    public static Example Build(IReadOnlyList<Segment> segments, TextTokenizer tok, int maxLength, bool trainOnInputs, out bool truncated)
+    public static Example Build(IReadOnlyList<Segment> segments, TextTokenizer tok, int maxLength, bool trainOnInputs, out bool truncated) =>
+        Build(segments, tok, maxLength, trainOnInputs, specialTokensInText: false, out truncated);
+
+    /// <param name="specialTokensInText">
+    /// The segments are a rendered chat template, which writes its own BOS/EOS text: add none, and map special-token
+    /// strings in the text to their ids (transformers: apply_chat_template(tokenize=True) tokenizes with
+    /// add_special_tokens=False).
+    /// </param>
+    public static Example Build(IReadOnlyList<Segment> segments, TextTokenizer tok, int maxLength, bool trainOnInputs, bool specialTokensInText, out bool truncated)
     {
         var ids = new List<int>();
         var labels = new List<int>();
-        if (tok.BosId is int bos) { ids.Add(bos); labels.Add(trainOnInputs ? bos : Example.Ignore); }
+        if (!specialTokensInText && tok.BosId is int bos) { ids.Add(bos); labels.Add(trainOnInputs ? bos : Example.Ignore); }
         foreach (var s in segments)
         {
-            var t = tok.Encode(s.Text, addBos: false);
+            var t = specialTokensInText ? tok.EncodeWithSpecialTokens(s.Text) : tok.Encode(s.Text, addBos: false);
             bool learn = s.Trainable || trainOnInputs;
             foreach (var id in t) { ids.Add(id); labels.Add(learn ? id : Example.Ignore); }
-            if (s.Trainable && tok.EosId is int eos) { ids.Add(eos); labels.Add(eos); }
+            if (!specialTokensInText && s.Trainable && tok.EosId is int eos) { ids.Add(eos); labels.Add(eos); }
         }
         truncated = ids.Count > maxLength;
         if (truncated)
@@ -39,13 +47,14 @@ public static class ExampleBuilder
     }
 
     public static (List<Example> Examples, PreprocessStats Stats) BuildAll(IReadOnlyList<DataRecord> records, RecordShape shape,
-        TextTokenizer tok, int maxLength, bool trainOnInputs, bool packing)
+        TextTokenizer tok, int maxLength, bool trainOnInputs, bool packing, ChatTemplate? chatTemplate = null)
     {
         var list = new List<Example>();
         int truncated = 0, dropped = 0;
+        bool templated = chatTemplate is not null && shape == RecordShape.Messages;
         foreach (var r in records)
         {
-            var e = Build(RecordShapes.Render(r, shape), tok, maxLength, trainOnInputs, out bool cut);
+            var e = Build(RecordShapes.Render(r, shape, chatTemplate), tok, maxLength, trainOnInputs, templated, out bool cut);
             if (cut) truncated++;
             // An example whose every label is masked (its response cut off) carries no loss: leave it out, as it
             // would make a window with no tokens to average over.

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Stepwise.Trainer.Tokenization;
+using Stepwise.Trainer.Tokenization.Jinja;
 
 namespace Stepwise.Trainer.Data;
 
@@ -46,10 +48,12 @@ public static class RecordShapes
 
     /// <summary>
     /// Segments of one record. The response (alpaca output, each assistant turn, or the whole text) is trainable and
-    /// is followed by the end-of-sequence token, which the tokenizer step adds.
+    /// is followed by the end-of-sequence token, which the tokenizer step adds. With a chat template, chat records are
+    /// rendered by it instead (its text carries its own BOS/EOS: see <see cref="ChatTemplate.Segments"/>).
     /// </summary>
-    public static IReadOnlyList<Segment> Render(DataRecord r, RecordShape shape)
+    public static IReadOnlyList<Segment> Render(DataRecord r, RecordShape shape, ChatTemplate? template = null)
     {
+        if (shape == RecordShape.Messages && template is not null) return template.Segments(Conversation(r), r.Where);
         switch (shape)
         {
             case RecordShape.Alpaca:
@@ -89,6 +93,30 @@ public static class RecordShapes
                 return new[] { new Segment(text, true) };
             }
         }
+    }
+
+    /// <summary>
+    /// The record's turns as the messages a chat template sees: every field of each turn, with ShareGPT's from/value
+    /// read as role/content and the role named system, user or assistant (as TRL and axolotl map them).
+    /// </summary>
+    public static List<object?> Conversation(DataRecord r)
+    {
+        bool shareGpt = r.Fields["messages"] is not JsonArray;
+        var turns = (r.Fields["messages"] ?? r.Fields["conversations"]) as JsonArray
+            ?? throw new DatasetException($"{r.Where}: chat record without a \"messages\" or \"conversations\" list");
+        var list = new List<object?>();
+        foreach (var t in turns)
+        {
+            if (t is not JsonObject turn) throw new DatasetException($"{r.Where}: a message is not an object");
+            var m = (OrderedDictionary<string, object?>)Py.FromJson(turn)!;
+            string role = Role(((turn["role"] ?? turn["from"]) as JsonValue)?.ToString() ?? "", r);
+            object? content = Py.FromJson(turn["content"] ?? turn["value"]) ?? "";
+            if (shareGpt) { m.Remove("from"); m.Remove("value"); }
+            m["role"] = role;
+            m["content"] = content;
+            list.Add(m);
+        }
+        return list;
     }
 
     private static string Role(string role, DataRecord r) => role.ToLowerInvariant() switch

@@ -14,6 +14,36 @@ public abstract class TextTokenizer
     public abstract IReadOnlyList<int> Encode(string text, bool addBos = true);
     public abstract string Decode(IEnumerable<int> ids);
 
+    /// <summary>The added/special tokens whose text maps straight to one id ("&lt;s&gt;" -> 1).</summary>
+    public virtual IReadOnlyDictionary<string, int> SpecialTokens { get; } = new Dictionary<string, int>();
+
+    /// <summary>
+    /// Text that already holds special-token strings (a rendered chat template: "&lt;s&gt;[INST] ... &lt;/s&gt;"): those
+    /// become their ids, the text between them is encoded without BOS/EOS - as transformers tokenizes the output of
+    /// apply_chat_template (added tokens are split out first; add_special_tokens=False).
+    /// </summary>
+    public IReadOnlyList<int> EncodeWithSpecialTokens(string text)
+    {
+        var specials = SpecialTokens.Keys.Where(k => k.Length > 0).OrderByDescending(k => k.Length).ToList();
+        var ids = new List<int>();
+        int pos = 0;
+        while (pos < text.Length)
+        {
+            int best = -1; string? tok = null;
+            foreach (var s in specials)
+            {
+                int i = text.IndexOf(s, pos, StringComparison.Ordinal);
+                if (i >= 0 && (best < 0 || i < best)) { best = i; tok = s; }
+            }
+            int end = best < 0 ? text.Length : best;
+            if (end > pos) ids.AddRange(Encode(text[pos..end], addBos: false));
+            if (tok is null) break;
+            ids.Add(SpecialTokens[tok]);
+            pos = best + tok.Length;
+        }
+        return ids;
+    }
+
     /// <summary>
     /// The tokenizer of a model folder: tokenizer.model (SentencePiece: Llama 1/2, OpenLLaMA) first, then
     /// tokenizer.json (our byte-level one, or a BPE vocabulary + merges).
@@ -25,7 +55,11 @@ public abstract class TextTokenizer
         {
             using var s = File.OpenRead(spPath);
             var sp = LlamaTokenizer.Create(s, addBeginOfSentence: false, addEndOfSentence: false);
-            return new MlTokenizer(sp, sp.BeginningOfSentenceId, sp.EndOfSentenceId);
+            var spSpecial = new Dictionary<string, int>
+            {
+                [sp.BeginningOfSentenceToken] = sp.BeginningOfSentenceId, [sp.EndOfSentenceToken] = sp.EndOfSentenceId, [sp.UnknownToken] = sp.UnknownId,
+            };
+            return new MlTokenizer(sp, sp.BeginningOfSentenceId, sp.EndOfSentenceId, spSpecial);
         }
         string tj = Path.Combine(folder, "tokenizer.json");
         if (File.Exists(tj))
@@ -58,7 +92,7 @@ public abstract class TextTokenizer
         };
         if (byteLevel) options.PreTokenizer = PreTokenizer.CreateWordOrNonWord();
         int? Find(params string[] names) { foreach (var n in names) if (special.TryGetValue(n, out var id)) return id; return null; }
-        return new MlTokenizer(BpeTokenizer.Create(options), Find("<s>", "<|begin_of_text|>", "<|endoftext|>"), Find("</s>", "<|end_of_text|>", "<|endoftext|>"));
+        return new MlTokenizer(BpeTokenizer.Create(options), Find("<s>", "<|begin_of_text|>", "<|endoftext|>"), Find("</s>", "<|end_of_text|>", "<|endoftext|>"), special);
     }
 }
 
@@ -66,7 +100,11 @@ public abstract class TextTokenizer
 public sealed class MlTokenizer : TextTokenizer
 {
     private readonly Tokenizer _inner;
-    public MlTokenizer(Tokenizer inner, int? bos, int? eos) { _inner = inner; BosId = bos; EosId = eos; }
+    public MlTokenizer(Tokenizer inner, int? bos, int? eos, IReadOnlyDictionary<string, int>? special = null)
+    {
+        _inner = inner; BosId = bos; EosId = eos; SpecialTokens = special ?? new Dictionary<string, int>();
+    }
+    public override IReadOnlyDictionary<string, int> SpecialTokens { get; }
     public override int? BosId { get; }
     public override int? EosId { get; }
 
@@ -87,6 +125,8 @@ public sealed class MlTokenizer : TextTokenizer
 public sealed class ByteTokenizer : TextTokenizer
 {
     public const int VocabSize = 259;
+    /// <summary>The added tokens of its tokenizer.json, which transformers splits out of text.</summary>
+    public override IReadOnlyDictionary<string, int> SpecialTokens { get; } = new Dictionary<string, int> { ["<unk>"] = 0, ["<s>"] = 1, ["</s>"] = 2 };
     public override int? BosId => 1;
     public override int? EosId => 2;
 

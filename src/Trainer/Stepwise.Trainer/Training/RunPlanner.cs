@@ -124,6 +124,19 @@ public static class RunPlanner
         try { shape = format is null ? RecordShapes.Detect(records[0]) : RecordShapes.Parse(format); }
         catch (DatasetException e) { throw new PlanException(new[] { "error: " + e.Message }); }
 
+        // Chat records: the model's own chat template unless the config picks another format (logged once).
+        ChatTemplate? chatTemplate = null;
+        if (shape == RecordShape.Messages)
+        {
+            try
+            {
+                var (template, note) = ChatFormat.Choose(setup, modelPath, configPath);
+                chatTemplate = template;
+                notes.Add(note);
+            }
+            catch (Exception e) when (e is DatasetException or SafeTensors.CheckpointFormatException) { throw new PlanException(new[] { "error: " + e.Message }); }
+        }
+
         double valSize = setup.Double(setup.Dialect == Dialect.Axolotl ? "val_set_size" : "val_size") ?? 0;
         bool packing = args.Packing || setup.Bool("sample_packing");
         bool trainOnInputs = args.TrainOnInputs;
@@ -136,8 +149,8 @@ public static class RunPlanner
                 string dir = Path.GetDirectoryName(Path.GetFullPath(configPath)) ?? ".";
                 evalRecords = RecordFiles.Load(File.Exists(vf) ? vf : Path.Combine(dir, vf)).ToList();
             }
-            var (tr, stats) = ExampleBuilder.BuildAll(trainRecords, shape, tok, maxLength, trainOnInputs, packing);
-            var (ev, _) = ExampleBuilder.BuildAll(evalRecords, shape, tok, maxLength, trainOnInputs, packing);
+            var (tr, stats) = ExampleBuilder.BuildAll(trainRecords, shape, tok, maxLength, trainOnInputs, packing, chatTemplate);
+            var (ev, _) = ExampleBuilder.BuildAll(evalRecords, shape, tok, maxLength, trainOnInputs, packing, chatTemplate);
             train = tr; eval = ev;
             if (stats.Truncated > 0) notes.Add($"{stats.Truncated} of {stats.Records} training records were cut to {maxLength} tokens");
             if (stats.DroppedNoTrainable > 0) notes.Add($"{stats.DroppedNoTrainable} records left nothing to train on after truncation and were dropped");
