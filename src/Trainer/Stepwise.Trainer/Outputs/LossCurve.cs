@@ -23,7 +23,7 @@ public static class LossCurve
         plot.Title(title);
         plot.XLabel("optimizer step");
         plot.YLabel("loss");
-        plot.ShowLegend();
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight); // loss falls to the right: the lower-right default hides the last points
         var tmp = path + ".tmp.png";
         plot.SavePng(tmp, 800, 500);
         File.Move(tmp, path, overwrite: true);
