@@ -62,11 +62,13 @@ if [ $want_test = 1 ]; then
   /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
   /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
   /usr/bin/python3 -c 'import jinja2' 2>/dev/null || need+=(python3-jinja2)
+  # The language-server tests also run against the Native AOT server, which clang links (docs/lsp.md).
+  command -v clang >/dev/null 2>&1 || need+=(clang)
   if [ ${#need[@]} -gt 0 ]; then
     say "installing test oracles: ${need[*]}"
     apt_update
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
-    say "python3-torch, python3-numpy and python3-jinja2 already installed"
+    say "python3-torch, python3-numpy, python3-jinja2 and clang already installed"
   fi
 fi

@@ -1,7 +1,7 @@
 // Side-by-side benchmark of stepwise-lsp and yaml-language-server, one run, same client, same machine.
 // For each server: spawn -> initialize answered; spawn -> first diagnostics of an opened config; edit -> diagnostics
 // (p50/p90) on a 20-line config and on a 2 MB config; resident memory (VmRSS) after the edits.
-// Usage: node bench.mjs [--edits N] [--big-edits N]; run.sh builds our server and installs the npm packages first.
+// Usage: node bench.mjs [--edits N] [--big-edits N] [--no-script] [--server PATH]... [--no-yamlls]; run.sh builds our server and installs the npm packages first.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -147,8 +147,12 @@ const baseline = { dotnet: startMs(ours, ['--version']), node: startMs(process.e
 
 const results = [];
 if (!process.argv.includes('--no-script')) results.push(await measure('stepwise (./stepwise lsp)', path.join(root, 'stepwise'), ['lsp', '--stdio'], stepwiseSettings));
-results.push(await measure('stepwise-lsp (exe)', ours, ['--stdio'], stepwiseSettings));
-results.push(await measure('yaml-language-server 1.25', process.execPath, [yamlls, '--stdio'], yamlSettings));
+// --server PATH (repeatable) measures those builds instead of STEPWISE_LSP/.build, e.g. ReadyToRun next to Native AOT;
+// --no-yamlls leaves yaml-language-server out.
+const extra = process.argv.flatMap((a, i) => (a === '--server' ? [process.argv[i + 1]] : []));
+if (extra.length === 0) results.push(await measure('stepwise-lsp (exe)', ours, ['--stdio'], stepwiseSettings));
+for (const s of extra) results.push(await measure(`stepwise-lsp (${path.basename(path.dirname(s))})`, s, ['--stdio'], stepwiseSettings));
+if (!process.argv.includes('--no-yamlls')) results.push(await measure('yaml-language-server 1.25', process.execPath, [yamlls, '--stdio'], yamlSettings));
 
 const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const rows = [

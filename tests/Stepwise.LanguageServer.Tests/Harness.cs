@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Nerdbank.Streams;
 using Stepwise.Core.Text;
@@ -6,24 +7,47 @@ using StreamJsonRpc;
 
 namespace Stepwise.LanguageServer.Tests;
 
-/// <summary>The server in-process over a full-duplex stream pair, with a raw client on the other end.</summary>
+/// <summary>
+/// The server and a raw client on the other end: in-process over a full-duplex stream pair, or, when the environment
+/// variable STEPWISE_LSP_EXE names a built server (the Native AOT binary, say), that executable as a child process
+/// over its stdin/stdout. Tests that pass <see cref="ServerOptions"/> or inspect <see cref="Server"/> stay in-process.
+/// </summary>
 public sealed class Harness : IAsyncDisposable
 {
-    public StepwiseServer Server { get; }
-    public LspTestClient Client { get; }
-    private readonly JsonRpc _rpc;
+    /// <summary>The executable the tests run out of process, when set.</summary>
+    public static string? Exe => Environment.GetEnvironmentVariable("STEPWISE_LSP_EXE") is { Length: > 0 } e ? e : null;
 
-    private Harness(ServerOptions? options)
+    private readonly StepwiseServer? _server;
+    private readonly JsonRpc? _rpc;
+    private readonly Process? _process;
+    public LspTestClient Client { get; }
+    public bool OutOfProcess => _process is not null;
+
+    /// <summary>The in-process server (tests that read its state ask for <c>inProcess: true</c>).</summary>
+    public StepwiseServer Server => _server ?? throw new InvalidOperationException("the server runs out of process (STEPWISE_LSP_EXE); start this harness with inProcess: true");
+
+    private Harness(ServerOptions? options, bool inProcess)
     {
+        if (Exe is { } exe && options is null && !inProcess)
+        {
+            var psi = new ProcessStartInfo(exe) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            psi.ArgumentList.Add("--stdio");
+            psi.Environment["STEPWISE_LSP_WARMUP"] = "0";
+            _process = Process.Start(psi)!;
+            _process.ErrorDataReceived += (_, _) => { };
+            _process.BeginErrorReadLine();
+            Client = new LspTestClient(_process.StandardInput.BaseStream, _process.StandardOutput.BaseStream);
+            return;
+        }
         var (serverSide, clientSide) = FullDuplexStream.CreatePair();
-        Server = new StepwiseServer(options ?? new ServerOptions { Log = TextWriter.Null });
-        _rpc = Server.Listen(serverSide, serverSide);
+        _server = new StepwiseServer(options ?? new ServerOptions { Log = TextWriter.Null });
+        _rpc = _server.Listen(serverSide, serverSide);
         Client = new LspTestClient(clientSide, clientSide);
     }
 
-    public static async Task<Harness> Start(JsonObject? capabilities = null, ServerOptions? options = null, bool initialize = true, Func<JsonObject, JsonNode?>? onServerRequest = null)
+    public static async Task<Harness> Start(JsonObject? capabilities = null, ServerOptions? options = null, bool initialize = true, Func<JsonObject, JsonNode?>? onServerRequest = null, bool inProcess = false)
     {
-        var h = new Harness(options);
+        var h = new Harness(options, inProcess);
         if (onServerRequest is not null) h.Client.OnServerRequest = onServerRequest;
         if (initialize)
         {
@@ -32,6 +56,20 @@ public sealed class Harness : IAsyncDisposable
         }
         return h;
     }
+
+    /// <summary>The exit code after `exit`: the server's, or the process's when it runs out of process.</summary>
+    public async Task<int> ExitCode(TimeSpan timeout)
+    {
+        if (_process is null) return await Server.Exit.WaitAsync(timeout);
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
+    /// <summary>Until the training run of <paramref name="uri"/> is over. Out of process: its last message, the
+    /// window/showMessage that follows the end of its progress (TrainingRuns sends end, then the message).</summary>
+    public Task WhenTrainingFinished(string uri, TimeSpan timeout) => _process is null
+        ? Server.Training.WhenFinished(uri).WaitAsync(timeout)
+        : Task.Run(() => Client.WaitFor(n => (string?)n["method"] == "window/showMessage", (int)timeout.TotalMilliseconds));
 
     public Task Open(string uri, string text, int version = 1, string languageId = "yaml") =>
         Client.Notify("textDocument/didOpen", new JsonObject { ["textDocument"] = new JsonObject { ["uri"] = uri, ["languageId"] = languageId, ["version"] = version, ["text"] = text } });
@@ -71,7 +109,14 @@ public sealed class Harness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Client.DisposeAsync();
-        _rpc.Dispose();
+        _rpc?.Dispose();
+        if (_process is not null)
+        {
+            // stdin closed: the server exits on its own; a server that does not is a failure worth seeing.
+            try { await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)); }
+            catch (TimeoutException) { _process.Kill(entireProcessTree: true); throw new TimeoutException("the server did not exit after its stdin closed"); }
+            finally { _process.Dispose(); }
+        }
     }
 }
 

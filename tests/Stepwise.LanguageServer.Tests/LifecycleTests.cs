@@ -31,7 +31,7 @@ public class LifecycleTests
     [Fact]
     public async Task Pull_capable_client_gets_a_diagnostic_provider()
     {
-        await using var h = await Harness.Start(new JsonObject { ["textDocument"] = new JsonObject { ["diagnostic"] = new JsonObject() } });
+        await using var h = await Harness.Start(new JsonObject { ["textDocument"] = new JsonObject { ["diagnostic"] = new JsonObject() } }, inProcess: true);
         Assert.True(h.Server.Client.PullDiagnostics);
     }
 
@@ -45,7 +45,7 @@ public class LifecycleTests
         var after = await h.Client.Request("textDocument/hover", Harness.Pos("file:///x.yaml", 0, 0));
         Assert.Equal(-32600, (int)after["error"]!["code"]!);
         await h.Client.Notify("exit", null);
-        Assert.Equal(0, await h.Server.Exit.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, await h.ExitCode(TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public class LifecycleTests
     {
         await using var h = await Harness.Start();
         await h.Client.Notify("exit", null);
-        Assert.Equal(1, await h.Server.Exit.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, await h.ExitCode(TimeSpan.FromSeconds(10)));
     }
 }
 

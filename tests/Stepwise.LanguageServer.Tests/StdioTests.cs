@@ -8,9 +8,9 @@ public class StdioTests
 {
     private static Process Start()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "stepwise-lsp.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(dll);
+        // The built server: STEPWISE_LSP_EXE (the Native AOT binary, say) or the framework-dependent dll next to the tests.
+        var psi = new ProcessStartInfo(Harness.Exe ?? "dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Harness.Exe is null) psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "stepwise-lsp.dll"));
         psi.ArgumentList.Add("--stdio");
         var p = Process.Start(psi)!;
         p.ErrorDataReceived += (_, _) => { };

@@ -35,7 +35,7 @@ public class EndToEndTests
         var response = await h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.train", ["arguments"] = new JsonArray(uri) });
         Assert.Null(response["error"]);
         var token = (string)response["result"]!["token"]!;
-        await h.Server.Training.WhenFinished(uri).WaitAsync(TimeSpan.FromMinutes(8));
+        await h.WhenTrainingFinished(uri, TimeSpan.FromMinutes(8));
         var shown = h.Client.WaitFor(n => (string?)n["method"] == "window/showMessage");
 
         var progress = h.Client.Notifications("$/progress").Where(n => (string?)n["params"]!["token"] == token)

@@ -83,7 +83,8 @@ public class LauncherTests
         File.CreateSymbolicLink(Path.Combine(bin, "llamafactory-cli"), script);
         var path = dir.Write("lf.yaml", "# fake: external\nlearning_rate: 0.0002\nper_device_train_batch_size: 8\nnum_train_epochs: 1\n");
         var uri = dir.Uri("lf.yaml");
-        var h = await Harness.Start(new JsonObject { ["window"] = new JsonObject { ["workDoneProgress"] = true } });
+        // In-process: the server must see this test's PATH, changed after it starts.
+        var h = await Harness.Start(new JsonObject { ["window"] = new JsonObject { ["workDoneProgress"] = true } }, inProcess: true);
         await using var __ = h;
         // The launcher is found on PATH, as a user's own stack is; this test's folder goes first.
         await h.Client.Notify("workspace/didChangeConfiguration", new JsonObject { ["settings"] = new JsonObject { ["stepwise"] = new JsonObject { ["launcher"] = "llamafactory-cli" } } });
@@ -93,7 +94,7 @@ public class LauncherTests
         try { response = await h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.train", ["arguments"] = new JsonArray(uri) }); }
         finally { Environment.SetEnvironmentVariable("PATH", oldPath); }
         var token = (string)response["result"]!["token"]!;
-        await h.Server.Training.WhenFinished(uri).WaitAsync(TimeSpan.FromSeconds(30));
+        await h.WhenTrainingFinished(uri, TimeSpan.FromSeconds(30));
         h.Client.WaitFor(n => (string?)n["method"] == "window/showMessage");
         var progress = h.Client.Notifications("$/progress").Where(n => (string?)n["params"]!["token"] == token).Select(n => n["params"]!["value"]!.ToJsonString()).ToList();
         Assert.Equal(new[]

@@ -47,7 +47,7 @@ public class TrainTests
         var response = await Train(h, uri);
         Assert.Null(response["error"]);
         var token = (string)response["result"]!["token"]!;
-        await h.Server.Training.WhenFinished(uri).WaitAsync(TimeSpan.FromSeconds(30));
+        await h.WhenTrainingFinished(uri, TimeSpan.FromSeconds(30));
         h.Client.WaitFor(n => (string?)n["method"] == "window/showMessage");
         return token;
     }
@@ -141,7 +141,7 @@ public class TrainTests
         Assert.Contains("2 train.yaml is already training (stepwise.stop stops it)", Messages(h, "window/showMessage"));
 
         await h.Client.Notify("window/workDoneProgress/cancel", new JsonObject { ["token"] = token });
-        await h.Server.Training.WhenFinished(uri).WaitAsync(TimeSpan.FromSeconds(30));
+        await h.WhenTrainingFinished(uri, TimeSpan.FromSeconds(30));
         // The showMessage follows the progress end on the stream: once it is here, so is the end.
         h.Client.WaitFor(n => (string?)n["method"] == "window/showMessage" && ((string?)n["params"]!["message"])!.Contains("stopped at step 1", StringComparison.Ordinal));
         var outDir = Path.Combine(dir.Path, "out");
@@ -161,7 +161,7 @@ public class TrainTests
         var stop = await h.Client.Result("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.stop", ["arguments"] = new JsonArray(uri) });
         Assert.True((bool)stop!);
         var started = DateTime.UtcNow;
-        await h.Server.Training.WhenFinished(uri).WaitAsync(TimeSpan.FromSeconds(30));
+        await h.WhenTrainingFinished(uri, TimeSpan.FromSeconds(30));
         Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(0.8), "killed before the 1 s grace period");
         h.Client.WaitFor(n => (string?)n["method"] == "window/showMessage" && (int?)n["params"]!["type"] == 1);
         Assert.Equal("""{"kind":"end","message":"Failed: stopped at step 1 before the trainer reported a result (exit code 137)"}""", Progress(h, token)[^1]);
@@ -188,7 +188,7 @@ public class TrainTests
         Assert.StartsWith("Cannot train bad.yaml: 1 error finding:\n3:12 SW1001 max_steps=1000 trains 2.46 epochs", message);
         Assert.Equal(new[] { "1 " + message }, Messages(h, "window/showMessage"));
         Assert.Empty(h.Client.Notifications("$/progress"));
-        Assert.False(h.Server.Training.IsRunning(uri));
+        if (!h.OutOfProcess) Assert.False(h.Server.Training.IsRunning(uri));
     }
 
     [Fact]
@@ -198,7 +198,7 @@ public class TrainTests
         var (h, uri, _) = await Setup(dir, "success", caps: new JsonObject());
         await using var __ = h;
         var response = await Train(h, uri);
-        await h.Server.Training.WhenFinished(uri).WaitAsync(TimeSpan.FromSeconds(30));
+        await h.WhenTrainingFinished(uri, TimeSpan.FromSeconds(30));
         h.Client.WaitFor(n => (string?)n["method"] == "window/showMessage");
         Assert.DoesNotContain(h.Client.ServerRequests, r => (string?)r["method"] == "window/workDoneProgress/create");
         Assert.Empty(h.Client.Notifications("$/progress"));

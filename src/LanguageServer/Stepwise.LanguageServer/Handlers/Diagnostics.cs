@@ -80,7 +80,7 @@ public static class Diagnostics
             RelatedInformation = elsewhere
                 ? new List<DiagnosticRelatedInformation> { new(new Location(DocumentUris.FromPath(f.Span.File!), Range(f.Span.Range)), f.Title.Length > 0 ? f.Title : f.Id) }
                 : null,
-            Data = JsonSerializer.SerializeToElement(data, LspJson.Options),
+            Data = JsonSerializer.SerializeToElement(data, LspJsonContext.Default.DiagnosticData),
         };
     }
 
@@ -105,7 +105,7 @@ public static class Diagnostics
     public static DiagnosticData? DataOf(Diagnostic d)
     {
         if (d.Data is not { ValueKind: JsonValueKind.Object } e) return null;
-        try { return e.Deserialize<DiagnosticData>(LspJson.Options); }
+        try { return e.Deserialize(LspJsonContext.Default.DiagnosticData); }
         catch (JsonException) { return null; }
     }
 }

@@ -21,7 +21,7 @@ public static class TrainCommands
             yield return new CodeLens
             {
                 Range = at,
-                Command = new Command { Title = "▶ Train", CommandId = Train, Arguments = new() { System.Text.Json.JsonSerializer.SerializeToElement(doc.Uri) } },
+                Command = new Command { Title = "▶ Train", CommandId = Train, Arguments = new() { System.Text.Json.JsonSerializer.SerializeToElement(doc.Uri, Server.LspJsonContext.Default.String) } },
             };
             yield break; // one config per file trains; the lens sits at the first
         }

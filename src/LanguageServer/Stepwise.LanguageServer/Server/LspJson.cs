@@ -13,8 +13,9 @@ public static class LspJson
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.PropertyNameCaseInsensitive = false;
         options.NumberHandling = JsonNumberHandling.Strict;
-        // Generated metadata first; reflection only for what it lacks (anonymous progress payloads).
-        options.TypeInfoResolver = JsonTypeInfoResolver.Combine(LspJsonContext.Default, new DefaultJsonTypeInfoResolver());
+        // Generated metadata only: no reflection, so the same code runs compiled ahead of time (Native AOT). A type
+        // missing from the context fails loudly (NotSupportedException) in the tests rather than silently reflecting.
+        options.TypeInfoResolver = LspJsonContext.Default;
     }
 
     public static readonly JsonSerializerOptions Options = Create();

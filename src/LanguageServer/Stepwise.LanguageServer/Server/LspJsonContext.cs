@@ -10,7 +10,7 @@ namespace Stepwise.LanguageServer.Server;
 /// Compile-time JSON metadata for every LSP record the server reads or writes. Without it System.Text.Json builds
 /// each type's metadata by reflection on first use and emits IL for its accessors, which the JIT then compiles: most
 /// of what the first initialize and the first diagnostics cost after the runtime itself. Types not listed here (the
-/// anonymous $/progress payloads) still work through the reflection resolver that follows this one in the chain.
+/// It is the only resolver: every type that crosses the wire is listed here.
 /// The options match <see cref="LspJson.Configure"/>.
 /// </summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNameCaseInsensitive = false, NumberHandling = JsonNumberHandling.Strict)]
@@ -48,12 +48,16 @@ namespace Stepwise.LanguageServer.Server;
 [JsonSerializable(typeof(RegistrationParams))]
 [JsonSerializable(typeof(DidChangeWatchedFilesRegistrationOptions))]
 [JsonSerializable(typeof(UnregistrationParams))]
+[JsonSerializable(typeof(WorkDoneProgressCreateParams))]
+[JsonSerializable(typeof(ProgressParams))]
 // Diagnostic.data and plain values.
 [JsonSerializable(typeof(DiagnosticData))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(object))]
+// StreamJsonRpc's own: $/cancelRequest's id goes through these options too (the formatter's converter writes it).
+[JsonSerializable(typeof(StreamJsonRpc.RequestId))]
 public sealed partial class LspJsonContext : JsonSerializerContext
 {
 }

@@ -27,7 +27,7 @@ public sealed class ServerLog
             catch (Exception) { /* stderr closed: nothing else to tell */ }
         }
         if (_rpc is { IsDisposed: false } rpc)
-            _ = rpc.NotifyWithParameterObjectAsync("window/logMessage", new LogMessageParams(type, message))
+            _ = RpcCalls.Notify(rpc, "window/logMessage", new LogMessageParams(type, message))
                 .ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
     }
 }

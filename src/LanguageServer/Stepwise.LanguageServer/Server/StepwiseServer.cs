@@ -74,8 +74,7 @@ public sealed class StepwiseServer
     public JsonRpc Listen(Stream input, Stream output)
     {
         StartupTrace.Mark("listen");
-        var formatter = new SystemTextJsonFormatter();
-        LspJson.Configure(formatter.JsonSerializerOptions);
+        var formatter = RpcCalls.Formatter();
         StartupTrace.Mark("formatter");
         // Two cores: one builds the JSON-RPC connection (StreamJsonRpc's own start-up), the other compiles what
         // answering initialize and the first didOpen will run.
@@ -84,7 +83,7 @@ public sealed class StepwiseServer
         StartupTrace.Mark("handler");
         var rpc = new LspJsonRpc(handler, () => _state != 0);
         StartupTrace.Mark("jsonrpc");
-        rpc.AddLocalRpcTarget(this, new JsonRpcTargetOptions { AllowNonPublicInvocation = false, DisposeOnDisconnect = false });
+        rpc.AddLocalRpcTarget(RpcCalls.TargetMetadata, this, new JsonRpcTargetOptions { AllowNonPublicInvocation = false, DisposeOnDisconnect = false });
         StartupTrace.Mark("target added");
         rpc.CancelLocallyInvokedMethodsWhenConnectionIsClosed = true;
         rpc.Disconnected += (_, e) =>
@@ -222,7 +221,7 @@ public sealed class StepwiseServer
         {
             // As object (a JsonElement arrives boxed): StreamJsonRpc's request code for reference types is precompiled,
             // an instantiation over the JsonElement struct would be compiled by the JIT while the first document waits.
-            var answer = await _rpc!.InvokeWithParameterObjectAsync<object?>("workspace/configuration",
+            var answer = await RpcCalls.Invoke(_rpc!, "workspace/configuration",
                 new ConfigurationParams(new[] { new ConfigurationItem(null, "stepwise") })).ConfigureAwait(false);
             JsonElement? section = answer is JsonElement { ValueKind: JsonValueKind.Array } result && result.GetArrayLength() > 0 ? result[0] : null;
             _queue.Mutate("workspace/configuration", () => ApplySettings(section));
@@ -276,7 +275,7 @@ public sealed class StepwiseServer
     private void Notify(string method)
     {
         if (_rpc is not { IsDisposed: false } rpc) return;
-        _ = rpc.InvokeWithParameterObjectAsync<object?>(method, null)
+        _ = RpcCalls.Invoke(rpc, method, null)
             .ContinueWith(t => _log.Warning($"{method} failed: {t.Exception?.GetBaseException().Message}"), TaskContinuationOptions.OnlyOnFaulted);
     }
 
@@ -297,14 +296,14 @@ public sealed class StepwiseServer
             {
                 var id = "stepwise-watch-" + Guid.NewGuid().ToString("N");
                 var watchers = now.OrderBy(x => x, StringComparer.Ordinal).Select(path => new Protocol.FileSystemWatcher(path.Replace('\\', '/'))).ToList();
-                await rpc.InvokeWithParameterObjectAsync<object?>("client/registerCapability", new RegistrationParams(new[]
+                await RpcCalls.Invoke(rpc, "client/registerCapability", new RegistrationParams(new[]
                 {
                     new Registration(id, "workspace/didChangeWatchedFiles", new DidChangeWatchedFilesRegistrationOptions(watchers)),
                 })).ConfigureAwait(false);
                 _watchRegistration = id;
             }
             if (old is not null)
-                await rpc.InvokeWithParameterObjectAsync<object?>("client/unregisterCapability",
+                await RpcCalls.Invoke(rpc, "client/unregisterCapability",
                     new UnregistrationParams(new[] { new Unregistration(old, "workspace/didChangeWatchedFiles") })).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException)
@@ -410,7 +409,7 @@ public sealed class StepwiseServer
         {
             // Only the newest snapshot of a still-open document publishes; a close publishes the empty set.
             if (expected is not null && (!_docs.TryGetValue(uri, out var current) || !ReferenceEquals(current, expected))) return;
-            await rpc.NotifyWithParameterObjectAsync("textDocument/publishDiagnostics", new PublishDiagnosticsParams(uri, version, diagnostics)).ConfigureAwait(false);
+            await RpcCalls.Notify(rpc, "textDocument/publishDiagnostics", new PublishDiagnosticsParams(uri, version, diagnostics)).ConfigureAwait(false);
             StartupTrace.Mark("diagnostics sent");
         }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException) { }
@@ -553,7 +552,7 @@ public sealed class StepwiseServer
     private void ShowMessage(int type, string message)
     {
         if (_rpc is not { IsDisposed: false } rpc) return;
-        _ = rpc.NotifyWithParameterObjectAsync("window/showMessage", new LogMessageParams(type, message))
+        _ = RpcCalls.Notify(rpc, "window/showMessage", new LogMessageParams(type, message))
             .ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
     }
 

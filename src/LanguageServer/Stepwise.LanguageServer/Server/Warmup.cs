@@ -48,10 +48,15 @@ public static class Warmup
     /// box under load 8: initialize median 345 ms without, 435 ms with). <paramref name="setting"/> is
     /// STEPWISE_LSP_WARMUP: "0" never, "1" always, anything else decides by the 1-minute load average (Linux).
     /// </summary>
+    /// <summary>Set (runtimeconfig) in the Native AOT build, see the csproj.</summary>
+    public const string NativeAotSwitch = "Stepwise.LanguageServer.NativeAot";
+
     public static bool WorthIt(string? setting)
     {
         if (setting == "0") return false;
         if (setting == "1" || setting == "diagnostics") return true;
+        // Compiled ahead of time (Native AOT): there is nothing to compile early, only the analysis to compete with.
+        if (AppContext.TryGetSwitch(NativeAotSwitch, out var aot) && aot) return false;
         if (Environment.ProcessorCount < 2) return false;
         try
         {
@@ -81,14 +86,14 @@ public static class Warmup
             // What initialize runs.
             using (var doc = JsonDocument.Parse(SampleInitialize))
             {
-                var p = (JsonElement)doc.RootElement.Deserialize(typeof(JsonElement), wire)!;
+                var p = (JsonElement)doc.RootElement.Deserialize(wire.GetTypeInfo(typeof(JsonElement)))!;
                 Write(InitializeAnswer.For(ClientCapabilities.From(p.GetProperty("capabilities")).PullDiagnostics, TrainCommands.All, "0"), wire);
             }
             StartupTrace.Mark("warm-up: initialize");
 
             var path = Path.Combine(AppContext.BaseDirectory, "warm-up", "train.yaml");
-            var open = JsonSerializer.SerializeToElement(new DidOpenTextDocumentParams(new TextDocumentItem(DocumentUris.FromPath(path), "yaml", 1, SampleConfig)), wire);
-            var item = ((DidOpenTextDocumentParams?)open.Deserialize(typeof(DidOpenTextDocumentParams), wire))!.TextDocument;
+            var open = JsonSerializer.SerializeToElement(new DidOpenTextDocumentParams(new TextDocumentItem(DocumentUris.FromPath(path), "yaml", 1, SampleConfig)), wire.GetTypeInfo(typeof(DidOpenTextDocumentParams)));
+            var item = ((DidOpenTextDocumentParams?)open.Deserialize(wire.GetTypeInfo(typeof(DidOpenTextDocumentParams))))!.TextDocument;
             var snapshot = server.WarmAnalysis(path, item.Text);
             var diagnostics = snapshot.Analysis.Diagnostics;
             Write(new PublishDiagnosticsParams(snapshot.Uri, snapshot.Version, diagnostics), wire);
@@ -112,6 +117,6 @@ public static class Warmup
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using var writer = new Utf8JsonWriter(buffer);
-        JsonSerializer.Serialize(writer, value, typeof(T), wire);
+        JsonSerializer.Serialize(writer, value, wire.GetTypeInfo(typeof(T)));
     }
 }

@@ -84,7 +84,7 @@ public sealed class TrainingRuns
         if (!_runs.TryAdd(uri, run)) return (null, $"{title} is already training (stepwise.stop stops it)");
         if (workDoneProgress && clientToken is null)
         {
-            try { await Rpc().InvokeWithParameterObjectAsync<object?>("window/workDoneProgress/create", new { token }).ConfigureAwait(false); }
+            try { await RpcCalls.Invoke(Rpc(), "window/workDoneProgress/create", new WorkDoneProgressCreateParams(token)).ConfigureAwait(false); }
             catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException or InvalidOperationException)
             {
                 _log.Warning($"window/workDoneProgress/create failed ({ex.Message}): progress goes to the log");
@@ -164,7 +164,7 @@ public sealed class TrainingRuns
 
     private async Task Send(string method, object @params)
     {
-        try { await Rpc().NotifyWithParameterObjectAsync(method, @params).ConfigureAwait(false); }
+        try { await RpcCalls.Notify(Rpc(), method, @params).ConfigureAwait(false); }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or InvalidOperationException) { }
     }
 
@@ -172,21 +172,17 @@ public sealed class TrainingRuns
     private Task Show(int type, string message) => Send("window/showMessage", new LogMessageParams(type, message));
 
     private Task Begin(Run run) => run.WorkDone
-        ? Send("$/progress", new { token = run.Token, value = new { kind = "begin", title = run.Title, cancellable = true, percentage = 0u } })
+        ? Send("$/progress", new ProgressParams(run.Token, new ProgressValue("begin", Title: run.Title, Cancellable: true, Percentage: 0u)))
         : Log(MessageType.Info, $"{run.Title}: started");
 
     private Task Report(Run run, string message, uint? percentage) => run.WorkDone
-        ? Send("$/progress", new { token = run.Token, value = new ProgressReport("report", message, percentage) })
+        ? Send("$/progress", new ProgressParams(run.Token, new ProgressValue("report", Message: message, Percentage: percentage)))
         : Log(MessageType.Log, $"{run.Title}: {message}");
 
     private Task End(Run run, string message) => run.WorkDone
-        ? Send("$/progress", new { token = run.Token, value = new { kind = "end", message } })
+        ? Send("$/progress", new ProgressParams(run.Token, new ProgressValue("end", Message: message)))
         : Log(MessageType.Info, $"{run.Title}: {message}");
 
-    private sealed record ProgressReport(
-        [property: System.Text.Json.Serialization.JsonPropertyName("kind")] string Kind,
-        [property: System.Text.Json.Serialization.JsonPropertyName("message")] string Message,
-        [property: System.Text.Json.Serialization.JsonPropertyName("percentage")] uint? Percentage);
 
     // ---------------------------------------------------------------- the run
 
@@ -337,3 +333,19 @@ public sealed class TrainingRuns
 
     private static string Clip(string s) => s.Length <= 300 ? s : s[..300] + "…";
 }
+
+/// <summary>window/workDoneProgress/create params.</summary>
+public sealed record WorkDoneProgressCreateParams([property: System.Text.Json.Serialization.JsonPropertyName("token")] string Token);
+
+/// <summary>$/progress params: a work-done begin, report or end (absent members are left out of the JSON). Named
+/// records rather than anonymous objects so that their JSON metadata is generated (<see cref="LspJsonContext"/>).</summary>
+public sealed record ProgressParams(
+    [property: System.Text.Json.Serialization.JsonPropertyName("token")] string Token,
+    [property: System.Text.Json.Serialization.JsonPropertyName("value")] ProgressValue Value);
+
+public sealed record ProgressValue(
+    [property: System.Text.Json.Serialization.JsonPropertyName("kind")] string Kind,
+    [property: System.Text.Json.Serialization.JsonPropertyName("title")] string? Title = null,
+    [property: System.Text.Json.Serialization.JsonPropertyName("cancellable")] bool? Cancellable = null,
+    [property: System.Text.Json.Serialization.JsonPropertyName("message")] string? Message = null,
+    [property: System.Text.Json.Serialization.JsonPropertyName("percentage")] uint? Percentage = null);
