@@ -196,4 +196,40 @@ public class DiagnosticsTests
         Assert.NotNull(last);
         Assert.DoesNotContain(last!["params"]!["diagnostics"]!.AsArray(), d => (string?)d!["code"] == "SW1001");
     }
+
+    [Fact]
+    public async Task A_new_file_matching_a_dataset_glob_recomputes_the_diagnostics()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(Path.Combine(dir.Path, "data"));
+        dir.Write("data/a.jsonl", string.Concat(Enumerable.Range(0, 10).Select(i => $"{{\"text\": \"row {i}\"}}\n")));
+        var path = dir.Write("train.yaml", "train_file: data/*.jsonl\nper_device_train_batch_size: 2\nmax_steps: 100\nnum_train_epochs: 3\noutput_dir: out\n");
+        await using var h = await Harness.Start(new JsonObject
+        {
+            ["workspace"] = new JsonObject { ["didChangeWatchedFiles"] = new JsonObject { ["dynamicRegistration"] = true } },
+        });
+        var uri = dir.Uri("train.yaml");
+        await h.Open(uri, File.ReadAllText(path));
+        var first = h.Client.WaitForDiagnostics(uri, 1);
+        Assert.Contains(first["diagnostics"]!.AsArray(), d => ((string)d!["message"]!).StartsWith("max_steps=100 trains 20.0 epochs", StringComparison.Ordinal));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!h.Client.ServerRequests.Any(r => (string?)r["method"] == "client/registerCapability") && DateTime.UtcNow < deadline) await Task.Delay(20);
+        var watchers = h.Client.ServerRequests.First(r => (string?)r["method"] == "client/registerCapability")["params"]!["registrations"]![0]!["registerOptions"]!["watchers"]!.AsArray();
+        Assert.Contains(watchers, w => (string?)w!["globPattern"] == Path.Combine(dir.Path, "data") + "/*.jsonl");
+
+        // A second shard appears: 10 + 990 rows / 2 = 500 steps per epoch, 100 steps = 0.2 epochs, no SW1001.
+        dir.Write("data/b.jsonl", string.Concat(Enumerable.Range(0, 990).Select(i => $"{{\"text\": \"row {i}\"}}\n")));
+        int before = h.Client.Notifications("textDocument/publishDiagnostics").Count;
+        await h.Client.Notify("workspace/didChangeWatchedFiles", new JsonObject { ["changes"] = new JsonArray(new JsonObject { ["uri"] = dir.Uri("data/b.jsonl"), ["type"] = 1 }) });
+        var deadline2 = DateTime.UtcNow.AddSeconds(20);
+        JsonObject? last = null;
+        while (DateTime.UtcNow < deadline2)
+        {
+            var all = h.Client.Notifications("textDocument/publishDiagnostics");
+            if (all.Count > before) { last = all[^1]; break; }
+            await Task.Delay(20);
+        }
+        Assert.NotNull(last);
+        Assert.DoesNotContain(last!["params"]!["diagnostics"]!.AsArray(), d => (string?)d!["code"] == "SW1001");
+    }
 }

@@ -119,12 +119,14 @@ public sealed class ConfigAnalyzer
 
     /// <summary>
     /// The files a dataset size depends on: those it was read from (resolved paths, a LLaMA-Factory registry), and
-    /// the written name when it looks like a path, so that creating a missing file updates the diagnostics too.
+    /// the written path or glob (name or data_files) when it looks like one, so that creating a missing file or a new
+    /// file matching the glob updates the diagnostics too. Globs stay globs (editors watch them as patterns).
     /// </summary>
     private static IEnumerable<string> DatasetFiles(IEnumerable<ResolvedDataset> resolved) =>
         resolved.SelectMany(r => r.Files.Concat(
-            r.Reference.Name is { Length: > 0 } n && r.Reference.Kind != DatasetSourceKind.LlamaFactoryRegistry && (n.Contains('/') || n.Contains('.'))
-                ? new[] { n } : Array.Empty<string>()));
+            r.Reference.Kind == DatasetSourceKind.LlamaFactoryRegistry
+                ? Array.Empty<string>()
+                : new[] { r.Reference.Name, r.Reference.DataFiles ?? "" }.Where(n => n.Length > 0 && (n.Contains('/') || n.Contains('.')))));
 
     private static ConfigDocument? LoadReference(ConfigDocument doc, string key, string? dir, List<ReadProblem> problems, List<string> watched)
     {

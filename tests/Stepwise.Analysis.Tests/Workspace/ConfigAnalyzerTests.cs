@@ -83,7 +83,19 @@ public class ConfigAnalyzerTests
         Assert.Contains(Path.Combine(dir, "data", "shards", "a.jsonl"), watched);
         Assert.Contains(Path.Combine(dir, "data", "shards", "b.jsonl"), watched);
         Assert.Contains("later.jsonl", watched); // not there yet: creating it must refresh the diagnostics
+        Assert.Contains("data/shards/*.jsonl", watched); // a new shard must refresh them too
     }
+
+    [Theory]
+    [InlineData("data/*.jsonl", "/r/data/c.jsonl", true)]
+    [InlineData("data/*.jsonl", "/r/data/sub/c.jsonl", false)]
+    [InlineData("data/**/*.jsonl", "/r/data/sub/c.jsonl", true)]
+    [InlineData("data/*.jsonl", "/r/other/c.jsonl", false)]
+    [InlineData("data/*.jsonl", "/r/data/.hidden.jsonl", false)]
+    [InlineData("/abs/shard-[0-9].parquet", "/abs/shard-7.parquet", true)]
+    [InlineData("/abs/shard-[0-9].parquet", "/abs/shard-x.parquet", false)]
+    public void Glob_matches_a_single_path_as_Expand_would_list_it(string pattern, string path, bool expected) =>
+        Assert.Equal(expected, Stepwise.Workspace.Datasets.Glob.Matches("/r", pattern, path));
 
     [Fact]
     public void Missing_deepspeed_file_is_SW9004_on_the_reference()

@@ -15,26 +15,7 @@ public static class Glob
     /// <summary>Files matching <paramref name="pattern"/> (relative to <paramref name="baseDirectory"/> unless rooted), sorted.</summary>
     public static IReadOnlyList<string> Expand(string baseDirectory, string pattern, int limit = 100_000)
     {
-        pattern = pattern.Replace('\\', '/');
-        string root;
-        string rest;
-        if (Path.IsPathRooted(pattern))
-        {
-            root = Path.GetPathRoot(pattern)!;
-            rest = pattern[root.Length..];
-        }
-        else
-        {
-            root = baseDirectory;
-            rest = pattern;
-        }
-        // Walk down the literal prefix so only the wildcard part is matched against the tree.
-        var segments = rest.Split('/', StringSplitOptions.RemoveEmptyEntries).ToList();
-        while (segments.Count > 1 && !HasWildcards(segments[0]))
-        {
-            root = Path.Combine(root, segments[0]);
-            segments.RemoveAt(0);
-        }
+        var (root, segments) = Split(baseDirectory, pattern);
         var results = new List<string>();
         if (!Directory.Exists(root)) return results;
         if (segments.Count == 1 && !HasWildcards(segments[0]))
@@ -63,6 +44,42 @@ public static class Glob
         }
         results.Sort(StringComparer.Ordinal);
         return results;
+    }
+
+    /// <summary>Whether the file <paramref name="path"/> is one <see cref="Expand"/> would list (it need not exist).</summary>
+    public static bool Matches(string baseDirectory, string pattern, string path)
+    {
+        var (root, segments) = Split(baseDirectory, pattern);
+        var rel = Path.GetRelativePath(Path.GetFullPath(root), Path.GetFullPath(path)).Replace('\\', '/');
+        if (rel.StartsWith("../", StringComparison.Ordinal) || rel == ".." || Path.IsPathRooted(rel)) return false;
+        if (!segments.Any(s => s.StartsWith('.')) && rel.Split('/').Any(p => p.StartsWith('.'))) return false;
+        return new Regex("^" + ToRegex(segments) + "$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking).IsMatch(rel);
+    }
+
+    /// <summary>The folder to walk (the pattern's literal prefix) and the segments left to match under it.</summary>
+    private static (string Root, List<string> Segments) Split(string baseDirectory, string pattern)
+    {
+        pattern = pattern.Replace('\\', '/');
+        string root;
+        string rest;
+        if (Path.IsPathRooted(pattern))
+        {
+            root = Path.GetPathRoot(pattern)!;
+            rest = pattern[root.Length..];
+        }
+        else
+        {
+            root = baseDirectory;
+            rest = pattern;
+        }
+        // Walk down the literal prefix so only the wildcard part is matched against the tree.
+        var segments = rest.Split('/', StringSplitOptions.RemoveEmptyEntries).ToList();
+        while (segments.Count > 1 && !HasWildcards(segments[0]))
+        {
+            root = Path.Combine(root, segments[0]);
+            segments.RemoveAt(0);
+        }
+        return (root, segments);
     }
 
     private static string ToRegex(List<string> segments)

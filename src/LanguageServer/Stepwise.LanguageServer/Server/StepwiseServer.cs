@@ -253,13 +253,18 @@ public sealed class StepwiseServer
         _queue.Mutate("didChangeWatchedFiles", () => { foreach (var path in paths) Regenerate(path); });
     }
 
+    /// <summary>A watched entry is a full path or a glob (a dataset written as data/*.jsonl: a new shard counts too).</summary>
+    private static bool DependsOn(string watched, string changedPath) =>
+        DocumentUris.SamePath(watched, changedPath)
+        || (Stepwise.Workspace.Datasets.Glob.HasWildcards(watched) && Stepwise.Workspace.Datasets.Glob.Matches("/", watched, changedPath));
+
     /// <summary>New snapshots (same text) for the documents that depend on <paramref name="changedPath"/> (all when null), then refresh.</summary>
     private void Regenerate(string? changedPath)
     {
         int count = 0;
         foreach (var (uri, snap) in _docs)
         {
-            if (changedPath is not null && !(snap.IsAnalyzed && snap.Analysis.Watched.Any(w => DocumentUris.SamePath(w, changedPath))))
+            if (changedPath is not null && !(snap.IsAnalyzed && snap.Analysis.Watched.Any(w => DependsOn(w, changedPath))))
                 continue;
             _docs[uri] = snap.Regenerate(Analyze);
             ScheduleDiagnostics(uri);
