@@ -11,32 +11,17 @@ namespace Stepwise.Trainer.Tests;
 /// <summary>Python's jinja2, set up as transformers sets it up, renders the same cases (oracle/jinja_reference.py).</summary>
 public static class JinjaOracle
 {
-    public static string Script => Path.Combine(AppContext.BaseDirectory, "oracle", "jinja_reference.py");
-
     public sealed record Case(string Template, Dictionary<string, object?> Vars, string? Now = null);
     public sealed record Result(string? Text, string? Error, bool Raised);
 
     public static List<Result> Render(IReadOnlyList<Case> cases)
     {
-        if (!File.Exists(Oracle.Python))
-            Assert.Fail($"{Oracle.Python} not found: the chat template oracle needs Debian's python3 with python3-jinja2. Run `scripts/setup.sh --test`.");
         using var dir = new TempDir();
         var arr = new JsonArray();
         foreach (var c in cases)
             arr.Add(new JsonObject { ["template"] = c.Template, ["vars"] = ToJson(c.Vars), ["now"] = c.Now });
         File.WriteAllText(dir["cases.json"], arr.ToJsonString());
-        var psi = new ProcessStartInfo(Oracle.Python) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Script); psi.ArgumentList.Add(dir["cases.json"]); psi.ArgumentList.Add(dir["out.json"]);
-        using var p = Process.Start(psi)!;
-        string err = p.StandardError.ReadToEnd();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            if (err.Contains("No module named 'jinja2'"))
-                Assert.Fail($"{Oracle.Python} lacks jinja2: install Debian's python3-jinja2 with `scripts/setup.sh --test`.\n{err}");
-            Assert.Fail($"jinja reference failed ({p.ExitCode}):\n{err}");
-        }
+        Oracle.RunScript("jinja_reference.py", dir["cases.json"], dir["out.json"]);
         return JsonNode.Parse(File.ReadAllText(dir["out.json"]))!.AsArray().Select(n => new Result(
             n!["text"]?.GetValue<string>(), n["error"]?.GetValue<string>(), n["raised"]?.GetValue<bool>() ?? false)).ToList();
     }

@@ -34,26 +34,31 @@ public static class TestModels
 public static class Oracle
 {
     public const string Python = "/usr/bin/python3";
-    public static string Script => Path.Combine(AppContext.BaseDirectory, "oracle", "llama_reference.py");
 
-    /// <summary>Runs the PyTorch reference; fails (never skips) when Debian's python3-torch is not installed.</summary>
-    public static void Run(params string[] args)
+    /// <summary>Runs the PyTorch reference (oracle/llama_reference.py).</summary>
+    public static void Run(params string[] args) => RunScript("llama_reference.py", args);
+
+    /// <summary>
+    /// Runs oracle/<paramref name="script"/> with Debian's python3; fails (never skips) when python3 or a module the
+    /// script imports is missing (Debian names them python3-&lt;module&gt;: torch, numpy, jinja2, sentencepiece).
+    /// </summary>
+    public static void RunScript(string script, params string[] args)
     {
         if (!File.Exists(Python))
-            Assert.Fail($"{Python} not found: the reference forward pass needs Debian's python3 with python3-torch. Run `scripts/setup.sh --test`.");
+            Assert.Fail($"{Python} not found: the reference {script} needs Debian's python3 and its python3-* modules. Run `scripts/setup.sh --test`.");
         var psi = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Script);
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "oracle", script));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
         string err = p.StandardError.ReadToEnd();
-        p.StandardOutput.ReadToEnd();
+        stdout.Wait();
         p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            if (err.Contains("No module named 'torch'") || err.Contains("No module named 'numpy'"))
-                Assert.Fail($"{Python} lacks torch/numpy: install Debian's python3-torch with `scripts/setup.sh --test`.\n{err}");
-            Assert.Fail($"reference script failed ({p.ExitCode}):\n{err}");
-        }
+        if (p.ExitCode == 0) return;
+        var missing = System.Text.RegularExpressions.Regex.Match(err, "No module named '([^'.]+)");
+        if (missing.Success)
+            Assert.Fail($"{Python} lacks {missing.Groups[1].Value}: install Debian's python3-{missing.Groups[1].Value} with `scripts/setup.sh --test`.\n{err}");
+        Assert.Fail($"reference script {script} failed ({p.ExitCode}):\n{err}");
     }
 }
 
