@@ -37,29 +37,5 @@ public sealed class JsonStringMap : ISourceMap
 
     public int ToHost(int offset) => _host[Math.Max(0, Math.Min(offset, _host.Length - 1))];
 
-    public string Escape(string pythonText) => JsonEscape(pythonText);
-
-    /// <summary>Text as the inside of a JSON string: quotes, backslashes and control characters escaped.</summary>
-    public static string JsonEscape(string s)
-    {
-        var sb = new StringBuilder(s.Length + 8);
-        foreach (char c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                default:
-                    if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.ToString();
-    }
+    public string Escape(string pythonText) => Stepwise.Core.Text.JsonText.Escape(pythonText);
 }

@@ -183,27 +183,8 @@ public static class Py
         if (indent is int n) sb.Append('\n').Append(' ', n * level);
     }
 
-    private static void JsonString(StringBuilder sb, string s)
-    {
-        sb.Append('"');
-        foreach (char c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                default:
-                    if (c < 0x20) sb.Append($"\\u{(int)c:x4}"); else sb.Append(c);
-                    break;
-            }
-        }
-        sb.Append('"');
-    }
+    // json.dumps(ensure_ascii=False) escapes, as transformers' tojson writes them.
+    private static void JsonString(StringBuilder sb, string s) => Stepwise.Core.Text.JsonText.AppendEscaped(sb.Append('"'), s).Append('"');
 
     /// <summary>A JSON value as a template value (objects keep their key order, as Python dicts do).</summary>
     public static object? FromJson(JsonNode? n)
