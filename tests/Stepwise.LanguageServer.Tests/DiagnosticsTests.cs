@@ -174,8 +174,7 @@ public class DiagnosticsTests
         // 10 rows / 2 = 5 steps per epoch: 100 steps = 20 epochs.
         var first = h.Client.WaitForDiagnostics(uri, 1);
         Assert.Contains(first["diagnostics"]!.AsArray(), d => ((string)d!["message"]!).StartsWith("max_steps=100 trains 20.0 epochs", StringComparison.Ordinal));
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!h.Client.ServerRequests.Any(r => (string?)r["method"] == "client/registerCapability") && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await WatcherRegistered(h);
         var registration = h.Client.ServerRequests.First(r => (string?)r["method"] == "client/registerCapability")["params"]!["registrations"]![0]!;
         Assert.Equal("workspace/didChangeWatchedFiles", (string?)registration["method"]);
         Assert.Equal(Path.Combine(dir.Path, "data.jsonl"), (string?)registration["registerOptions"]!["watchers"]![0]!["globPattern"]);
@@ -185,14 +184,7 @@ public class DiagnosticsTests
         int before = h.Client.Notifications("textDocument/publishDiagnostics").Count;
         await h.Client.Notify("workspace/didChangeWatchedFiles", new JsonObject { ["changes"] = new JsonArray(new JsonObject { ["uri"] = dir.Uri("data.jsonl"), ["type"] = 2 }) });
         // 1,000 rows / 2 = 500 steps per epoch: 100 steps = 0.2 epochs, no SW1001.
-        var deadline2 = DateTime.UtcNow.AddSeconds(20);
-        JsonObject? last = null;
-        while (DateTime.UtcNow < deadline2)
-        {
-            var all = h.Client.Notifications("textDocument/publishDiagnostics");
-            if (all.Count > before) { last = all[^1]; break; }
-            await Task.Delay(20);
-        }
+        var last = await DiagnosticsAfter(h, before);
         Assert.NotNull(last);
         Assert.DoesNotContain(last!["params"]!["diagnostics"]!.AsArray(), d => (string?)d!["code"] == "SW1001");
     }
@@ -212,8 +204,7 @@ public class DiagnosticsTests
         await h.Open(uri, File.ReadAllText(path));
         var first = h.Client.WaitForDiagnostics(uri, 1);
         Assert.Contains(first["diagnostics"]!.AsArray(), d => ((string)d!["message"]!).StartsWith("max_steps=100 trains 20.0 epochs", StringComparison.Ordinal));
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!h.Client.ServerRequests.Any(r => (string?)r["method"] == "client/registerCapability") && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await WatcherRegistered(h);
         var watchers = h.Client.ServerRequests.First(r => (string?)r["method"] == "client/registerCapability")["params"]!["registrations"]![0]!["registerOptions"]!["watchers"]!.AsArray();
         Assert.Contains(watchers, w => (string?)w!["globPattern"] == Path.Combine(dir.Path, "data") + "/*.jsonl");
 
@@ -221,15 +212,27 @@ public class DiagnosticsTests
         dir.Write("data/b.jsonl", string.Concat(Enumerable.Range(0, 990).Select(i => $"{{\"text\": \"row {i}\"}}\n")));
         int before = h.Client.Notifications("textDocument/publishDiagnostics").Count;
         await h.Client.Notify("workspace/didChangeWatchedFiles", new JsonObject { ["changes"] = new JsonArray(new JsonObject { ["uri"] = dir.Uri("data/b.jsonl"), ["type"] = 1 }) });
-        var deadline2 = DateTime.UtcNow.AddSeconds(20);
-        JsonObject? last = null;
-        while (DateTime.UtcNow < deadline2)
-        {
-            var all = h.Client.Notifications("textDocument/publishDiagnostics");
-            if (all.Count > before) { last = all[^1]; break; }
-            await Task.Delay(20);
-        }
+        var last = await DiagnosticsAfter(h, before);
         Assert.NotNull(last);
         Assert.DoesNotContain(last!["params"]!["diagnostics"]!.AsArray(), d => (string?)d!["code"] == "SW1001");
+    }
+
+    private static async Task WatcherRegistered(Harness h)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!h.Client.ServerRequests.Any(r => (string?)r["method"] == "client/registerCapability") && DateTime.UtcNow < deadline) await Task.Delay(20);
+    }
+
+    /// <summary>The first publishDiagnostics after the first <paramref name="before"/> ones, or null within 20 s.</summary>
+    private static async Task<JsonObject?> DiagnosticsAfter(Harness h, int before)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            var all = h.Client.Notifications("textDocument/publishDiagnostics");
+            if (all.Count > before) return all[before];
+            await Task.Delay(20);
+        }
+        return null;
     }
 }
