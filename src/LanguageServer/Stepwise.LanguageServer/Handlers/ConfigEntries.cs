@@ -8,16 +8,7 @@ namespace Stepwise.LanguageServer.Handlers;
 /// <summary>Finds entries of a document's configurations: by position, and by canonical key name.</summary>
 public static class ConfigEntries
 {
-    /// <summary>Every entry of a configuration, nested ones included (mappings and the mappings inside lists).</summary>
-    public static IEnumerable<ConfigEntry> All(IEnumerable<ConfigEntry> entries)
-    {
-        foreach (var e in entries)
-        {
-            yield return e;
-            foreach (var child in All(Children(e.Value))) yield return child;
-        }
-    }
-
+    /// <summary>The entries one level down: a mapping's, or those of the mappings inside a list.</summary>
     public static IEnumerable<ConfigEntry> Children(ConfigValue v) =>
         v.Kind == ValueKind.Mapping ? v.Entries : v.Kind == ValueKind.Sequence ? v.Items.SelectMany(i => i.Kind == ValueKind.Mapping ? i.Entries : Enumerable.Empty<ConfigEntry>()) : Enumerable.Empty<ConfigEntry>();
 
