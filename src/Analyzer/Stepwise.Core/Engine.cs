@@ -84,13 +84,14 @@ public static class Engine
         var findings = new List<Finding>();
 
         var size = DatasetSizeOf(setup, inputs.Datasets, options);
-        var (scheduleInputs, inputProblems) = ScheduleInputsOf(setup, size, options);
+        // A quantization or adapter config on its own has no training arguments: no schedule from their defaults.
+        var (scheduleInputs, inputProblems) = doc.HasTrainingArguments ? ScheduleInputsOf(setup, size, options) : (null, new List<Finding>());
         findings.AddRange(inputProblems);
         Schedule? schedule = scheduleInputs is null ? null : Schedules.Compute(scheduleInputs);
 
         Schedule? previous = null;
         TrainingSetup? previousSetup = null;
-        if (inputs.Previous is { } prevDoc && prevDoc.Problems.Count == 0)
+        if (inputs.Previous is { } prevDoc && prevDoc.Problems.Count == 0 && prevDoc.HasTrainingArguments && doc.HasTrainingArguments)
         {
             previousSetup = SetupBuilder.Build(prevDoc, inputs.DeepSpeed, inputs.Accelerate, options.WorldSize);
             var (prevInputs, _) = ScheduleInputsOf(previousSetup, size, options);

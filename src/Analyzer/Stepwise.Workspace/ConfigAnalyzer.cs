@@ -108,7 +108,26 @@ public sealed class ConfigAnalyzer
             };
             results.Add(new ConfigAnalysis(doc, Engine.Analyze(inputs, options.Analysis)));
         }
-        return new FileAnalysis(path, text, results, null, watched.Distinct().ToList());
+        return new FileAnalysis(path, text, OncePerFile(results), null, watched.Distinct().ToList());
+    }
+
+    /// <summary>
+    /// One finding per place and cause in a file. The documents of one file can share entries (a Python file's
+    /// BitsAndBytesConfig or LoraConfig call that several training calls use, a DeepSpeed file two configs name), and
+    /// a finding on a shared entry is kept only in the first document that reports it.
+    /// </summary>
+    private static List<ConfigAnalysis> OncePerFile(List<ConfigAnalysis> results)
+    {
+        if (results.Count < 2) return results;
+        var seen = new HashSet<(string Id, string? File, int Start, int Length, string Message)>();
+        for (int i = 0; i < results.Count; i++)
+        {
+            var r = results[i].Result;
+            var kept = r.Findings.Where(f => seen.Add((f.Id, f.Span.File, f.Span.Start, f.Span.Length, f.Message))).ToList();
+            if (kept.Count != r.Findings.Count)
+                results[i] = results[i] with { Result = new AnalysisResult(r.Setup, r.DatasetSize, r.Schedule, r.PreviousSchedule, kept) };
+        }
+        return results;
     }
 
     private ResolvedDataset SafeResolve(DatasetReference r, string? dir)

@@ -23,7 +23,8 @@ public static class HumanReport
                 }
                 configs++;
                 var where = c.Document.ConfigSpan is { } cs ? $"{file.Path}:{cs.Range.Start}" : file.Path;
-                if (c.Document.Dialect is not (Dialect.DeepSpeed or Dialect.Accelerate or Dialect.Unknown))
+                // A quantization or LoRA call on its own has no schedule to summarise; its findings follow.
+                if (c.Document.Dialect is not (Dialect.DeepSpeed or Dialect.Accelerate or Dialect.Unknown) && c.Document.HasTrainingArguments)
                     w.WriteLine(Paint($"{where}: {c.Document.Dialect.Id()}: {ScheduleSummary.Line(c.Result)}", "\u001b[2m", colors));
                 foreach (var f in c.Result.Findings)
                 {

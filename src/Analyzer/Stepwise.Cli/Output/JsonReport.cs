@@ -39,7 +39,8 @@ public static class JsonReport
         foreach (var c in f.Configs)
             foreach (var finding in c.Result.Findings) WriteFinding(w, finding, f.Path);
         w.WriteEndArray();
-        var trainingConfigs = f.Configs.Where(c => c.Document.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory).ToList();
+        var trainingConfigs = f.Configs.Where(c => c.Document.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory
+            && c.Document.HasTrainingArguments).ToList();
         if (trainingConfigs.Count > 0)
         {
             w.WritePropertyName("schedule");

@@ -82,6 +82,13 @@ public sealed class ConfigEntry
     }
     /// <summary>For Python/C# documents: the call or type the entry belongs to (TrainingArguments, LoraConfig...).</summary>
     public string? Section { get; }
+    /// <summary>
+    /// For Python documents: the upstream class whose field this key is (TrainingArguments, SFTConfig, LoraConfig,
+    /// BitsAndBytesConfig...), so a key is judged against its own class. For a call of a subclass defined in the file it
+    /// is the upstream class the subclass extends, except for the fields that subclass declares itself, whose Owner is
+    /// the subclass's own name (no upstream table knows it). Null where the file's dialect decides (YAML, JSON).
+    /// </summary>
+    public string? Owner { get; init; }
     public bool IsTopLevel => Path == Key;
 
     public override string ToString() => $"{Path} = {ValueText} @{KeySpan.Range.Start}";
@@ -126,6 +133,11 @@ public sealed class ConfigDocument
     public LineIndex Lines { get; }
     /// <summary>Where this configuration is in the text (the call in a Python file); null for a whole file.</summary>
     public SourceSpan? ConfigSpan { get; }
+    /// <summary>
+    /// False for a Python document built from a BitsAndBytesConfig or LoraConfig call that no TrainingArguments-family
+    /// call is connected to: it is checked on its own, and no schedule is made up from TrainingArguments' defaults.
+    /// </summary>
+    public bool HasTrainingArguments { get; init; } = true;
 
     public ConfigEntry? Find(string key)
     {

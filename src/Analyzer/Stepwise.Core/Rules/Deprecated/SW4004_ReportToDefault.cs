@@ -21,6 +21,7 @@ public sealed class SW4004_ReportToDefault : Rule
     /// not a LoraConfig or BitsAndBytesConfig. YAML/JSON entries carry no section.</summary>
     public static bool HasTrainerSection(ConfigDocument doc)
     {
+        if (!doc.HasTrainingArguments) return false;
         bool any = false;
         foreach (var e in doc.Entries)
         {
