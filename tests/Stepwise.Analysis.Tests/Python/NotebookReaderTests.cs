@@ -39,6 +39,8 @@ public class NotebookReaderTests
         Assert.Equal("café ☕", doc.Find("run_name")!.Value.AsString());
         Assert.Equal("nf4", doc.Find("bnb_4bit_quant_type")!.Value.AsString());
         Assert.Equal("bfloat16", doc.Find("bnb_4bit_compute_dtype")!.Value.AsString());
+        // bnb_config reaches the trainer through the model of a later cell: it is part of this run.
+        Assert.Equal("BitsAndBytesConfig", doc.Find("bnb_4bit_quant_type")!.Owner);
         // The %%bash cell is not Python: its TrainingArguments text is not a config.
         Assert.Equal(1, doc.Entries.Count(e => e.Key == "max_steps"));
         var d = Assert.Single(doc.Directives);
