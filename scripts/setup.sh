@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Stepwise needs on a Debian/Ubuntu machine, only where it is missing.
 #   scripts/setup.sh          runtime needs (libstdc++ with GLIBCXX_3.4.32 for TorchSharp)
-#   scripts/setup.sh --test   also the test oracles (Debian's python3-torch, numpy, jinja2, sentencepiece) and clang
+#   scripts/setup.sh --test   also the test oracles (Debian's python3-torch, numpy, jinja2, sentencepiece, ipython) and clang
 # Idempotent: every step checks first and does nothing when already satisfied.
 set -euo pipefail
 
@@ -63,6 +63,8 @@ if [ $want_test = 1 ]; then
   /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
   /usr/bin/python3 -c 'import jinja2' 2>/dev/null || need+=(python3-jinja2)
   /usr/bin/python3 -c 'import sentencepiece' 2>/dev/null || need+=(python3-sentencepiece)
+  # IPython's own input transformer is the oracle for which notebook lines are magics and shell commands.
+  /usr/bin/python3 -c 'import IPython' 2>/dev/null || need+=(python3-ipython)
   # The language-server tests also run against the Native AOT server, which clang links (docs/lsp.md).
   command -v clang >/dev/null 2>&1 || need+=(clang)
   if [ ${#need[@]} -gt 0 ]; then
@@ -70,6 +72,6 @@ if [ $want_test = 1 ]; then
     apt_update
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
-    say "python3-torch, python3-numpy, python3-jinja2, python3-sentencepiece and clang already installed"
+    say "python3-torch, python3-numpy, python3-jinja2, python3-sentencepiece, python3-ipython and clang already installed"
   fi
 fi
