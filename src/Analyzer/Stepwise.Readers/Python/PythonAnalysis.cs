@@ -129,24 +129,32 @@ public sealed class PythonAnalysis
             sites.Add((k, s, Real(t[k].Text(Code))));
         }
 
-        var upstream = new Dictionary<string, string?>(StringComparer.Ordinal);
-        // The known class a name is or extends through classes defined in the file (null when none).
-        string? Upstream(string name, Func<string, bool> known, int depth = 0)
+        // The known class a name is or extends through classes defined in the file (null when none); each class is
+        // visited once per question, so cyclic or diamond-shaped class graphs cost linear time.
+        var memo = new Dictionary<(string, Func<string, bool>), string?>();
+        string? Upstream(string name, Func<string, bool> known)
         {
-            if (known(name)) return name;
-            if (depth > 16 || !classes.TryGetValue(name, out var cls)) return null;
-            foreach (var b in cls.Bases)
-                if (Upstream(Real(b), known, depth + 1) is { } u) return u;
-            return null;
+            if (memo.TryGetValue((name, known), out var done)) return done;
+            var visited = new HashSet<string>(StringComparer.Ordinal);
+            string? Walk(string n, int depth)
+            {
+                if (known(n)) return n;
+                if (depth > 64 || !visited.Add(n) || !classes.TryGetValue(n, out var cls)) return null;
+                foreach (var b in cls.Bases)
+                    if (Walk(Real(b), depth + 1) is { } u) return u;
+                return null;
+            }
+            return memo[(name, known)] = Walk(name, 0);
         }
-        static bool IsTrainerName(string n) => n.EndsWith("Trainer", StringComparison.Ordinal) && char.IsUpper(n[0]);
+        // Trainer classes by name: Trainer, SFTTrainer, UnslothTrainer... (and the file's subclasses of them).
+        Func<string, bool> isTrainer = n => n.EndsWith("Trainer", StringComparison.Ordinal) && char.IsUpper(n[0]);
 
         // Trainer calls, and the classes their args= are calls of.
         var trainers = new List<TrainerCall>();
         var argsClasses = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (k, s, cls) in sites)
         {
-            if (Upstream(cls, IsTrainerName) is not { } trainerClass) continue;
+            if (Upstream(cls, isTrainer) is not { } trainerClass) continue;
             var call = ParseSite(k, s);
             var block = Module.BlockAt(t[s].Start);
             ArgsPosition.TryGetValue(trainerClass, out int argsAt);
@@ -159,11 +167,13 @@ public sealed class PythonAnalysis
         }
         Trainers = trainers;
 
+        Func<string, bool> isTraining = n => TrainingCalls.Contains(n) || argsClasses.Contains(n);
+        Func<string, bool> isAux = AuxiliaryCalls.Contains;
         var found = new List<FoundCall>();
         foreach (var (k, s, cls) in sites)
         {
-            var training = Upstream(cls, n => TrainingCalls.Contains(n) || argsClasses.Contains(n));
-            var aux = training is null ? Upstream(cls, AuxiliaryCalls.Contains) : null;
+            var training = Upstream(cls, isTraining);
+            var aux = training is null ? Upstream(cls, isAux) : null;
             if ((training ?? aux) is not { } owner) continue;
             if (!_owners.ContainsKey(cls)) _owners[cls] = (owner, LocalFields(cls, owner, classes, Real));
             found.Add(new FoundCall(ParseSite(k, s), cls, owner, training is not null, Module.BlockAt(t[s].Start)));
