@@ -14,6 +14,8 @@ public sealed record WorkspaceOptions
     public string? AccelerateConfig { get; init; }
     /// <summary>Look at ~/.cache/huggingface/accelerate/default_config.yaml when no accelerate config is given.</summary>
     public bool UseDefaultAccelerateConfig { get; init; } = true;
+    /// <summary>Where to look for cached base models (config.json, weight names); null = the environment's HF cache.</summary>
+    public Datasets.HuggingFaceCacheRoots? ModelCache { get; init; }
 }
 
 /// <summary>One configuration of a file and what the engine said about it.</summary>
@@ -41,7 +43,10 @@ public sealed class ConfigAnalyzer
     {
         Options = options ?? new WorkspaceOptions();
         _resolve = resolveDataset ?? DefaultResolver();
+        _models = Options.ModelCache is { } roots ? new ModelFiles(roots) : ModelFiles.Default;
     }
+
+    private readonly ModelFiles _models;
 
     public WorkspaceOptions Options { get; }
 
@@ -98,8 +103,13 @@ public sealed class ConfigAnalyzer
                 }
             }
 
+            ModelArchitecture? model = null;
+            try { model = _models.Find(doc, dir, watched); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { model = null; }
+
             var inputs = new AnalysisInputs(doc)
             {
+                Model = model,
                 Datasets = resolved,
                 DeepSpeed = deepSpeed,
                 Accelerate = accelerate,

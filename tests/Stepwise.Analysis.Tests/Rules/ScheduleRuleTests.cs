@@ -186,8 +186,9 @@ public class ScheduleRuleTests
         var text = "base_model: m\nmicro_batch_size: 16\ngradient_accumulation_steps: 2\nnum_epochs: 1\nmax_steps: 200\nsaves_per_epoch: 4\n# stepwise: dataset_size=2280\n";
         var (_, r) = Analyze(text);
         var f = Single(r, "SW1006");
-        // 1/(4 x 1) of 200 = every 50 steps; 72 steps per epoch -> 0.69 epochs
-        Assert.Contains("every 50 steps = every 0.69 epochs, not 4 per epoch", f.Message);
+        // 1/(4 x 1) of 200 = every 50 steps; L = 143 batches, windows of 2: step 50 ends after 100 of them -> 0.70 epochs
+        // in trainer_state.json (50/72 steps would say 0.69)
+        Assert.Contains("every 50 steps = every 0.70 epochs, not 4 per epoch", f.Message);
         var after = Apply(text, f.Fixes.Single());
         Assert.Contains("save_steps: 18", after); // 72 / 4
         Assert.DoesNotContain("saves_per_epoch", after);

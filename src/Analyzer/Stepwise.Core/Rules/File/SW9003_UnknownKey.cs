@@ -45,7 +45,7 @@ public sealed class SW9003_UnknownKey : Rule
     }
 
     public static bool IsLlamaFactoryV1(ConfigDocument doc) =>
-        doc.Find("model_class") is not null || doc.Find("train_dataset") is not null || doc.Find("dist_config") is not null;
+        doc.FindSet("model_class") is not null || doc.FindSet("train_dataset") is not null || doc.FindSet("dist_config") is not null;
 
     /// <summary>Spellings a dialect accepts: its own, and for LLaMA-Factory every TrainingArguments name it passes through.</summary>
     internal static IReadOnlyList<string> KnownSpellings(Dialect d)
