@@ -97,11 +97,22 @@ public static class BenchCommand
         var analyzers = corpora.Select(c => (c, new ConfigAnalyzer(SharedCorpus.Options(c)))).ToList();
         void Pass() { foreach (var (c, a) in analyzers) foreach (var f in SharedCorpus.Files(c)) a.AnalyzeFile(f); }
         Pass();
-        var times = new List<double>();
-        for (int i = 0; i < 3; i++) { var sw = Stopwatch.StartNew(); Pass(); times.Add(sw.Elapsed.TotalSeconds); }
+        var times = new List<(double Wall, double Cpu)>();
+        var self = Process.GetCurrentProcess();
+        for (int i = 0; i < 3; i++)
+        {
+            self.Refresh();
+            var cpu0 = self.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            Pass();
+            self.Refresh();
+            times.Add((sw.Elapsed.TotalSeconds, (self.TotalProcessorTime - cpu0).TotalSeconds));
+        }
         times.Sort();
-        double warm = times[1];
+        var (warm, cpu) = times[1];
         stdout.WriteLine($"  {"one warm process (median of 3)",-45} {warm * 1000,9:F1} ms  {files / warm,8:F0} files/s  (goal >= 800)");
+        // On a shared machine the wall clock also counts other processes' turns; CPU time is this process's own work.
+        stdout.WriteLine($"  {"  the same, per CPU-second of this process",-45} {cpu * 1000,9:F1} ms  {files / cpu,8:F0} files/s");
         stdout.WriteLine($"  load average after: {LoadAverage()}");
         foreach (var (c, a) in analyzers)
         {

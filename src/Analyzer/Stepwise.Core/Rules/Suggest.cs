@@ -16,6 +16,7 @@ public static class Suggest
         int limit = Math.Max(2, w.Length / 3);
         var histogram = new int[128];
         foreach (var ch in w) histogram[ch & 127]++;
+        ulong mask = Letters(w);
         int[]? rows = null;
         string? best = null;
         int bestDistance = int.MaxValue;
@@ -26,13 +27,31 @@ public static class Suggest
             // distance is at least the difference in length, and at least half the characters the two do not share.
             if (Math.Abs(c.Length - w.Length) > limit) continue;
             var n = Norm(c);
-            if (!WithinByCharacters(histogram, w.Length, n, Math.Min(limit, bestDistance))) continue;
+            int bound = Math.Min(limit, bestDistance);
+            // An edit adds or removes at most two distinct characters: half the characters only one of them has is a bound.
+            if ((PopCount(mask ^ Letters(n)) + 1) / 2 > bound) continue;
+            if (!WithinByCharacters(histogram, w.Length, n, bound)) continue;
             rows ??= new int[3 * 64];
             int d = Distance(w, n, ref rows);
             if (d < bestDistance || (d == bestDistance && best is not null && string.CompareOrdinal(c, best) < 0)) { best = c; bestDistance = d; }
         }
         if (best is null) return null;
         return bestDistance <= limit ? best : null;
+    }
+
+    /// <summary>Which characters occur (folded onto 64 bits; a collision only weakens the bound).</summary>
+    private static ulong Letters(string s)
+    {
+        ulong m = 0;
+        foreach (var ch in s) m |= 1UL << (ch & 63);
+        return m;
+    }
+
+    private static int PopCount(ulong x)
+    {
+        int n = 0;
+        while (x != 0) { x &= x - 1; n++; }
+        return n;
     }
 
     private static string Norm(string s)
