@@ -37,7 +37,19 @@ public sealed record AnalysisOptions
 
     public bool IsV5 => Version.Major >= 5;
     /// <summary>Before transformers 4.52 steps per epoch were floor(L / A).</summary>
-    public StepsPerEpochRounding Rounding => Version.Major < 4 || (Version.Major == 4 && Version.Minor < 52) ? StepsPerEpochRounding.Floor : StepsPerEpochRounding.Ceil;
+    public StepsPerEpochRounding Rounding => Loop == TrainerLoop.Current ? StepsPerEpochRounding.Ceil : StepsPerEpochRounding.Floor;
+
+    /// <summary>The training loop of the release: 4.52+ (PR #37923), 4.46-4.51 (PR #34198), older.</summary>
+    public TrainerLoop Loop
+    {
+        get
+        {
+            var (major, minor) = Version;
+            if (major > 4 || (major == 4 && minor >= 52)) return TrainerLoop.Current;
+            if (major == 4 && minor >= 46) return TrainerLoop.PrefetchWindows;
+            return TrainerLoop.RunningCount;
+        }
+    }
 }
 
 /// <summary>What the shell found out before the pure analysis: referenced files and dataset rows.</summary>
@@ -50,6 +62,22 @@ public sealed record AnalysisInputs(ConfigDocument Document)
     public ConfigDocument? Previous { get; init; }
     /// <summary>Problems met while following references (a missing DeepSpeed file): reported as findings.</summary>
     public IReadOnlyList<ReadProblem> ReferenceProblems { get; init; } = Array.Empty<ReadProblem>();
+    /// <summary>What the workspace found out about the base model (its config.json, its weight names); null when nothing
+    /// local describes it. Architecture-aware rules (SW3008) judge only what is known.</summary>
+    public ModelArchitecture? Model { get; init; }
+}
+
+/// <summary>The base model as local files describe it.</summary>
+/// <param name="Source">Where it was found ("config.json in ~/.cache/huggingface/hub/models--org--name/...").</param>
+public sealed record ModelArchitecture(string Source)
+{
+    /// <summary>config.json's model_type ("llama", "qwen3_next"), when a config.json was found.</summary>
+    public string? ModelType { get; init; }
+    /// <summary>config.json's architectures ("LlamaForCausalLM").</summary>
+    public IReadOnlyList<string> Architectures { get; init; } = Array.Empty<string>();
+    /// <summary>Every module that holds a parameter, by its full name ("model.layers.0.self_attn.q_proj"), read from the
+    /// checkpoint's safetensors index or header; null when no weights were found.</summary>
+    public IReadOnlyList<string>? Modules { get; init; }
 }
 
 /// <summary>N and how it was found.</summary>
@@ -83,9 +111,12 @@ public static class Engine
         var setup = SetupBuilder.Build(doc, inputs.DeepSpeed, inputs.Accelerate, options.WorldSize, options.WorldSize is null ? null : "--world-size / setting");
         var findings = new List<Finding>();
 
+        // Rules judge training configs; a DeepSpeed or accelerate file checked on its own only gets its read problems
+        // (its "auto" batch values are not trainer settings to validate).
+        bool training = doc.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory;
         var size = DatasetSizeOf(setup, inputs.Datasets, options);
         // A quantization or adapter config on its own has no training arguments: no schedule from their defaults.
-        var (scheduleInputs, inputProblems) = doc.HasTrainingArguments ? ScheduleInputsOf(setup, size, options) : (null, new List<Finding>());
+        var (scheduleInputs, inputProblems) = training && doc.HasTrainingArguments ? ScheduleInputsOf(setup, size, options) : (null, new List<Finding>());
         findings.AddRange(inputProblems);
         Schedule? schedule = scheduleInputs is null ? null : Schedules.Compute(scheduleInputs);
 
@@ -107,8 +138,6 @@ public static class Engine
         foreach (var p in doc.Problems) context.Report(p.Id, p.Span, p.Message, p.Severity);
         foreach (var p in inputs.ReferenceProblems) context.Report(p.Id, p.Span, p.Message, p.Severity);
 
-        // Rules judge training configs; a DeepSpeed or accelerate file checked on its own only gets its read problems.
-        bool training = doc.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory;
         foreach (var rule in training ? RuleSet.All : Array.Empty<Rule>())
         {
             if (options.Severities.TryGetValue(rule.Descriptor.Id, out var sev) && sev is null) continue;
@@ -195,9 +224,10 @@ public static class Engine
         long? W = Positive("world_size");
         long? G = setup.Find("n_gpu")?.Value.AsLong();
 
-        // axolotl: batch_size (total) sets accumulation = batch_size / (micro x world) when accumulation is not written.
+        // axolotl utils/config normalize_config (v0.18.0): gradient_accumulation_steps = batch_size // micro_batch_size when
+        // accumulation is not written; batch_size is per process there (it is multiplied by the world size afterwards).
         if (setup.Dialect == Dialect.Axolotl && !setup.IsWritten("gradient_accumulation_steps") && setup.Find("batch_size")?.Value.AsLong() is long total && B is > 0)
-            A = Math.Max(1, total / (B.Value * Math.Max(1, W ?? 1)));
+            A = Math.Max(1, total / B.Value);
 
         var maxStepsSetting = setup.Get("max_steps");
         long maxSteps = -1;
@@ -228,7 +258,7 @@ public static class Engine
             DropLast = setup.Bool("dataloader_drop_last"),
             MaxSteps = maxSteps,
             NumTrainEpochs = epochs,
-            Rounding = options.Rounding,
+            Loop = options.Loop,
             Estimator = setup.Dialect == Dialect.Axolotl ? RunLengthEstimator.Axolotl : RunLengthEstimator.HuggingFace,
             WarmupSteps = setup.Double("warmup_steps") ?? 0,
             WarmupRatio = setup.Double("warmup_ratio") ?? 0,

@@ -146,6 +146,10 @@ public sealed class ConfigDocument
         return found;
     }
 
+    /// <summary>The entry of a key written with a value: a null (YAML `key:` left empty, JSON null, Python None) means
+    /// "not set" to every tool we model, so it is not returned.</summary>
+    public ConfigEntry? FindSet(string key) => Find(key) is { } e && e.Value.Kind != ValueKind.Null ? e : null;
+
     /// <summary>A span for findings that belong to the whole document (the first line, or the config's call).</summary>
     public SourceSpan HeadSpan => ConfigSpan is { } s
         ? Lines.Span(s.Start, System.Math.Min(s.Length, Lines.LineContentEnd(s.Range.Start.Line) - s.Start))

@@ -78,10 +78,15 @@ public sealed class SW9003_UnknownKey : Rule
     }
 
     public static bool IsLlamaFactoryV1(ConfigDocument doc) =>
-        doc.Find("model_class") is not null || doc.Find("train_dataset") is not null || doc.Find("dist_config") is not null;
+        doc.FindSet("model_class") is not null || doc.FindSet("train_dataset") is not null || doc.FindSet("dist_config") is not null;
 
     /// <summary>Spellings a dialect accepts: its own, and for LLaMA-Factory every TrainingArguments name it passes through.</summary>
-    internal static IReadOnlyList<string> KnownSpellings(Dialect d)
+    internal static IReadOnlyList<string> KnownSpellings(Dialect d) => Known.GetOrAdd(d, BuildKnownSpellings);
+
+    // The key table is fixed for the life of the process: the sorted list is built once per dialect, not per document.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Dialect, IReadOnlyList<string>> Known = new();
+
+    private static IReadOnlyList<string> BuildKnownSpellings(Dialect d)
     {
         var set = new HashSet<string>(KeyTable.SpellingsOf(d));
         if (d == Dialect.LlamaFactory) set.UnionWith(KeyTable.SpellingsOf(Dialect.Hf));
