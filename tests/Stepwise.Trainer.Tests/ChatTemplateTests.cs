@@ -344,9 +344,9 @@ public sealed class ChatTemplateTests
 
         // Tokens: the rendered text's own markers, no BOS/EOS added; labels only on the trained spans.
         var tok = new ByteTokenizer();
-        var e = ExampleBuilder.Build(segs, tok, 4096, trainOnInputs: false, specialTokensInText: true, out _);
+        var e = ExampleBuilder.Build(segs, tok, 4096, trainOnInputs: false, renderedByTemplate: true, out _);
         string text = string.Concat(segs.Select(s => s.Text));
-        Assert.Equal(tok.Encode(text, addBos: false), e.Ids);
+        Assert.Equal(tok.Encode(text, addSpecialTokens: false), e.Ids);
         Assert.Equal("A1<|im_end|>\nA2<|im_end|>\n", tok.Decode(e.Labels.Where(l => l != Example.Ignore)));
     }
 

@@ -57,7 +57,7 @@ public sealed class ChatTemplate
     /// tokenizer_config.json's chat_template (a string, or a list of {name, template} of which "default" is used).
     /// Null when the folder has none.
     /// </summary>
-    public static ChatTemplate? FromModelFolder(string folder)
+    public static ChatTemplate? FromModelFolder(string folder, Func<DateTime>? now = null)
     {
         string cfgPath = Path.Combine(folder, "tokenizer_config.json");
         JsonObject? cfg = null;
@@ -68,16 +68,16 @@ public sealed class ChatTemplate
         }
         var special = cfg is null ? new Dictionary<string, string>() : SpecialTokensOf(cfg);
         string jinjaPath = Path.Combine(folder, "chat_template.jinja");
-        if (File.Exists(jinjaPath)) return Create(File.ReadAllText(jinjaPath), jinjaPath, special);
+        if (File.Exists(jinjaPath)) return Create(File.ReadAllText(jinjaPath), jinjaPath, special, now);
         switch (cfg?["chat_template"])
         {
             case null: return null;
-            case JsonValue v when v.TryGetValue<string>(out var s): return Create(s, cfgPath, special);
+            case JsonValue v when v.TryGetValue<string>(out var s): return Create(s, cfgPath, special, now);
             case JsonArray list:
             {
                 foreach (var item in list.OfType<JsonObject>())
                     if (item["name"]?.GetValue<string>() == "default" && item["template"]?.GetValue<string>() is { } t)
-                        return Create(t, $"{cfgPath} (chat_template \"default\")", special);
+                        return Create(t, $"{cfgPath} (chat_template \"default\")", special, now);
                 throw new CheckpointFormatException($"{cfgPath}: chat_template lists named templates ({string.Join(", ", list.OfType<JsonObject>().Select(i => i["name"]?.ToString()))}) but none is called \"default\"");
             }
             default: throw new CheckpointFormatException($"{cfgPath}: chat_template must be a string or a list of {{name, template}}");
