@@ -12,7 +12,7 @@ namespace Stepwise.Trainer.Tests;
 public static class JinjaOracle
 {
     public sealed record Case(string Template, Dictionary<string, object?> Vars, string? Now = null);
-    public sealed record Result(string? Text, string? Error, bool Raised);
+    public sealed record Result(string? Text, string? Error, bool Raised, IReadOnlyList<(int Start, int End)> Generation);
 
     public static List<Result> Render(IReadOnlyList<Case> cases)
     {
@@ -23,7 +23,8 @@ public static class JinjaOracle
         File.WriteAllText(dir["cases.json"], arr.ToJsonString());
         Oracle.RunScript("jinja_reference.py", dir["cases.json"], dir["out.json"]);
         return JsonNode.Parse(File.ReadAllText(dir["out.json"]))!.AsArray().Select(n => new Result(
-            n!["text"]?.GetValue<string>(), n["error"]?.GetValue<string>(), n["raised"]?.GetValue<bool>() ?? false)).ToList();
+            n!["text"]?.GetValue<string>(), n["error"]?.GetValue<string>(), n["raised"]?.GetValue<bool>() ?? false,
+            (n["generation"] as JsonArray)?.Select(g => (g![0]!.GetValue<int>(), g[1]!.GetValue<int>())).ToList() ?? new List<(int, int)>())).ToList();
     }
 
     public static JsonNode? ToJson(object? v) => v switch

