@@ -441,3 +441,61 @@ public sealed class ChatTemplateTests
         Assert.Null(ChatTemplate.FromModelFolder(dir.Path));
     }
 }
+
+public sealed class GenerationBlockTests
+{
+    private static OrderedDictionary<string, object?> Msg(string role, object? content) => new(StringComparer.Ordinal) { ["role"] = role, ["content"] = content };
+
+    /// <summary>ChatML with the assistant's text in {% generation %} blocks (whitespace control inside and around).</summary>
+    private const string Template = """
+        {%- for m in messages -%}
+        {%- if m.role == 'assistant' -%}
+        <|im_start|>assistant
+        {% generation -%}
+        {{ m.content }}<|im_end|>
+        {%- endgeneration %}
+
+        {% else -%}
+        <|im_start|>{{ m.role }}
+        {{ m.content }}<|im_end|>
+        {% endif -%}
+        {%- endfor -%}
+        """;
+
+    [Fact]
+    public void Generation_blocks_give_the_trained_ranges_transformers_tracks()
+    {
+        var messages = new List<object?> { Msg("system", "S"), Msg("user", "Q1"), Msg("assistant", "A1 ✓"), Msg("user", "Q2"), Msg("assistant", " A2 ") };
+        var vars = new Dictionary<string, object?> { ["messages"] = messages, ["add_generation_prompt"] = false, ["tools"] = null, ["documents"] = null };
+        var reference = JinjaOracle.Render(new[] { new JinjaOracle.Case(Template, vars) })[0];
+        Assert.NotNull(reference.Text);
+        var t = ChatTemplate.Create(Template, "test");
+        Assert.True(t.HasGenerationBlocks);
+        var r = new DataRecord(new System.Text.Json.Nodes.JsonObject
+        {
+            ["messages"] = JinjaOracle.ToJson(messages),
+        }, "d.jsonl", 1);
+        var segs = RecordShapes.Render(r, RecordShape.Messages, t);
+        Assert.Equal(reference.Text, string.Concat(segs.Select(s => s.Text)));
+        var ours = new List<(int, int)>();
+        int pos = 0;
+        foreach (var s in segs) { if (s.Trainable) ours.Add((pos, pos + s.Text.Length)); pos += s.Text.Length; }
+        Assert.Equal(reference.Generation, ours);
+        Assert.Equal(new[] { "A1 ✓<|im_end|>", " A2 <|im_end|>" }, segs.Where(s => s.Trainable).Select(s => s.Text));
+
+        var tok = new ByteTokenizer();
+        var e = ExampleBuilder.Build(segs, tok, 4096, trainOnInputs: false, renderedByTemplate: true, out _);
+        Assert.Equal(tok.Encode(reference.Text!, addSpecialTokens: false), e.Ids);
+        Assert.Equal("A1 ✓<|im_end|> A2 <|im_end|>", tok.Decode(e.Labels.Where(l => l != Example.Ignore)));
+    }
+
+    [Fact]
+    public void A_generation_block_inside_a_macro_is_refused()
+    {
+        var t = ChatTemplate.Create("{% macro m() %}{% generation %}x{% endgeneration %}{% endmacro %}{{ m() }}", "test");
+        var r = new DataRecord(System.Text.Json.Nodes.JsonNode.Parse("""{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}""")!.AsObject(), "d.jsonl", 4);
+        var ex = Assert.Throws<DatasetException>(() => RecordShapes.Render(r, RecordShape.Messages, t));
+        Assert.Contains("d.jsonl:4", ex.Message);
+        Assert.Contains("generation block inside a set block or macro", ex.Message);
+    }
+}

@@ -97,6 +97,8 @@ public static class TokenizerOracle
                 File.Delete(inPath);
                 if (code != 0) Assert.Fail($"node oracle.mjs failed ({code}):\n{output}");
                 File.Move(tmp, cached, overwrite: true);
+                // Keep the cache small: the four newest answers.
+                foreach (var old in new DirectoryInfo(cacheDir).GetFiles("*.json").OrderByDescending(f => f.LastWriteTimeUtc).Skip(4)) old.Delete();
             }
         }
         var root = JsonNode.Parse(File.ReadAllText(cached))!;

@@ -24,6 +24,7 @@ public sealed class BpeModel
     private readonly int[] _byteIds = new int[256];
     private readonly ConcurrentDictionary<string, ModelToken[]> _cache = new(StringComparer.Ordinal);
     private const int CacheLimit = 200_000;
+    private int _cacheCount; // ConcurrentDictionary.Count takes every lock; this is the approximate size
 
     public string? UnkToken { get; }
     public string? ContinuingSubwordPrefix { get; }
@@ -81,8 +82,8 @@ public sealed class BpeModel
         var tokens = MergeWord(word);
         if (word.Length < 256)
         {
-            if (_cache.Count > CacheLimit) _cache.Clear();
-            _cache[word] = tokens;
+            if (_cacheCount > CacheLimit) { _cache.Clear(); _cacheCount = 0; }
+            if (_cache.TryAdd(word, tokens)) Interlocked.Increment(ref _cacheCount);
         }
         output.AddRange(tokens);
     }

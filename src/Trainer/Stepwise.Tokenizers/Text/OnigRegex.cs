@@ -82,6 +82,26 @@ public sealed class OnigRegex : IPattern
         int[]? map = null;
         if (_regex is not null && HasSurrogate(text)) (subject, map) = Substitute(text);
         int prev = 0, lastEnd = 0, lastMatchEnd = -1;
+        void Emit(int s, int e)
+        {
+            int os = map is null ? s : map[s], oe = map is null ? e : map[e];
+            if (prev != os) result.Add(new SplitRange(prev, os, false));
+            result.Add(new SplitRange(os, oe, true));
+            prev = oe;
+        }
+        if (_regex is not null)
+        {
+            // While every match is non-empty, .NET's own iteration visits the same matches as onig's (each search starts
+            // where the last match ended) without allocating; at the first empty match the loop below takes over.
+            bool empty = false;
+            foreach (var m in _regex.EnumerateMatches(subject))
+            {
+                if (m.Length == 0) { empty = true; break; }
+                lastEnd = lastMatchEnd = m.Index + m.Length;
+                Emit(m.Index, lastEnd);
+            }
+            if (!empty) { if (prev != text.Length) result.Add(new SplitRange(prev, text.Length, false)); return; }
+        }
         while (lastEnd <= subject.Length)
         {
             int s, e;
@@ -104,10 +124,7 @@ public sealed class OnigRegex : IPattern
                 continue;
             }
             lastEnd = e; lastMatchEnd = e;
-            int os = map is null ? s : map[s], oe = map is null ? e : map[e];
-            if (prev != os) result.Add(new SplitRange(prev, os, false));
-            result.Add(new SplitRange(os, oe, true));
-            prev = oe;
+            Emit(s, e);
         }
         if (prev != text.Length) result.Add(new SplitRange(prev, text.Length, false));
     }
