@@ -69,7 +69,20 @@ public class TokenizerTests
     {
         using var dir = new TempDir();
         var e = Assert.Throws<TokenizerFormatException>(() => TextTokenizer.Load(dir.Path));
-        Assert.Contains("tokenizer.model", e.Message);
+        Assert.Contains("no tokenizer.json or tokenizer.model", e.Message);
+    }
+
+    [Fact]
+    public void A_folder_with_both_files_uses_tokenizer_json_as_AutoTokenizer_does()
+    {
+        // use_fast=True is AutoTokenizer's default: the fast tokenizer reads tokenizer.json; tokenizer.model is not read
+        // (here it is not even a SentencePiece model).
+        using var dir = new TempDir();
+        ByteTokenizer.WriteFiles(dir.Path);
+        File.WriteAllText(dir["tokenizer.model"], "not a sentencepiece model");
+        Assert.IsType<ByteTokenizer>(TextTokenizer.Load(dir.Path));
+        File.Delete(dir["tokenizer.json"]);
+        Assert.Contains("not a SentencePiece model", Assert.Throws<TokenizerFormatException>(() => TextTokenizer.Load(dir.Path)).Message);
     }
 
     [Fact]

@@ -33,21 +33,22 @@ public abstract class TextTokenizer
     public abstract string? IdToToken(int id);
 
     /// <summary>
-    /// The tokenizer of a model folder: tokenizer.model (SentencePiece: Llama 1/2, OpenLLaMA) first, then tokenizer.json
-    /// with its tokenizer_config.json. Throws <see cref="TokenizerFormatException"/> for a folder without either, or a
-    /// file the pipeline cannot reproduce exactly.
+    /// The tokenizer of a model folder as AutoTokenizer loads it: tokenizer.json with its tokenizer_config.json when the
+    /// folder has one (the fast tokenizer, transformers' default even when tokenizer.model is there too), else
+    /// tokenizer.model (SentencePiece: Llama 1/2, OpenLLaMA). Throws <see cref="TokenizerFormatException"/> for a folder
+    /// with neither, or a file the pipeline cannot reproduce exactly.
     /// </summary>
     public static TextTokenizer Load(string folder)
     {
-        string spPath = Path.Combine(folder, "tokenizer.model");
-        if (File.Exists(spPath)) return SentencePieceTextTokenizer.LoadModel(spPath);
         string tj = Path.Combine(folder, "tokenizer.json");
         if (File.Exists(tj))
         {
             var tok = JsonTextTokenizer.LoadFolder(folder);
             return ByteTokenizer.Matches(tok.Pipeline) ? new ByteTokenizer(tok) : tok;
         }
-        throw new TokenizerFormatException($"{folder}: no tokenizer.model or tokenizer.json");
+        string spPath = Path.Combine(folder, "tokenizer.model");
+        if (File.Exists(spPath)) return SentencePieceTextTokenizer.LoadModel(spPath);
+        throw new TokenizerFormatException($"{folder}: no tokenizer.json or tokenizer.model");
     }
 
     /// <summary>A string or an AddedToken object ({"content": ...}) of tokenizer_config.json.</summary>
