@@ -24,6 +24,11 @@ public abstract class TextTokenizer
 
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true) => EncodeWithOffsets(text, addSpecialTokens).Ids;
 
+    /// <summary>
+    /// The tokenizer's decode (the tokenizers crate's Tokenizer::decode for tokenizer.json). transformers' decode adds
+    /// clean_up_tokenization_spaces on top when the config asks for it; that is not applied here (decoding is only
+    /// used to show text, never to train).
+    /// </summary>
     public abstract string Decode(IEnumerable<int> ids, bool skipSpecialTokens);
 
     /// <summary>Decodes without the special tokens (BOS, EOS, ...), as generation output is shown.</summary>
