@@ -71,6 +71,9 @@ public sealed class AnalysisResult
     public Schedule? Schedule { get; }
     public Schedule? PreviousSchedule { get; }
     public IReadOnlyList<Finding> Findings { get; }
+    /// <summary>Why <see cref="Schedule"/> is null, or why its run length (total steps, epochs, samples) is null although
+    /// N is known: a value that is not a finite number, or a run too long to count in 64 bits. Null otherwise.</summary>
+    public string? ScheduleNote { get; init; }
 }
 
 /// <summary>The engine: config document in, schedule and findings out. Pure: no I/O.</summary>
@@ -82,23 +85,27 @@ public static class Engine
         var doc = inputs.Document;
         var setup = SetupBuilder.Build(doc, inputs.DeepSpeed, inputs.Accelerate, options.WorldSize, options.WorldSize is null ? null : "--world-size / setting");
         var findings = new List<Finding>();
+        var notes = new List<string>();
+        NumberBounds.Mask(setup, findings, notes);
 
         var size = DatasetSizeOf(setup, inputs.Datasets, options);
         var (scheduleInputs, inputProblems) = ScheduleInputsOf(setup, size, options);
         findings.AddRange(inputProblems);
-        Schedule? schedule = scheduleInputs is null ? null : Schedules.Compute(scheduleInputs);
+        Schedule? schedule = scheduleInputs is null ? null : NumberBounds.Bound(Schedules.Compute(scheduleInputs), setup, findings, notes);
+        if (schedule is null && notes.Count == 0 && inputProblems.Count > 0) notes.Add("the batch settings are invalid (see the SW9002 findings)");
 
         Schedule? previous = null;
         TrainingSetup? previousSetup = null;
         if (inputs.Previous is { } prevDoc && prevDoc.Problems.Count == 0)
         {
             previousSetup = SetupBuilder.Build(prevDoc, inputs.DeepSpeed, inputs.Accelerate, options.WorldSize);
+            NumberBounds.Mask(previousSetup, new List<Finding>(), new List<string>());
             var (prevInputs, _) = ScheduleInputsOf(previousSetup, size, options);
             if (prevInputs is not null)
             {
                 // Same N and W as now: the question is what the edit to this file changed.
                 var w = scheduleInputs?.WorldSize ?? prevInputs.WorldSize;
-                previous = Schedules.Compute(prevInputs with { DatasetSize = size.Count, WorldSize = w });
+                previous = NumberBounds.Bound(Schedules.Compute(prevInputs with { DatasetSize = size.Count, WorldSize = w }), previousSetup, null, null);
             }
         }
 
@@ -127,7 +134,7 @@ public static class Engine
             .Select(f => f!)
             .OrderBy(f => f.Span.File == doc.Path ? 0 : 1).ThenBy(f => f.Span.Start).ThenBy(f => f.Id, StringComparer.Ordinal)
             .ToList();
-        return new AnalysisResult(setup, size, schedule, previous, final);
+        return new AnalysisResult(setup, size, schedule, previous, final) { ScheduleNote = notes.Count == 0 ? null : string.Join("; ", notes) };
     }
 
     /// <summary>N: override, directive, or the resolved datasets (max_samples cap per dataset, then the validation split).</summary>
@@ -157,6 +164,8 @@ public static class Engine
         // Validation split taken out of the training rows: HF datasets train_test_split gives
         // ceil(test_size x n) test rows for a fraction, the count itself for an integer > 1.
         string splitKey = setup.Dialect == Dialect.Axolotl ? "val_set_size" : "val_size";
+        if (setup.Get(splitKey) is { IsWritten: true, Value.IsKnown: false } unknownSplit)
+            return new DatasetSize(null, $"{setup.Spell(splitKey)} is {unknownSplit.Value.UnknownReason ?? "unknown"}: the rows it takes out of the training data are unknown", ValueOrigin.Defaulted, total);
         double split = setup.Double(splitKey) ?? 0;
         long val = 0;
         if (split > 0 && split < 1) val = (long)Math.Ceiling(split * total - 1e-9);
@@ -210,7 +219,9 @@ public static class Engine
         }
 
         var epochsSetting = setup.Get("num_train_epochs");
-        double epochs = epochsSetting.Value.AsDouble() ?? 3.0;
+        // A non-finite value was taken out by NumberBounds.Mask: NaN marks "no usable epoch count", and Bound
+        // turns the run length it would give into null (never a default of 3 standing in for it).
+        double epochs = NumberBounds.WasMasked(epochsSetting) ? double.NaN : epochsSetting.Value.AsDouble() ?? 3.0;
         if (epochsSetting.IsWritten && epochsSetting.Value.AsDouble() is null && epochsSetting.Value.IsKnown && epochsSetting.Entry is { } ee)
             problems.Add(new Finding("SW9002", Severity.Error, $"{ee.Key} must be a number, not {ee.ValueText}", ee.ValueSpan, Array.Empty<Fix>())
                 { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });

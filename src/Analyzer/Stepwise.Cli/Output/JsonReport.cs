@@ -11,7 +11,9 @@ namespace Stepwise.Cli.Output;
 /// The JSON contract (stable; extended, never broken):
 /// {"files":[{"path", "dialect", "findings":[{"id","severity","message","range","fixes":[{"title","edits":[{"range","newText"}]}]}],
 /// "schedule":{"dataset_size","per_device_train_batch_size","gradient_accumulation_steps","world_size","steps_per_epoch",
-/// "total_steps","epochs","samples"}, "schedules":[{...,"range"}]}]}. Lines and characters are 0-based UTF-16 as in LSP.
+/// "total_steps","epochs","samples","note"}, "schedules":[{...,"range"}]}]}. Lines and characters are 0-based UTF-16 as in LSP.
+/// A number that is unknown is null, never NaN or infinity (which JSON cannot hold); "note" says why the schedule or its
+/// run length is null when the dataset size does not explain it (a non-finite or over-range value), else it is null.
 /// </summary>
 public static class JsonReport
 {
@@ -104,12 +106,14 @@ public static class JsonReport
         Num("world_size", s?.Inputs.WorldSize);
         Num("steps_per_epoch", s?.StepsPerEpoch);
         Num("total_steps", s?.TotalSteps);
-        if (s?.Epochs is double e) w.WriteNumber("epochs", Math.Round(e, 6)); else w.WriteNull("epochs");
+        void Real(string name, double? v) { if (v is double x && double.IsFinite(x)) w.WriteNumber(name, x); else w.WriteNull(name); }
+        Real("epochs", s?.Epochs is double e ? Math.Round(e, 6) : null);
         Num("samples", s?.Samples);
         Num("samples_per_step", s?.SamplesPerStep);
         Num("max_steps", s?.Inputs.MaxSteps);
-        if (s is not null) w.WriteNumber("num_train_epochs", s.Inputs.NumTrainEpochs); else w.WriteNull("num_train_epochs");
+        Real("num_train_epochs", s?.Inputs.NumTrainEpochs);
         Num("warmup_steps", s?.WarmupSteps);
+        if (r.ScheduleNote is { } note) w.WriteString("note", note); else w.WriteNull("note");
         if (range is { } rg) WriteRange(w, "range", rg);
         w.WriteEndObject();
     }
