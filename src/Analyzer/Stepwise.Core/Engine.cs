@@ -190,7 +190,7 @@ public static class Engine
                 if (s.Entry is { } e)
                     problems.Add(new Finding("SW9002", Severity.Error,
                         v is null
-                            ? $"{e.Key} must be a positive integer, not {e.ValueText}"
+                            ? $"{e.Key} must be a positive integer, not {e.ValuePreview()}"
                             : $"{e.Key} must be at least 1, not {v}",
                         e.ValueSpan, Array.Empty<Fix>()) { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
                 return -1;
@@ -209,11 +209,11 @@ public static class Engine
 
         var maxStepsSetting = setup.Get("max_steps");
         long maxSteps = -1;
-        if (maxStepsSetting.Value.Kind is ValueKind.Integer or ValueKind.Float or ValueKind.String)
+        if (maxStepsSetting.Value.Kind is ValueKind.Integer or ValueKind.Float or ValueKind.String or ValueKind.Sequence or ValueKind.Mapping)
         {
             var ms = maxStepsSetting.Value.AsLong();
             if (ms is null && maxStepsSetting.Entry is { } e)
-                problems.Add(new Finding("SW9002", Severity.Error, $"max_steps must be an integer, not {e.ValueText}", e.ValueSpan, Array.Empty<Fix>())
+                problems.Add(new Finding("SW9002", Severity.Error, $"max_steps must be an integer, not {e.ValuePreview()}", e.ValueSpan, Array.Empty<Fix>())
                     { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
             maxSteps = ms ?? -1;
         }
@@ -223,7 +223,7 @@ public static class Engine
         // turns the run length it would give into null (never a default of 3 standing in for it).
         double epochs = NumberBounds.WasMasked(epochsSetting) ? double.NaN : epochsSetting.Value.AsDouble() ?? 3.0;
         if (epochsSetting.IsWritten && epochsSetting.Value.AsDouble() is null && epochsSetting.Value.IsKnown && epochsSetting.Entry is { } ee)
-            problems.Add(new Finding("SW9002", Severity.Error, $"{ee.Key} must be a number, not {ee.ValueText}", ee.ValueSpan, Array.Empty<Fix>())
+            problems.Add(new Finding("SW9002", Severity.Error, $"{ee.Key} must be a number, not {ee.ValuePreview()}", ee.ValueSpan, Array.Empty<Fix>())
                 { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
 
         if (B is null or <= 0 || A is null or <= 0 || W is <= 0) return (null, problems);

@@ -53,8 +53,8 @@ internal static class NumberBounds
                 _ when severity == Severity.Error => ": the step arithmetic needs a number here; what depends on it is unknown",
                 _ => ": Stepwise leaves it out of every check",
             };
-            findings.Add(Invalid(e, $"{e.Key} must be a finite number, not {Clip(e.ValueText)} ({Describe(d)}){why}", severity));
-            if (severity == Severity.Error) notes.Add($"{e.Key} is {Clip(e.ValueText)}, not a finite number");
+            findings.Add(Invalid(e, $"{e.Key} must be a finite number, not {e.ValuePreview(40)} ({Describe(d)}){why}", severity));
+            if (severity == Severity.Error) notes.Add($"{e.Key} is {e.ValuePreview(40)}, not a finite number");
         }
     }
 
@@ -90,7 +90,7 @@ internal static class NumberBounds
         if (!s.MaxStepsSetsLength && double.IsNaN(i.NumTrainEpochs)) dropRunLength = true; // masked: Mask said why
         else if (!s.MaxStepsSetsLength && s.StepsPerEpoch is long u && i.NumTrainEpochs * u >= TwoPow62)
         {
-            var text = setup.Get("num_train_epochs").Entry?.ValueText is { } t ? Clip(t) : Schedules.Epochs(i.NumTrainEpochs);
+            var text = setup.Get("num_train_epochs").Entry?.ValuePreview(40) ?? Schedules.Epochs(i.NumTrainEpochs);
             Report("num_train_epochs",
                 $"{setup.Spell("num_train_epochs")}={text} makes ceil({text} x {Schedules.Num(u)} steps per epoch) steps, more than a 64-bit count holds: the run would never end",
                 $"num_train_epochs {text} gives more steps than a 64-bit count holds");
@@ -112,7 +112,7 @@ internal static class NumberBounds
         if (warmupMasked || i.WarmupSteps >= TwoPow63)
         {
             if (!warmupMasked)
-                Report("warmup_steps", $"{setup.Spell("warmup_steps")}={Clip(setup.Get("warmup_steps").Entry?.ValueText ?? "")} is more steps than a 64-bit count holds", "warmup_steps does not fit in 64 bits");
+                Report("warmup_steps", $"{setup.Spell("warmup_steps")}={setup.Get("warmup_steps").Entry?.ValuePreview(40)} is more steps than a 64-bit count holds", "warmup_steps does not fit in 64 bits");
             return s with { WarmupSteps = null };
         }
         return s;
@@ -130,8 +130,6 @@ internal static class NumberBounds
     private static bool IsFinite(double d) => !double.IsNaN(d) && !double.IsInfinity(d);
 
     private static string Describe(double d) => double.IsNaN(d) ? "NaN" : d > 0 ? "+infinity" : "-infinity";
-
-    private static string Clip(string text) => text.Length <= 40 ? text : text.Substring(0, 37) + "...";
 
     private static Finding Invalid(ConfigEntry e, string message, Severity severity) =>
         new("SW9002", severity, message, e.ValueSpan, Array.Empty<Fix>()) { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri };

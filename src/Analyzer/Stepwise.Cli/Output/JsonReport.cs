@@ -19,19 +19,21 @@ public static class JsonReport
 {
     public static void Write(IReadOnlyList<FileAnalysis> files, TextWriter output)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        // Written out file by file (ChunkedJson): the report of 50,000 configs is never held whole as bytes and as text.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteStartArray("files");
-            foreach (var f in files) WriteFile(w, f);
+            foreach (var f in files) WriteFile(w, f, () => ChunkedJson.Drain(w, buffer, output));
             w.WriteEndArray();
             w.WriteEndObject();
+            ChunkedJson.Drain(w, buffer, output);
         }
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        output.WriteLine();
     }
 
-    private static void WriteFile(Utf8JsonWriter w, FileAnalysis f)
+    private static void WriteFile(Utf8JsonWriter w, FileAnalysis f, Action drain)
     {
         w.WriteStartObject();
         w.WriteString("path", f.Path);
@@ -39,7 +41,10 @@ public static class JsonReport
         if (f.Error is not null) w.WriteString("error", f.Error);
         w.WriteStartArray("findings");
         foreach (var c in f.Configs)
+        {
             foreach (var finding in c.Result.Findings) WriteFinding(w, finding, f.Path);
+            drain();
+        }
         w.WriteEndArray();
         var trainingConfigs = f.Configs.Where(c => c.Document.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory).ToList();
         if (trainingConfigs.Count > 0)
@@ -47,14 +52,18 @@ public static class JsonReport
             w.WritePropertyName("schedule");
             WriteSchedule(w, trainingConfigs[0].Result, null);
             w.WriteStartArray("schedules");
-            foreach (var c in trainingConfigs) WriteSchedule(w, c.Result, c.Document.ConfigSpan?.Range);
+            foreach (var c in trainingConfigs)
+            {
+                WriteSchedule(w, c.Result, c.Document.ConfigSpan?.Range);
+                drain();
+            }
             w.WriteEndArray();
         }
         else w.WriteNull("schedule");
         w.WriteEndObject();
     }
 
-    private static void WriteFinding(Utf8JsonWriter w, Finding f, string filePath)
+    internal static void WriteFinding(Utf8JsonWriter w, Finding f, string filePath)
     {
         w.WriteStartObject();
         w.WriteString("id", f.Id);

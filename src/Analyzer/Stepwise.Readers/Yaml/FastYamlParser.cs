@@ -39,22 +39,33 @@ internal sealed class FastYamlParser
     {
         _t = text;
         _lazy = lazy;
-        var starts = new List<int> { 0 };
-        var ends = new List<int>();
+        // Two passes (count, then fill) so the line tables are allocated once at their size: a 30-million-line
+        // config costs 240 MB of tables, not three times that in growing lists.
+        int count = 1;
         for (int i = 0; i < text.Length; i++)
         {
             char c = text[i];
             if (c == '\n' || c == '\r')
             {
-                ends.Add(i);
                 if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
-                starts.Add(i + 1);
+                count++;
             }
         }
-        ends.Add(text.Length);
-        _lineStart = starts.ToArray();
-        _lineEnd = ends.ToArray();
-        _lines = _lineStart.Length;
+        _lineStart = new int[count];
+        _lineEnd = new int[count];
+        int line = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '\n' || c == '\r')
+            {
+                _lineEnd[line] = i;
+                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
+                _lineStart[++line] = i + 1;
+            }
+        }
+        _lineEnd[line] = text.Length;
+        _lines = count;
         _stopLine = _lines;
     }
 
@@ -197,6 +208,42 @@ internal sealed class FastYamlParser
         var node = new YamlNode { Kind = kind, Start = skimmed.Start, End = skimmed.End };
         node.SetLazyChildren(() => Materialise(startLine, indent, firstAt, kind, depth, level, node.End));
         return node;
+    }
+
+    /// <summary>A flow collection nested in the root (`max_steps: [1, 1, ...]`, `x: {...}`), checked without building
+    /// it, as <see cref="Skim"/> does for block collections: its children are parsed on first use.</summary>
+    private YamlNode SkimFlow(ref int pos)
+    {
+        int start = pos, depth = _depth;
+        _skim = true;
+        YamlNode skimmed;
+        try { skimmed = ParseFlow(ref pos, 0); }
+        finally { _skim = false; }
+        var node = new YamlNode { Kind = skimmed.Kind, Start = start, End = skimmed.End, Flow = true };
+        int end = node.End;
+        node.SetLazyChildren(() => MaterialiseFlow(start, depth, end));
+        return node;
+    }
+
+    private List<YamlNode> MaterialiseFlow(int start, int depth, int end)
+    {
+        lock (this)
+        {
+            int savedDepth = _depth;
+            _materialising = true; _depth = depth;
+            try
+            {
+                int i = start;
+                var n = ParseFlow(ref i, 0);
+                if (n.End != end) throw new InvalidOperationException($"YAML flow collection at offset {start} parsed to {n.End}, skimmed to {end}");
+                return n.MutableChildren;
+            }
+            catch (GiveUp)
+            {
+                throw new InvalidOperationException($"YAML flow collection at offset {start} was accepted when skimmed but refused when built");
+            }
+            finally { _materialising = false; _depth = savedDepth; }
+        }
     }
 
     private List<YamlNode> Materialise(int line, int indent, int at, YamlNodeKind kind, int depth, int level, int end)
@@ -430,7 +477,7 @@ internal sealed class FastYamlParser
         if (c is '{' or '[')
         {
             int pos = v;
-            node = ParseFlow(ref pos, 0);
+            node = _lazy && _level == 1 && !_skim && !_materialising ? SkimFlow(ref pos) : ParseFlow(ref pos, 0);
             // The flow collection may span lines; the rest of its last line must be empty or a comment.
             int l = LineOf(pos, line);
             EndOfLine(pos, _lineEnd[l]);
