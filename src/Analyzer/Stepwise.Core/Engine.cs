@@ -142,7 +142,9 @@ public static class Engine
     {
         if (options.DatasetSize is long o) return new DatasetSize(o, $"{Schedules.Num(o)} examples (stated by --dataset-size / setting)", ValueOrigin.Override);
         if (setup.Find("dataset_size") is { } d && d.Value.AsLong() is long dn)
-            return new DatasetSize(dn, $"{Schedules.Num(dn)} examples (stated by # stepwise: dataset_size)", ValueOrigin.Directive);
+            return dn >= 0
+                ? new DatasetSize(dn, $"{Schedules.Num(dn)} examples (stated by # stepwise: dataset_size)", ValueOrigin.Directive)
+                : new DatasetSize(null, $"# stepwise: dataset_size={dn} is not a number of examples", ValueOrigin.Directive);
         if (datasets.Count == 0)
             return new DatasetSize(null, setup.Datasets.Count == 0 ? "no training dataset named in this config" : "dataset not resolved", ValueOrigin.Defaulted);
 

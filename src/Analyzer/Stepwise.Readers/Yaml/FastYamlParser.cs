@@ -35,6 +35,19 @@ internal sealed class FastYamlParser
     private bool _materialising; // building a skimmed collection's children: no further laziness below it
     private int _level;          // block collections entered (the root's is 1)
 
+    /// <summary>A character YAML does not allow in a stream (NUL, other C0/C1 controls, U+FFFE/FFFF, a lone surrogate):
+    /// YamlDotNet refuses those, and says where; this parser leaves the text to it.</summary>
+    private readonly bool _unprintable;
+
+    // YAML 1.1 c-printable: #x9 | #xA | #xD | [#x20-#x7E] | #x85 | [#xA0-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+    private static bool Printable(string t, ref int i)
+    {
+        char c = t[i];
+        if (c == '\u0085' || (c >= '\u00a0' && c < '\ud800') || (c >= '\ue000' && c <= '\ufffd')) return true;
+        if (char.IsHighSurrogate(c) && i + 1 < t.Length && char.IsLowSurrogate(t[i + 1])) { i++; return true; }
+        return false;
+    }
+
     private FastYamlParser(string text, bool lazy)
     {
         _t = text;
@@ -50,6 +63,7 @@ internal sealed class FastYamlParser
                 if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
                 count++;
             }
+            else if (c < ' ' ? c != '\t' : c >= '\u007f' && !Printable(text, ref i)) _unprintable = true;
         }
         _lineStart = new int[count];
         _lineEnd = new int[count];
@@ -81,7 +95,9 @@ internal sealed class FastYamlParser
         {
             try
             {
-                root = new FastYamlParser(text, lazy).ParseDocument(maxDepth);
+                var parser = new FastYamlParser(text, lazy);
+                if (parser._unprintable) return false;
+                root = parser.ParseDocument(maxDepth);
             }
             catch (NoSkim)
             {
@@ -394,7 +410,8 @@ internal sealed class FastYamlParser
     private int KeyEnd(int at, int end)
     {
         char c = _t[at];
-        if (c is '?' or '!' or '|' or '>' or '%' or '@' or '`') Fail();
+        // A plain scalar cannot start with an indicator (YAML 1.2 ns-plain-first): `, key: 1` is an error, not a key.
+        if (c is '?' or '!' or '|' or '>' or '%' or '@' or '`' or ',' or ']' or '}') Fail();
         if (c == '"' || c == '\'')
         {
             int close = QuotedEnd(at, end);
@@ -473,7 +490,7 @@ internal sealed class FastYamlParser
             line++;
             return node;
         }
-        if (c is '!' or '|' or '>' or '%' or '@' or '`' or '?') Fail();
+        if (c is '!' or '|' or '>' or '%' or '@' or '`' or '?' or ',' or ']' or '}') Fail();
         if (c is '{' or '[')
         {
             int pos = v;

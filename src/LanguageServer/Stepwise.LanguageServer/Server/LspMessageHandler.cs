@@ -126,12 +126,13 @@ public sealed class LspMessageHandler : MessageHandlerBase
             if (at > 0 && !_skipping && !AreHeaderLines(block.Slice(0, at)))
                 _log($"{at:N0} bytes that are not LSP framing before a header ({Preview(block)}): dropped");
             var (length, valueText) = at < 0 ? (null, null) : ParseLength(block.Slice(at + ContentLength.Length));
+            string preview = at < 0 && !_skipping ? Preview(block) : ""; // the buffer is not ours once advanced past
             _input.AdvanceTo(buffer.GetPosition(end + HeaderEnd.Length));
             if (length is long n) { _skipping = false; return n; }
             if (at >= 0)
                 _log($"LSP header with an unusable Content-Length '{valueText}' (a length from 0 to {MaxMessageBytes:N0} bytes is needed): the message is dropped up to the next header");
             else if (!_skipping)
-                _log($"LSP header block without Content-Length ({Preview(block)}): {end + HeaderEnd.Length:N0} bytes dropped");
+                _log($"LSP header block without Content-Length ({preview}): {end + HeaderEnd.Length:N0} bytes dropped");
             _skipping = true;
         }
     }
