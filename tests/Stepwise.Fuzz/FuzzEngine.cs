@@ -29,7 +29,7 @@ public sealed record HarnessStats(string Name, long Inputs, int Crashes, int Han
 /// seeds, then every input that reached a new edge or a new hit count of one), run through a harness, and the
 /// edge map that SharpFuzz's instrumentation fills (<see cref="SharpFuzz.Common.Trace.SharedMem"/>) decides what
 /// stays. Without instrumented assemblies the map stays empty and it is a mutation fuzzer over the seeds.
-/// An input that throws is a crash; one that takes more than a second is a hang; both are saved.
+/// An input that throws is a crash; one that takes more than a second of CPU is a hang; both are saved.
 /// </summary>
 public sealed unsafe class FuzzEngine
 {
@@ -86,11 +86,14 @@ public sealed unsafe class FuzzEngine
         t.Start();
     }
 
-    /// <summary>Runs one input (no mutation): null when every invariant held, else what broke.</summary>
+    /// <summary>Runs one input (no mutation): null when every invariant held, else what broke. <paramref name="elapsed"/>
+    /// is the CPU time of this thread where the OS tells it (Linux), so a box shared by busy neighbours does not turn
+    /// slow scheduling into hangs; wall-clock time elsewhere.</summary>
     public string? RunOne(Harness h, byte[] input, out TimeSpan elapsed)
     {
         _currentHarness = h.Name;
         Interlocked.Exchange(ref _startedTicks, Stopwatch.GetTimestamp());
+        var cpu = ThreadCpu();
         _current = input;
         try
         {
@@ -104,8 +107,27 @@ public sealed unsafe class FuzzEngine
         finally
         {
             _current = null;
-            elapsed = Stopwatch.GetElapsedTime(Interlocked.Read(ref _startedTicks));
+            elapsed = cpu is TimeSpan start && ThreadCpu() is TimeSpan end ? end - start : Stopwatch.GetElapsedTime(Interlocked.Read(ref _startedTicks));
         }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RUsage { public long UtimeSec, UtimeUsec, StimeSec, StimeUsec; public fixed long Rest[14]; }
+
+    [DllImport("libc", EntryPoint = "getrusage")]
+    private static extern int GetRUsage(int who, out RUsage usage);
+
+    private static bool _noRUsage = !OperatingSystem.IsLinux();
+
+    private static TimeSpan? ThreadCpu()
+    {
+        if (_noRUsage) return null;
+        try
+        {
+            if (GetRUsage(1 /* RUSAGE_THREAD */, out var u) != 0) return null;
+            return TimeSpan.FromTicks((u.UtimeSec + u.StimeSec) * TimeSpan.TicksPerSecond + (u.UtimeUsec + u.StimeUsec) * 10);
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { _noRUsage = true; return null; }
     }
 
     /// <summary>Fuzzes one harness for <paramref name="inputs"/> inputs or until <paramref name="until"/>.</summary>
