@@ -25,6 +25,7 @@ public static class Program
     private static int Run(string[] args, bool coverage)
     {
         FuzzEngine.EnsureMap(); // before anything instrumented runs: its edge counters write there
+        if (args.Length >= 3 && args[0] == "--minimize") return Minimize(args[1], args[2]);
         long inputs = 1_000_000;
         double? seconds = null;
         int seed = 14;
@@ -72,7 +73,36 @@ public static class Program
         foreach (var f in engine.Failures) Console.WriteLine($"{f.Kind} {f.Harness} {f.File}\n    {f.Message.Replace("\n", "\n    ")}");
         return engine.Failures.Count + regressionFailures == 0 ? 0 : 1;
     }
+
+    private static int Minimize(string harness, string file)
+    {
+        var h = Harnesses.All(null).Single(x => x.Name == harness);
+        var engine = new FuzzEngine(1, null, TextWriter.Null);
+        string? Fail(byte[] b) => engine.RunOne(h, b, out _) is { } f ? f.Split('\n')[0] : null;
+        var input = File.ReadAllBytes(file);
+        var target = Fail(input) ?? throw new InvalidOperationException("the input does not fail");
+        bool progress = true;
+        while (progress)
+        {
+            progress = false;
+            for (int chunk = Math.Max(1, input.Length / 2); chunk >= 1; chunk /= 2)
+                for (int i = 0; i + chunk <= input.Length;)
+                {
+                    var candidate = input[..i].Concat(input[(i + chunk)..]).ToArray();
+                    if (Fail(candidate) == target) { input = candidate; progress = true; }
+                    else i += chunk;
+                }
+        }
+        Console.WriteLine(target);
+        Console.WriteLine(Convert.ToBase64String(input));
+        Console.WriteLine(System.Text.Encoding.UTF8.GetString(input));
+        return 0;
+    }
 }
+
+/// <summary>`--minimize HARNESS FILE --no-coverage`: shrinks a failing input (lines, then characters) while the same
+/// failure (its first line) stays, and prints the result.</summary>
+public static partial class ProgramMinimize { }
 
 /// <summary>Inputs that once crashed a harness, kept under regressions/&lt;harness&gt;/ and replayed before every run.</summary>
 public static class Regressions

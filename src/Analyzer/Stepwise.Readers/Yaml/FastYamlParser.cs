@@ -120,10 +120,8 @@ internal sealed class FastYamlParser
         while (i < e && _t[i] == ' ') i++;
         if (i < e && _t[i] == '\t')
         {
-            // A tab before content is an error in YAML indentation; a tab-only line is blank.
-            int j = i;
-            while (j < e && (_t[j] == '\t' || _t[j] == ' ')) j++;
-            if (j == e || _t[j] == '#') return -1;
+            // A tab before content is an error in YAML indentation. A line of tabs (or tabs and a comment) is blank
+            // for PyYAML but refused by YamlDotNet where a value is due: leave such texts to YamlDotNet.
             Fail();
         }
         if (i == e || _t[i] == '#') return -1;
@@ -477,6 +475,7 @@ internal sealed class FastYamlParser
         }
         YamlNode node;
         char c = _t[v];
+        if (c == '\t') Fail(); // `key:<tab>value`: separation by a tab, which YamlDotNet reads otherwise than a space
         if (c == '*')
         {
             if (_skim) throw new NoSkim();
