@@ -108,6 +108,8 @@ internal static class NumberBounds
         if (dropRunLength)
             return s with { TotalSteps = null, Epochs = null, EpochLoopBound = null, Samples = null, WarmupSteps = null };
 
+        // A negative ratio or step count far out of range gives no warm-up count (SW2009 reports the range).
+        if (s.WarmupSteps is < 0) return s with { WarmupSteps = null };
         bool warmupMasked = WasMasked(setup.Get("warmup_steps")) || WasMasked(setup.Get("warmup_ratio"));
         if (warmupMasked || i.WarmupSteps >= TwoPow63)
         {

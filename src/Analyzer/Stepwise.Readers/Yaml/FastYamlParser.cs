@@ -496,6 +496,12 @@ internal sealed class FastYamlParser
             node = _lazy && _level == 1 && !_skim && !_materialising ? SkimFlow(ref pos) : ParseFlow(ref pos, 0);
             // The flow collection may span lines; the rest of its last line must be empty or a comment.
             int l = LineOf(pos, line);
+            // Its continuation lines must be indented more than the block it sits in (YamlDotNet refuses `s: [\nt]`).
+            for (int k = line + 1; k <= l; k++)
+            {
+                int ind = Indent(k);
+                if (ind >= 0 && ind <= indent) Fail();
+            }
             EndOfLine(pos, _lineEnd[l]);
             line = l + 1;
         }
