@@ -279,7 +279,7 @@ public sealed class LspMessageHandler : MessageHandlerBase
             while (reader.Read()) { }
             return (true, ids, batch);
         }
-        catch (JsonException) { return (false, ids, batch); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { return (false, ids, batch); } // InvalidOperationException: an id string that is not UTF-8
     }
 
     /// <summary>A JSON object with no "id" member at all is a notification: JSON-RPC answers nothing.</summary>
