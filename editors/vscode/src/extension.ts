@@ -119,6 +119,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     if (message) return showStartProblem(message, true);
     if (check.kind === 'ok') log.info(`.NET runtime ${check.version} (${dotnet.display})`);
   }
+  if (server.source === 'bundled' && !server.needsDotnet) ensureExecutable(server.command);
   log.info(`starting the language server: ${server.display} (${server.source})`);
 
   const serverOptions: ServerOptions = {
@@ -168,6 +169,14 @@ function lensForExtension(lens: vscode.CodeLens): vscode.CodeLens {
   const id = lens.command?.command;
   if (lens.command && id && CLIENT_FOR_SERVER[id]) lens.command = { ...lens.command, command: CLIENT_FOR_SERVER[id] };
   return lens;
+}
+
+/** A bundled native server unpacked without its execute bit (an unzip that drops modes) gets it back. */
+function ensureExecutable(file: string): void {
+  if (process.platform === 'win32') return;
+  try { fs.accessSync(file, fs.constants.X_OK); } catch {
+    try { fs.chmodSync(file, 0o755); log.info(`made ${file} executable`); } catch (e) { log.warn(`cannot make ${file} executable: ${errorText(e)}`); }
+  }
 }
 
 function showStartProblem(message: string, dotnetMissing = false): void {

@@ -62,7 +62,7 @@ test('stepwise.train: the run is supervised by the server, progress reaches the 
   assert.equal(p.title, 'Stepwise: training ok.yaml');
   assert.ok(p.reports.some(r => r.message === 'step 3/3 · epoch 1.00 · loss 2.000 · ETA 0s'), JSON.stringify(p.reports));
   assert.equal(p.done, true);
-  assert.equal(bar().text, '$(check) Stepwise 3/3 · loss 2.000');
+  assert.equal(bar().text, '$(check) Stepwise 3/3 · loss 2');
   assert.match(String(bar().tooltip), new RegExp(`Adapter: ${path.join(dir, 'out', 'adapter_model.safetensors').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   tested.add('stepwise.train');
 });
@@ -94,6 +94,10 @@ test('stepwise.checkWorkspace: the unopened config is analysed and the summary s
   // ok.yaml, stop.yaml and configs/seed.yaml are configs; seed.yaml has SW1001 and SW1002.
   assert.equal(info?.message, 'Stepwise: checked 3 configs in 3 files: 0 errors, 2 warnings.', JSON.stringify(stub.recorded.messages));
   assert.ok(stub.recorded.executed.some(e => e.id === 'workbench.actions.view.problems'));
+  // What the Problems view gets: the unopened seed config's findings, published by the server.
+  const seedUri = [...stub.diagnostics.keys()].find(u => u.endsWith('/configs/seed.yaml'));
+  assert.ok(seedUri, [...stub.diagnostics.keys()].join(', '));
+  assert.deepEqual(stub.diagnostics.get(seedUri!), ['SW1001', 'SW1002']);
   tested.add('stepwise.checkWorkspace');
 });
 

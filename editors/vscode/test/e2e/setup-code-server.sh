@@ -19,7 +19,8 @@ command -v rg >/dev/null || { say "ripgrep (rg) is missing: apt-get install ripg
 rm -rf "$dir"
 mkdir -p "$dir"
 cd "$dir"
-export npm_config_audit=false npm_config_fund=false npm_config_loglevel=error npm_config_update_notifier=false
+# npm_config_yes: node-pty's install script runs `npx node-gyp`, which would otherwise wait for a confirmation.
+export npm_config_audit=false npm_config_fund=false npm_config_loglevel=error npm_config_update_notifier=false npm_config_yes=true
 echo '{"name":"stepwise-e2e","private":true}' > package.json
 say "npm install code-server@$version playwright-core@$playwright (no install scripts)"
 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --ignore-scripts "code-server@$version" "playwright-core@$playwright" >&2

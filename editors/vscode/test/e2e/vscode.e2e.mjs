@@ -117,14 +117,20 @@ async function command(page, title) {
   await page.keyboard.press('Enter');
 }
 
+/** Opens a file of the workspace from the Explorer (folders expanded on the way), as a person would. */
 async function openFile(page, rel) {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.fill(rel);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(rel) }).first().waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
-  await page.locator('.tab.active', { hasText: path.basename(rel) }).waitFor({ timeout: 15_000 });
+  const parts = rel.split('/');
+  for (let i = 0; i < parts.length; i++) {
+    const name = new RegExp(`^${parts[i].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: name }) }).first();
+    await row.waitFor({ timeout: 30_000 });
+    if (i < parts.length - 1) {
+      if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    } else {
+      await row.dblclick();
+    }
+  }
+  await page.locator('.tab.active', { hasText: parts.at(-1) }).waitFor({ timeout: 15_000 });
 }
 
 const editorText = page => page.locator('.editor-group-container.active .view-lines').innerText();

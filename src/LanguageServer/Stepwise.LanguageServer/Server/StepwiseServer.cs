@@ -49,6 +49,9 @@ public sealed class StepwiseServer
     private ClientCapabilities _client = new();
     private readonly TrainingRuns _training;
     private readonly WorkspaceCheck _check;
+    /// <summary>Completes once the settings pulled at `initialized` are applied (or cannot be): commands that depend on
+    /// them (which trainer, which analysis options) wait for it, so a Train right after start honours the settings.</summary>
+    private readonly TaskCompletionSource _settingsPulled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile TrainerSettings _trainerSettings = TrainerSettings.Default;
 
     public StepwiseServer(ServerOptions? options = null)
@@ -121,6 +124,7 @@ public sealed class StepwiseServer
         if (_state != 1) return;
         _log.Attach(_rpc!);
         if (_client.Configuration) _ = PullSettingsAsync();
+        else _settingsPulled.TrySetResult();
     }
 
     [JsonRpcMethod("shutdown")]
@@ -227,11 +231,12 @@ public sealed class StepwiseServer
             var answer = await RpcCalls.Invoke(_rpc!, "workspace/configuration",
                 new ConfigurationParams(new[] { new ConfigurationItem(null, "stepwise") })).ConfigureAwait(false);
             JsonElement? section = answer is JsonElement { ValueKind: JsonValueKind.Array } result && result.GetArrayLength() > 0 ? result[0] : null;
-            _queue.Mutate("workspace/configuration", () => ApplySettings(section));
+            _queue.Mutate("workspace/configuration", () => { try { ApplySettings(section); } finally { _settingsPulled.TrySetResult(); } });
         }
         catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException or JsonException or InvalidOperationException)
         {
             _log.Warning($"workspace/configuration failed: {ex.Message}");
+            _settingsPulled.TrySetResult();
         }
     }
 
@@ -500,7 +505,7 @@ public sealed class StepwiseServer
         if (command == TrainCommands.Runs) return Task.FromResult<object?>(_training.List());
         string? clientToken = p.WorkDoneToken is { ValueKind: JsonValueKind.String } t ? t.GetString()
             : p.WorkDoneToken is { ValueKind: JsonValueKind.Number } n ? n.GetRawText() : null;
-        if (command == TrainCommands.CheckWorkspace) return CheckWorkspaceAsync(p.Arguments, clientToken, ct);
+        if (command == TrainCommands.CheckWorkspace) return AfterSettingsAsync(() => CheckWorkspaceAsync(p.Arguments, clientToken, ct), ct);
         var uri = CommandUri(p.Arguments) ?? throw Error(ErrorCodes.InvalidParams, $"{command} needs the config URI as its first argument");
         if (command == TrainCommands.Stop)
         {
@@ -509,7 +514,15 @@ public sealed class StepwiseServer
             return Task.FromResult<object?>(false);
         }
         // Through the queue, so a train right after an edit or a settings change sees them.
-        return _queue.Read<object?>(_ => StartTrainingAsync(uri, clientToken, ct), CancellationToken.None);
+        return AfterSettingsAsync(() => _queue.Read<object?>(_ => StartTrainingAsync(uri, clientToken, ct), CancellationToken.None), ct);
+    }
+
+    /// <summary>Runs <paramref name="run"/> once the initial settings are applied (at most 10 s after asking).</summary>
+    private async Task<object?> AfterSettingsAsync(Func<Task<object?>> run, CancellationToken ct)
+    {
+        try { await _settingsPulled.Task.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false); }
+        catch (TimeoutException) { _log.Warning("no answer to workspace/configuration within 10 s: going on with the settings known now"); }
+        return await run().ConfigureAwait(false);
     }
 
     private async Task<object?> CheckWorkspaceAsync(List<JsonElement>? args, string? clientToken, CancellationToken ct)
