@@ -54,10 +54,10 @@ for dir in tests/lsp-node editors/vscode; do
 done
 
 # The packaged extension (stepwise-linux-x64.vsix, built by the packaging test above) in a real VS Code: code-server
-# in headless Chromium. The training step is skipped here: Train/EndToEndTests.cs ran the real trainer through the
-# server above, and the tool test below trains the demo through the installed tools.
+# in headless Chromium. Its Train step runs the scripted trainer (the real one trains through the server in
+# Train/EndToEndTests.cs above, and through the installed tools below); STEPWISE_E2E_TRAIN=real trains the demo there.
 echo "== real VS Code (code-server) end to end"
-(cd editors/vscode && STEPWISE_E2E_TRAIN="${STEPWISE_E2E_TRAIN:-0}" npm run -s test:e2e) 2>&1 | tee "$log"
+(cd editors/vscode && npm run -s test:e2e) 2>&1 | tee "$log"
 tally_tap "${PIPESTATUS[0]}"
 
 # The .NET tools packed, installed into a temporary tool path and run outside the repository (check, lsp, train).
