@@ -37,10 +37,12 @@ fs.rmSync(out, { force: true });
 run(process.execPath, ['scripts/copy-schemas.mjs', '--strict'], 'schemas');
 run(process.execPath, ['scripts/build.mjs', '--production'], 'bundle');
 
-// The server, published into server/ (where the extension looks first).
+// The server, published next to server/ and moved there (where the extension looks first) only when it built: a failed
+// package leaves the previous server in place.
 const serverDir = path.join(here, 'server');
-fs.rmSync(serverDir, { recursive: true, force: true });
-const publish = ['publish', project, '-c', 'Release', '-o', serverDir, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly'];
+const staging = path.join(here, 'server.staging');
+fs.rmSync(staging, { recursive: true, force: true });
+const publish = ['publish', project, '-c', 'Release', '-o', staging, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly'];
 if (target === 'linux-x64') publish.push('-r', 'linux-x64', '-p:StepwiseAot=true', '-p:StripSymbols=true');
 else publish.push('-p:StepwisePortable=true', '-p:UseAppHost=false');
 const r = spawnSync(dotnet, publish, { cwd: here, stdio: 'inherit' });
@@ -50,8 +52,10 @@ if (r.status !== 0) {
     (target === 'linux-x64' ? '. Native AOT links with clang: `apt-get install clang`, or build the universal package with --target universal.' : '.'));
 }
 const serverFile = target === 'linux-x64' ? 'stepwise-lsp' : 'stepwise-lsp.dll';
-if (!fs.existsSync(path.join(serverDir, serverFile))) fail(`dotnet publish succeeded but server/${serverFile} is missing`);
-for (const f of fs.readdirSync(serverDir)) if (f.endsWith('.dbg') || f.endsWith('.pdb')) fs.rmSync(path.join(serverDir, f));
+if (!fs.existsSync(path.join(staging, serverFile))) fail(`dotnet publish succeeded but ${serverFile} is missing from its output`);
+for (const f of fs.readdirSync(staging)) if (f.endsWith('.dbg') || f.endsWith('.pdb')) fs.rmSync(path.join(staging, f));
+fs.rmSync(serverDir, { recursive: true, force: true });
+fs.renameSync(staging, serverDir);
 
 const vsce = path.join(here, 'node_modules', '@vscode', 'vsce', 'vsce');
 const vsceArgs = ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', out];

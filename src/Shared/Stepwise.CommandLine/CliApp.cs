@@ -59,7 +59,7 @@ public static class CliApp
             .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(CliCommand).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
             .Select(t => (CliCommand)Activator.CreateInstance(t)!)
             .Select(c => (c.Order, Command: c.Build()))
-            .Concat((extra ?? Array.Empty<Command>()).Select(c => (Order: 500, Command: c)))
+            .Concat((extra ?? Array.Empty<Command>()).Select((c, i) => (Order: 500 + i, Command: c)))
             .OrderBy(c => c.Order).ThenBy(c => c.Command.Name, StringComparer.Ordinal);
         foreach (var (_, command) in commands) root.Subcommands.Add(command);
         root.Subcommands.Add(Completion.Command(tool));
