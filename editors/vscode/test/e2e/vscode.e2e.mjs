@@ -137,6 +137,12 @@ async function openFile(page, rel) {
 }
 
 // The editor renders spaces (and an inlay hint's padding) as no-break spaces: compare with plain ones.
+/** Shows the Problems panel (Ctrl+Shift+M toggles it, and the extension may have opened it already). */
+async function showProblems(page) {
+  if (!(await page.locator('.markers-panel').isVisible())) await page.keyboard.press('Control+Shift+M');
+  await page.locator('.markers-panel').waitFor({ timeout: 15_000 });
+}
+
 const editorText = page => page.locator('.editor-group-container.active .view-lines').innerText().then(t => t.replace(/[\u00a0\s]+/g, ' '));
 const notifications = page => page.locator('.notifications-toasts, .notifications-center').allInnerTexts().then(t => t.join('\n'));
 
@@ -180,7 +186,7 @@ test('the packaged extension in VS Code 1.100: diagnostics, inlay hint, code len
     }, 30_000));
 
     await step(page, 'problems', async () => {
-      await page.keyboard.press('Control+Shift+M');
+      await showProblems(page);
       await waitFor('SW1001 and SW1002 in Problems', async () => {
         const text = await page.locator('.markers-panel').innerText();
         return /SW1001/.test(text) && /SW1002/.test(text) && text.includes('after.yaml');
@@ -221,7 +227,7 @@ test('the packaged extension in VS Code 1.100: diagnostics, inlay hint, code len
     await step(page, 'check-workspace', async () => {
       await command(page, 'Stepwise: Check Workspace');
       await waitFor('the Check Workspace summary', async () => /Stepwise: checked \d+ configs? in \d+ files?/.test(await notifications(page)), 60_000);
-      await page.keyboard.press('Control+Shift+M');
+      await showProblems(page);
       await waitFor('the unopened config in Problems', async () => (await page.locator('.markers-panel').innerText()).includes('also-after.yaml'), 30_000);
     });
 
