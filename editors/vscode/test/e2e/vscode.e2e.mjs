@@ -80,7 +80,8 @@ async function startCodeServer(name, folder, { trust }) {
   const args = [...cs, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
     '--disable-getting-started-override', ...(trust === 'ask' ? [] : ['--disable-workspace-trust']), folder];
   const log = fs.openSync(path.join(work, `${name}-code-server.log`), 'w');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` } });
+  // Its own process group, so that ending it also ends the processes it forks (extension host, file watcher).
+  const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], detached: true, env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` } });
   servers.push(child);
   await waitFor(`code-server ${name} on port ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 60_000);
   return { url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`, log: path.join(work, `${name}-code-server.log`) };
@@ -156,7 +157,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of servers) s.kill('SIGTERM');
+  for (const s of servers) { try { process.kill(-s.pid, 'SIGTERM'); } catch { s.kill('SIGTERM'); } }
   console.log(`# e2e wall time ${((Date.now() - started) / 1000).toFixed(1)} s (work folder ${work})`);
 });
 
