@@ -81,7 +81,7 @@ LIBRARIES = {
     "llamafactory": {
         "repo": "hiyouga/LLaMA-Factory", "mirror": "hiyouga+LLaMA-Factory",
         "tags": ["v0.9.0", "v0.9.1", "v0.9.2", "v0.9.3", "v0.9.4", "v0.9.5", "main"],
-        "globs": [r"^src/llamafactory/hparams/.*\.py$"],
+        "globs": [r"^src/llamafactory/hparams/.*\.py$", r"^src/llamafactory/extras/constants\.py$"],
         "module_prefix": "src/",
         "pins": ["requirements.txt", "pyproject.toml", "requirements/*.txt"],
     },
@@ -108,8 +108,7 @@ DIALECT_ROOTS = {
            "trl:ModelConfig"],
     "hf-python": ["transformers:BitsAndBytesConfig", "peft:*Config"],
     "axolotl": ["axolotl:AxolotlInputConfig", "axolotl:PluginInputArgs"],
-    "llama-factory": ["llamafactory:ModelArguments", "llamafactory:DataArguments", "llamafactory:TrainingArguments",
-                      "llamafactory:FinetuningArguments", "llamafactory:GeneratingArguments"],
+    "llama-factory": ["llamafactory:ParserArguments"],
     "accelerate": ["accelerate:ClusterConfig", "accelerate:SageMakerConfig"],
     "deepspeed": ["deepspeed:DeepSpeedConfig"],
 }
@@ -273,8 +272,8 @@ def kind_and_choices(node: ast.AST, enums) -> tuple[str, list | None]:
         elif head in ("Any", "object"):
             kinds.append("any")
         else:
-            # another model/dataclass (a nested section) or a type we do not know: a mapping when it is a class name
-            kinds.append("mapping" if head[:1].isupper() and head not in ("Callable", "Type") else "any")
+            # another model or dataclass (a nested section), or a type defined elsewhere: nothing is claimed
+            kinds.append("any")
     uniq = sorted(set(kinds))
     if not uniq:
         return "any", None
@@ -421,6 +420,8 @@ def class_fields(cls: ast.ClassDef, style: str, enums, mod: ModuleInfo) -> list[
         pos = args.posonlyargs + args.args
         defaults = [None] * (len(pos) - len(args.defaults)) + list(args.defaults)
         pairs = list(zip(pos, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
+        if args.kwarg is not None:
+            out.append(Field("**" + args.kwarg.arg, "", "mapping", {"expr": "<unused keyword arguments>"}, None))
         for a, d in pairs:
             if a.arg in ("self", "cls") or a.arg.startswith("_"):
                 continue
@@ -604,7 +605,11 @@ def extract_release(lib: str, spec: dict, repo: Repo, commit: str) -> dict[str, 
         if cls.name in enums:
             out.setdefault(cls.name, Klass(cls.name, mod.module, "enum", values=[v for _, v in enums[cls.name]]))
             continue
-        if is_dataclass(cls):
+        has_init = any(isinstance(s, ast.FunctionDef) and s.name == "__init__" for s in cls.body)
+        if is_dataclass(cls) and has_init and not any(isinstance(s, ast.AnnAssign) for s in cls.body):
+            # @dataclass with its own __init__ (BitsAndBytesConfig): the signature is what a call accepts
+            style = "init"
+        elif is_dataclass(cls):
             style = "dataclass"
         elif is_pydantic(cls):
             style = "pydantic"
@@ -625,12 +630,31 @@ def extract_release(lib: str, spec: dict, repo: Repo, commit: str) -> dict[str, 
             k.raw_bases.append(bn)
             k.bases.append(resolve_base(bn, mod, by_name, lib))
         if cls.name in out and out[cls.name].module != mod.module:
-            # two classes of one name in one library: keep the first (scan order) unless this one has more fields
-            if len(k.fields) <= len(out[cls.name].fields):
+            # Two classes of one name in one library (TRL: ScriptArguments of the recipes in trl/scripts/utils.py and
+            # the vLLM server's in trl/scripts/vllm_serve.py; KTOConfig in trl/trainer and trl/experimental/kto): the
+            # one users configure wins, i.e. not a server's and not an experimental re-export.
+            if module_rank(k.module) >= module_rank(out[cls.name].module):
                 continue
         out[cls.name] = k
     if lib == "deepspeed":
         out["DeepSpeedConfig"] = deepspeed_top_level(modules, out)
+    if lib == "llamafactory":
+        # The classes hparams/parser.py hands to HfArgumentParser (_TRAIN_ARGS, _INFER_ARGS, _EVAL_ARGS and the
+        # Megatron-Bridge lists); ParserArguments is their union.
+        names = []
+        for m in modules:
+            if not m.path.endswith("hparams/parser.py"):
+                continue
+            for node in ModuleInfo._module_level(m.tree.body):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                        and re.fullmatch(r"_[A-Z_]*ARGS", node.targets[0].id) and isinstance(node.value, (ast.List, ast.Tuple)):
+                    for e in node.value.elts:
+                        if not isinstance(e, ast.Name):
+                            continue
+                        ref = e.id if e.id in out else resolve_base(e.id, m, {}, lib)
+                        if (ref in out or ":" in ref) and ref not in names:
+                            names.append(ref)
+        out["ParserArguments"] = Klass("ParserArguments", "llamafactory.hparams.parser", "union", bases=sorted(names))
     if lib == "axolotl":
         # Plugins mix their own pydantic model into the input config: BasePlugin.get_input_args() returns its dotted
         # name ("axolotl.integrations.liger.LigerArgs"). PluginInputArgs is the union of those models.
@@ -645,6 +669,10 @@ def extract_release(lib: str, spec: dict, repo: Repo, commit: str) -> dict[str, 
                                 plugin_args.append(name)
         out["PluginInputArgs"] = Klass("PluginInputArgs", "axolotl.integrations.base", "union", bases=sorted(plugin_args))
     return out
+
+
+def module_rank(module: str) -> int:
+    return (2 if "vllm_serve" in module or ".cli" in module else 0) + (1 if ".experimental" in module else 0)
 
 
 def resolve_base(name: str, mod: ModuleInfo, by_name: dict, lib: str) -> str:
@@ -788,6 +816,8 @@ def extract(mirrors: Path) -> dict:
             ref = "HEAD" if tag == "main" else tag
             commit = repo.commit(ref)
             rel = {"version": version_of(lib, repo, commit, tag), "ref": tag, "commit": commit}
+            if tag == "main" and any(r["version"] == rel["version"] for r in releases):
+                rel["version"] += "+main"  # the branch head past a release that did not bump its version file
             if spec.get("pins"):
                 rel["pins"] = pins_of(repo, commit, spec["pins"])
             releases.append(rel)

@@ -24,7 +24,10 @@ public static class HumanReport
                 configs++;
                 var where = c.Document.ConfigSpan is { } cs ? $"{file.Path}:{cs.Range.Start}" : file.Path;
                 if (c.Document.Dialect is not (Dialect.DeepSpeed or Dialect.Accelerate or Dialect.Unknown))
+                {
                     w.WriteLine(Paint($"{where}: {c.Document.Dialect.Id()}: {ScheduleSummary.Line(c.Result)}", "\u001b[2m", colors));
+                    w.WriteLine(Paint($"{where}: assumed {c.Result.Versions.Describe(c.Document.Dialect)}", "\u001b[2m", colors));
+                }
                 foreach (var f in c.Result.Findings)
                 {
                     switch (f.Severity) { case Severity.Error: errors++; break; case Severity.Warning: warnings++; break; default: infos++; break; }

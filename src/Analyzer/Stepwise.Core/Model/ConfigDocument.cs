@@ -82,6 +82,11 @@ public sealed class ConfigEntry
     }
     /// <summary>For Python/C# documents: the call or type the entry belongs to (TrainingArguments, LoraConfig...).</summary>
     public string? Section { get; }
+    /// <summary>
+    /// The upstream class whose call holds this entry ("LoraConfig", "SFTConfig", "BitsAndBytesConfig"), set by the
+    /// Python reader; SW9003 then checks the key against that class alone and names it. Null in YAML/JSON files.
+    /// </summary>
+    public string? Owner { get; init; }
     public bool IsTopLevel => Path == Key;
 
     public override string ToString() => $"{Path} = {ValueText} @{KeySpan.Range.Start}";

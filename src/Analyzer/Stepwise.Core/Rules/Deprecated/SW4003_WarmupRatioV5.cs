@@ -1,3 +1,4 @@
+using Stepwise.Core.Keys;
 using Stepwise.Core.Model;
 using Stepwise.Core.Rules.Validity;
 
@@ -27,6 +28,21 @@ public sealed class SW4003_WarmupRatioV5 : Rule
         else if (steps is not null)
             fix = Fixes.Remove(c, ratio, "warmup_steps is written");
         var (major, minor) = c.Options.Version;
+        // TrainingArguments.warmup_ratio is deprecated from v5.0.0 (training_args.py __post_init__: "warmup_ratio is
+        // deprecated and will be removed in v5.2") and gone in v5.15.0 ("Remove deprecated training args"), where the
+        // call raises TypeError and HfArgumentParser refuses the key. The release comes from the key data.
+        var versions = c.Options.EffectiveVersions;
+        var history = FieldHistory.Of("transformers", "TrainingArguments", "warmup_ratio");
+        if (history.RemovedIn is { } removed && versions.Release("transformers") is { } assumed && assumed.Index >= removed.Index)
+        {
+            // An error only when the version is known (installed, pinned, stated); assumed as the newest, a warning.
+            bool known = versions["transformers"]?.Source != VersionAssumptions.NewestKnown;
+            c.Report(Rule, ratio.KeySpan,
+                $"warmup_ratio no longer exists in transformers {major}.{minor} (removed in {removed.Version}; assumed: {versions["transformers"]?.Source}): " +
+                "the run stops on it; write the ratio as a float warmup_steps (below 1 means a fraction of the total steps)",
+                known ? Severity.Error : Severity.Warning, Fixes.Of(fix));
+            return;
+        }
         c.Report(Rule, ratio.KeySpan, $"warmup_ratio is deprecated in transformers {major}.{minor}: write the ratio as a float warmup_steps (below 1 means a fraction of the total steps)", Fixes.Of(fix));
     }
 }

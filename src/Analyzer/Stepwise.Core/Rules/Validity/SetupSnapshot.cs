@@ -17,6 +17,8 @@ public sealed class SetupSnapshot
     public Dialect Dialect { get; private set; }
     public bool V5 { get; private set; }
     public (int Major, int Minor) Version { get; private set; }
+    /// <summary>The library versions the analysis assumes (the key data's releases for them).</summary>
+    public Stepwise.Core.Keys.VersionAssumptions Versions { get; private set; } = Stepwise.Core.Keys.VersionAssumptions.Newest;
     private readonly HashSet<string> _written = new(StringComparer.Ordinal);
 
     /// <summary>"transformers 4.57": the release a message is about.</summary>
@@ -96,7 +98,7 @@ public sealed class SetupSnapshot
 
     public static SetupSnapshot Of(TrainingSetup setup, AnalysisOptions options)
     {
-        var s = new SetupSnapshot { Dialect = setup.Dialect, V5 = options.IsV5, Version = options.Version };
+        var s = new SetupSnapshot { Dialect = setup.Dialect, V5 = options.IsV5, Version = options.Version, Versions = options.EffectiveVersions };
         foreach (var (prop, hf) in Map)
         {
             var setting = setup.Get(hf);
