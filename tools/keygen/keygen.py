@@ -735,11 +735,19 @@ def deepspeed_top_level(modules: list[ModuleInfo], classes: dict[str, Klass]) ->
         if key not in found or found[key].default is None:
             found[key] = Field(key, "", kind, dv, None)
 
+    # Only deepspeed/runtime/config.py's own functions and the ones it calls with the whole `param_dict`
+    # (get_zero_config(param_dict), get_monitor_config(param_dict) ...): elsewhere `param_dict` is often a section.
+    top = next((m for m in modules if m.path == "deepspeed/runtime/config.py"), None)
+    called: set[str] = set()
+    if top is not None:
+        for n in ast.walk(top.tree):
+            if isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == "param_dict":
+                called.add(call_name(n) or "")
     for m in modules:
-        if not m.path.startswith("deepspeed/runtime/") and "config" not in m.path:
-            continue
         for fn in ast.walk(m.tree):
             if not isinstance(fn, ast.FunctionDef):
+                continue
+            if m is not top and fn.name not in called:
                 continue
             params = [a.arg for a in fn.args.args]
             if "param_dict" not in params:

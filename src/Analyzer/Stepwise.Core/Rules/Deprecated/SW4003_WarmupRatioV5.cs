@@ -8,7 +8,9 @@ namespace Stepwise.Core.Rules.Deprecated;
 public sealed class SW4003_WarmupRatioV5 : Rule
 {
     public static readonly RuleDescriptor Rule = new("SW4003", "warmup_ratio is deprecated in transformers v5", Severity.Warning, "Deprecated",
-        "When the `transformers_version` setting is 5 or later, reports `warmup_ratio` in Hugging Face and LLaMA-Factory configs.",
+        "When the transformers release in use (detected, pinned, stated, else the newest known) is 5 or later, reports " +
+        "`warmup_ratio` in Hugging Face and LLaMA-Factory configs; from 5.15.0, where the field is gone, the message says so " +
+        "(an error when the release is known, a warning when it is only assumed).",
         "transformers v5 folds the ratio into `warmup_steps`: a float below 1 is read as a ratio of the total steps. " +
         "`warmup_ratio` still works for now but is slated for removal.",
         "```yaml\nwarmup_ratio: 0.03\n```",

@@ -90,6 +90,9 @@ public sealed class SW9003_UnknownKey : Rule
             return;
         }
         var near = Suggest.Closest(e.Key, candidates);
+        // A long key far from every known one is a retired setting, not a typo: Suggest's third-of-the-word bound would
+        // offer sample_packing_sequentially for axolotl's old sample_packing_seq_len_multiplier. A rename fix must be a typo's.
+        if (near is not null && Suggest.Distance(e.Key.ToLowerInvariant().Replace('-', '_'), near.ToLowerInvariant()) > Math.Max(2, e.Key.Length / 6)) near = null;
         if (near is null)
         {
             if (python && library is null) return;
