@@ -21,14 +21,21 @@ public sealed class ArgumentDataclasses
         ".git", ".venv", "venv", "env", "node_modules", "site-packages", "__pycache__", ".build", "bin", "obj", "build", "dist", ".tox", ".mypy_cache",
     };
 
-    private readonly ConcurrentDictionary<string, IReadOnlyList<WorkspaceDataclass>> _perRoot = new(StringComparer.Ordinal);
+    // Per root, with when it was scanned: a long editor session rescans after MaxAge (a script edited meanwhile), a
+    // `check` run scans once.
+    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+    private readonly ConcurrentDictionary<string, (IReadOnlyList<WorkspaceDataclass> Classes, DateTime At)> _perRoot = new(StringComparer.Ordinal);
 
     /// <summary>The argument dataclasses of the workspace around <paramref name="folder"/>.</summary>
     public IReadOnlyList<WorkspaceDataclass> Near(string? folder)
     {
         if (folder is null) return Array.Empty<WorkspaceDataclass>();
         var root = RootOf(folder);
-        return _perRoot.GetOrAdd(root, Scan);
+        var now = DateTime.UtcNow;
+        if (_perRoot.TryGetValue(root, out var cached) && now - cached.At < MaxAge) return cached.Classes;
+        var classes = Scan(root);
+        _perRoot[root] = (classes, now);
+        return classes;
     }
 
     private static string RootOf(string folder)

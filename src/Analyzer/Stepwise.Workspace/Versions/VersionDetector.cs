@@ -24,7 +24,9 @@ public sealed class VersionDetector
         ["accelerate"] = "accelerate", ["deepspeed"] = "deepspeed",
     };
 
-    private readonly ConcurrentDictionary<string, IReadOnlyList<Found>> _perFolder = new(StringComparer.Ordinal);
+    // Per folder, with the stamp it was read at: the folder's own time (a file added or removed) and each file read.
+    // An editor session re-reads a folder whose requirements.txt changed; a `check` run reads each folder once.
+    private readonly ConcurrentDictionary<string, (IReadOnlyList<Found> Found, DateTime Folder)> _perFolder = new(StringComparer.Ordinal);
     private readonly Func<string, string?> _environment;
 
     /// <param name="environment">Reads an environment variable (tests pass their own).</param>
@@ -34,7 +36,11 @@ public sealed class VersionDetector
     }
 
     /// <summary>One statement of a version: library, version (or a requirement specifier), where it was read.</summary>
-    private sealed record Found(string Library, string? Version, string? Specifier, string Source, string File, int Rank);
+    private sealed record Found(string Library, string? Version, string? Specifier, string Source, string File, int Rank)
+    {
+        /// <summary>The file's (or dist-info folder's) time when it was read.</summary>
+        public DateTime Stamp { get; } = Directory.Exists(File) ? Directory.GetLastWriteTimeUtc(File) : System.IO.File.GetLastWriteTimeUtc(File);
+    }
 
     /// <summary>The versions for a config in <paramref name="folder"/> of <paramref name="dialect"/>; <paramref name="watched"/> gets the files read.</summary>
     public VersionAssumptions Detect(string? folder, Dialect dialect, ICollection<string>? watched = null)
@@ -92,7 +98,30 @@ public sealed class VersionDetector
         }
     }
 
-    private IReadOnlyList<Found> InFolder(string dir) => _perFolder.GetOrAdd(dir, d =>
+    private IReadOnlyList<Found> InFolder(string dir)
+    {
+        if (_perFolder.TryGetValue(dir, out var cached) && Fresh(dir, cached)) return cached.Found;
+        var folderTime = SafeTime(dir, directory: true);
+        var found = ReadFolder(dir);
+        _perFolder[dir] = (found, folderTime);
+        return found;
+    }
+
+    private static bool Fresh(string dir, (IReadOnlyList<Found> Found, DateTime Folder) cached)
+    {
+        if (SafeTime(dir, directory: true) != cached.Folder) return false;
+        foreach (var f in cached.Found)
+            if (f.Stamp != SafeTime(f.File, directory: Directory.Exists(f.File))) return false;
+        return true;
+    }
+
+    private static DateTime SafeTime(string path, bool directory)
+    {
+        try { return directory ? Directory.GetLastWriteTimeUtc(path) : File.GetLastWriteTimeUtc(path); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return DateTime.MinValue; }
+    }
+
+    private static IReadOnlyList<Found> ReadFolder(string d)
     {
         var list = new List<Found>();
         try
@@ -121,7 +150,7 @@ public sealed class VersionDetector
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
         return list;
-    });
+    }
 
     /// <summary>site-packages/NAME-VERSION.dist-info of a virtual environment (lib/pythonX.Y on Unix, Lib on Windows).</summary>
     private static IEnumerable<Found> SitePackages(string root, string label)

@@ -21,6 +21,8 @@ public sealed class SW4003_WarmupRatioV5 : Rule
     public override void Check(RuleContext c)
     {
         if (!c.Options.IsV5 || c.Setup.Dialect == Dialect.Axolotl) return;
+        // C# ([HfName] types for Stepwise's own trainer) runs no transformers release: only a stated one is judged.
+        if (c.Document.Syntax == ConfigSyntax.CSharp && c.Options.EffectiveVersions["transformers"]?.Source == VersionAssumptions.NewestKnown) return;
         var ratio = Fixes.Written(c, "warmup_ratio");
         if (ratio is null) return;
         var steps = Fixes.Written(c, "warmup_steps");

@@ -31,6 +31,9 @@ public sealed class SW9003_UnknownKey : Rule
     /// <summary>Libraries whose classes Python calls construct (an axolotl or LLaMA-Factory class of the same name is not meant).</summary>
     private static readonly string[] PythonLibraries = { "peft", "transformers", "trl" };
 
+    /// <summary>Keys whose removal or rename a rule of its own reports (one finding per place and cause).</summary>
+    private static readonly HashSet<string> OwnRule = new(StringComparer.Ordinal) { "evaluation_strategy", "max_seq_length", "warmup_ratio" };
+
     public override void Check(RuleContext c)
     {
         var doc = c.Document;
@@ -47,7 +50,9 @@ public sealed class SW9003_UnknownKey : Rule
         foreach (var e in doc.Entries)
         {
             if (!e.IsTopLevel || !IsIdentifier(e.Key)) continue; // `**kwargs` splats known only at run time are the reader's to report
-            var owner = OwnerClass(e);
+            if (OwnRule.Contains(e.Key)) continue; // SW4001 / SW4002 / SW4003
+            // C# types name their keys with [HfName]: Stepwise's own typed views, not a Python class call.
+            var owner = doc.Syntax == ConfigSyntax.Python ? OwnerClass(e) : null;
             if (owner is not null)
             {
                 var set = KeyCatalog.ForClass(owner, versions);
