@@ -126,7 +126,7 @@ public sealed class UnknownKeyTests : IDisposable
         var stated = new AnalysisOptions { TransformersVersion = "5.15" };
         var f = RuleTestKit.Single(AnalyzePython(code, stated), "SW9003");
         Assert.Contains("logging_dir is not a TrainingArguments setting in transformers 5.15.0", f.Message);
-        Assert.Contains("removed in 5.15.0", f.Message);
+        Assert.Contains("declares it up to transformers 5.14.1, no longer in 5.15.0", f.Message);
         Assert.Equal(Severity.Warning, f.Severity); // the version was stated, not guessed
         Assert.DoesNotContain(AnalyzePython(code, new AnalysisOptions { TransformersVersion = "5.14" }).Findings, x => x.Id == "SW9003");
         // assumed only as the newest release: information

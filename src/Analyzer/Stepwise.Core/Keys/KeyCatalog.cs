@@ -29,13 +29,15 @@ public sealed class KeySet
 /// <summary>Where a key is declared in releases other than the assumed ones, for "added in" / "removed in" messages.</summary>
 public sealed record KeyElsewhere(UpstreamField Field, UpstreamRelease Assumed, UpstreamRelease? AddedIn, UpstreamRelease? RemovedIn)
 {
-    /// <summary>"removed in transformers 4.51.3 (declared by TrainingArguments up to 4.50.3)".</summary>
+    /// <summary>"TrainingArguments declares it up to transformers 4.50.3, no longer in 4.51.3".</summary>
     public string Describe()
     {
         var lib = Field.Owner.Library;
         var present = Field.Owner.Library.Releases.Where(r => Field.Releases.Contains(r.Index)).ToList();
         if (RemovedIn is { } removed)
-            return $"{Field.Owner.Name} declares it up to {lib.Name} {present.Last().Version}; removed in {removed.Version}";
+            // The data holds one release per minor: between the last release that declares it and the first that does
+            // not, the key was removed; "not in X" stays true where "removed in X" could name a later patch.
+            return $"{Field.Owner.Name} declares it up to {lib.Name} {present.Last().Version}, no longer in {removed.Version}";
         if (AddedIn is { } added)
             return $"{Field.Owner.Name} declares it from {lib.Name} {added.Version} on";
         return $"{Field.Owner.Name} declares it in {lib.Name} {string.Join(", ", present.Select(r => r.Version))}";
