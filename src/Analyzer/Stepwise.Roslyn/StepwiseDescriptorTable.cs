@@ -177,7 +177,7 @@ public static class StepwiseDescriptors
         category: "Validity",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports values of `optim`, `lr_scheduler_type`, `eval_strategy`, `save_strategy` and `logging_strategy` that are not among the names the selected transformers release accepts, with the valid names and the closest one as a fix. `adamw_hf` exists only before v5 and `stable_adamw` only from v5. axolotl's own optimizer names are not judged. TrainingArguments turns these strings into enums in `__post_init__`; an unknown one raises \"X is not a valid OptimizerNames, please select one of [...]\" after the job has started.",
+        description: "Reports values of `optim`, `lr_scheduler_type`, `eval_strategy`, `save_strategy` and `logging_strategy` that are not among the names the selected transformers release accepts, with the valid names and the closest one as a fix. The names are those of the assumed release in the generated key data (`adamw_hf` is gone from 4.50). axolotl's own optimizer names are not judged. TrainingArguments turns these strings into enums in `__post_init__`; an unknown one raises \"X is not a valid OptimizerNames, please select one of [...]\" after the job has started.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW2008.md");
 
     public static readonly DiagnosticDescriptor SW2009 = new(
@@ -407,7 +407,7 @@ public static class StepwiseDescriptors
         category: "Deprecated",
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "When the `transformers_version` setting is 5 or later, reports `warmup_ratio` in Hugging Face and LLaMA-Factory configs. transformers v5 folds the ratio into `warmup_steps`: a float below 1 is read as a ratio of the total steps. `warmup_ratio` still works for now but is slated for removal.",
+        description: "When the transformers release in use (detected, pinned, stated, else the newest known) is 5 or later, reports `warmup_ratio` in Hugging Face and LLaMA-Factory configs; from 5.15.0, where the field is gone, the message says so (an error when the release is known, a warning when it is only assumed). transformers v5 folds the ratio into `warmup_steps`: a float below 1 is read as a ratio of the total steps. `warmup_ratio` still works for now but is slated for removal.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW4003.md");
 
     public static readonly DiagnosticDescriptor SW4004 = new(
@@ -417,7 +417,7 @@ public static class StepwiseDescriptors
         category: "Deprecated",
         defaultSeverity: DiagnosticSeverity.Info,
         isEnabledByDefault: true,
-        description: "When the `transformers_version` setting is 5 or later, reports a Hugging Face or LLaMA-Factory training config (LLaMA-Factory: `do_train: true`) that does not write `report_to`: its default changed from `all` (v4) to `none` (v5). Silent for v4 targets, where the unwritten default has always meant `all`. transformers v4 defaults to `all`: every installed integration (wandb, tensorboard, mlflow...) logs, and wandb may stop a headless job to ask for a login. v5 defaults to `none`: nothing is logged unless asked. The same config behaves differently across the upgrade.",
+        description: "When the transformers release in use is 5 or later (installed or pinned in the workspace, pinned by LLaMA-Factory, or stated by the setting; not when v5 is only the newest release assumed for want of anything else), reports a Hugging Face or LLaMA-Factory training config (LLaMA-Factory: `do_train: true`) that does not write `report_to`: its default changed from `all` (v4) to `none` (v5). Silent for v4 targets, where the unwritten default has always meant `all`. transformers v4 defaults to `all`: every installed integration (wandb, tensorboard, mlflow...) logs, and wandb may stop a headless job to ask for a login. v5 defaults to `none`: nothing is logged unless asked. The same config behaves differently across the upgrade.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW4004.md");
 
     public static readonly DiagnosticDescriptor SW9001 = new(
@@ -447,7 +447,7 @@ public static class StepwiseDescriptors
         category: "File",
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Once the dialect is certain (its tell-tale keys are present), reports top-level keys that are not settings of that dialect. A key within a few letters of a known one is a warning with a \"did you mean\" fix; any other unknown key is information only (our key table may lag behind a new release). In Python files only likely typos are reported, each key compared with the keys of its own call's class (TrainingArguments or a TRL config, LoraConfig, BitsAndBytesConfig); LLaMA-Factory v1 files (`model_class`, `train_dataset`), which feed a trainer with keys of its own, are not judged. A misspelt key is silently dropped by some loaders and stops others at start-up (LLaMA-Factory and TRL's HfArgumentParser: \"Some keys are not used by the HfArgumentParser\"). Either way the setting the user meant never takes effect.",
+        description: "Once the dialect is certain (its tell-tale keys are present), reports top-level keys that no class reading that file declares at the assumed library versions (the generated upstream key data: TrainingArguments and the TRL configs, ModelConfig and ScriptArguments for Hugging Face YAML; axolotl's input schema and its plugins' arguments; LLaMA-Factory's argument classes; in Python, the class of the call that holds the argument). Keys declared by a `@dataclass` of the workspace that a script passes to `HfArgumentParser`/`TrlParser` are known too. A key within a few letters of a known one is a warning with a \"did you mean\" fix; a key that exists in other releases says which release added or removed it; any other unknown key is information only. In Python files without a known class, only likely typos are reported; LLaMA-Factory v1 files (`model_class`, `train_dataset`), which feed a trainer with keys of its own, are not judged. A misspelt key is silently dropped by some loaders (axolotl's pydantic schema ignores undeclared keys; BitsAndBytesConfig ignores unused keyword arguments) and stops others at start-up (HfArgumentParser: \"Some keys are not used by the HfArgumentParser\"; a dataclass call: TypeError). Either way the setting the user meant never takes effect.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW9003.md");
 
     public static readonly DiagnosticDescriptor SW9004 = new(

@@ -9,7 +9,7 @@ namespace Stepwise.Analysis.Tests.RulesFull;
 /// The SW2xxx/SW3xxx/SW4xxx/SW9003 findings on the real LLaMA-Factory examples, checked by hand once and pinned:
 /// - SW3004 on the two *_bnb_npu.yaml files: they write `double_quantization: false` with 4-bit bnb, which is
 ///   indeed not the QLoRA recipe (a deliberate choice for Ascend NPUs, but true).
-/// - SW4004 is silent for the default release (4.57); under 5.0 it names the four training configs (do_train: true)
+/// - SW4004 is silent for transformers 4.57; under 5.0 it names the four training configs (do_train: true)
 ///   that leave report_to unwritten (megatron/*.yaml, megatron_bridge/llama3_sft.yaml, train_lora/qwen3_preprocess.yaml).
 /// Nothing else: every key of every example is in the key table (no SW9003), no value is out of range.
 /// </summary>
@@ -21,7 +21,9 @@ public class CorpusFindingsTests
         ["examples/train_qlora/qwen3_lora_sft_bnb_npu.yaml"] = new[] { "SW3004" },
     };
 
-    private static readonly ConfigAnalyzer Analyzer = new(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
+    // Reviewed for transformers 4.57 (stated, as a user with 4.57 installed would have it detected); what the
+    // LLaMA-Factory pins assume (a v5 release) is pinned in Llamafactory_pins_are_assumed_without_a_stated_version.
+    private static readonly ConfigAnalyzer Analyzer = new(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false, Analysis = new AnalysisOptions { TransformersVersion = "4.57" } });
 
     private static bool Ours(string id) => id.StartsWith("SW2") || id.StartsWith("SW3") || id.StartsWith("SW4") || id == "SW9003";
 
@@ -54,6 +56,20 @@ public class CorpusFindingsTests
     public void Pinned_files_exist()
     {
         foreach (var f in Expected.Keys) Assert.True(File.Exists(Path.Combine(TestPaths.Corpus, f)), f);
+    }
+
+    [Fact]
+    public void Llamafactory_pins_are_assumed_without_a_stated_version()
+    {
+        // No virtual environment or requirements beside the corpus: LLaMA-Factory's own pins at its newest release in the
+        // key data decide (pyproject.toml at main: transformers>=4.55.0,<=5.8.0,...), so a v5 release, and the report says so.
+        var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
+        var c = analyzer.AnalyzeFile(Path.Combine(TestPaths.Corpus, "examples", "train_lora", "qwen3_lora_sft.yaml")).Configs.Single();
+        var t = c.Result.Versions["transformers"]!;
+        Assert.StartsWith("5.", t.Version);
+        Assert.Contains("LLaMA-Factory", t.Source);
+        Assert.Contains(c.Result.Findings, f => f.Id == "SW4003" && f.Message.Contains($"transformers {t.Parsed.Short}"));
+        Assert.DoesNotContain(c.Result.Findings, f => f.Id == "SW9003");
     }
 
     [Fact]
