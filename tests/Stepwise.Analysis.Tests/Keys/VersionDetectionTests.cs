@@ -39,7 +39,41 @@ public sealed class VersionDetectionTests : IDisposable
     {
         var v = Transformers();
         Assert.Equal(VersionAssumptions.NewestKnown, v.Source);
-        Assert.Equal(Stepwise.Core.Keys.Upstream.UpstreamData.Instance.Library("transformers")!.Newest.Version, v.Version);
+        Assert.Equal(Stepwise.Core.Keys.Upstream.UpstreamData.Instance.Library("transformers")!.NewestRelease.Version, v.Version);
+    }
+
+    [Theory]
+    [InlineData("peft")]
+    [InlineData("axolotl")]
+    [InlineData("llamafactory")]
+    public void The_newest_known_is_a_tagged_release_never_the_main_branch_the_data_also_reads(string library)
+    {
+        // The data reads these libraries' main branch too (the shared corpus was taken from it): "is the key declared
+        // upstream at all" may use it, but no one installs peft 0.20.1.dev0 from an index, so it is never assumed.
+        var lib = Stepwise.Core.Keys.Upstream.UpstreamData.Instance.Library(library)!;
+        Assert.True(lib.Newest.IsBranchHead, $"{library}: the data's last entry {lib.Newest.Version} is expected to be its main branch");
+        Assert.False(lib.NewestRelease.IsBranchHead);
+        Assert.StartsWith("v", lib.NewestRelease.Ref);
+        var assumed = VersionAssumptions.Newest[library]!;
+        Assert.Equal(lib.NewestRelease.Version, assumed.Version);
+        Assert.Same(lib.NewestRelease, assumed.Release);
+        var detected = Detector().Detect(_root, library == "axolotl" ? Dialect.Axolotl : library == "llamafactory" ? Dialect.LlamaFactory : Dialect.Hf)[library]!;
+        Assert.Equal(lib.NewestRelease.Version, detected.Version);
+    }
+
+    [Fact]
+    public void A_range_resolves_to_a_release_not_a_development_version()
+    {
+        // axolotl 0.13-0.16 require peft>=0.18.1: pip installs the newest release, never the main branch's 0.20.1.dev0.
+        var peft = Stepwise.Core.Keys.Upstream.UpstreamData.Instance.Library("peft")!;
+        Assert.Equal(peft.NewestRelease.Version, VersionDetector.Resolve(peft, ">=0.18.1"));
+        Write("requirements.txt", "peft>=0.18.1\ntransformers==5.3.0\n");
+        var d = Detector().Detect(_root, Dialect.Hf);
+        Assert.Equal(peft.NewestRelease.Version, d["peft"]!.Version);
+        Assert.Equal(">=0.18.1", d["peft"]!.Range);
+        Assert.False(d["peft"]!.IsExact);
+        Assert.Null(d["transformers"]!.Range);
+        Assert.True(d["transformers"]!.IsExact);
     }
 
     [Fact]
@@ -147,8 +181,11 @@ public sealed class VersionDetectionTests : IDisposable
         var d = Detector().Detect(_root, Dialect.LlamaFactory);
         var t = d["transformers"]!;
         Assert.Contains("LLaMA-Factory", t.Source);
-        var release = Stepwise.Core.Keys.Upstream.UpstreamData.Instance.Library("llamafactory")!.Newest;
+        var release = Stepwise.Core.Keys.Upstream.UpstreamData.Instance.Library("llamafactory")!.NewestRelease;
         Assert.True(VersionDetector.Allows(release.Pins["transformers"], t.Parsed, t.Version), $"{t.Version} vs {release.Pins["transformers"]}");
+        Assert.Contains($"LLaMA-Factory {release.Version} requires", t.Source);
+        Assert.Equal(release.Pins["transformers"], t.Range); // a range: any allowed release may be installed
+        Assert.False(t.IsExact);
     }
 
     [Fact]

@@ -49,14 +49,22 @@ public readonly struct LibraryVersion : IComparable<LibraryVersion>, IEquatable<
     public string Short => $"{Major}.{Minor}";
 }
 
-/// <summary>The version of one library a config will run with, and why Stepwise assumes it.</summary>
-public sealed record AssumedVersion(string Library, string Version, string Source)
+/// <summary>
+/// The version of one library a config will run with, and why Stepwise assumes it. <paramref name="Range"/> is the
+/// requirement specifier when the version is only the newest release that a range allows (LLaMA-Factory's
+/// `transformers>=4.55.0,<=5.6.0`): the run may use any release in it, so rules that depend on the exact release say so
+/// and speak more softly than for an installed, locked or stated version.
+/// </summary>
+public sealed record AssumedVersion(string Library, string Version, string Source, string? Range = null)
 {
     public LibraryVersion Parsed => LibraryVersion.Parse(Version) ?? new LibraryVersion(0, 0, 0);
 
+    /// <summary>Installed, locked, pinned exactly or stated: not a guess (the newest known) and not a range.</summary>
+    public bool IsExact => Range is null && Source != VersionAssumptions.NewestKnown;
+
     /// <summary>The release of the key data that stands for this version (same major.minor, else the nearest below).</summary>
     public UpstreamRelease? Release => Source == VersionAssumptions.NewestKnown
-        ? UpstreamData.Instance.Library(Library)?.Newest
+        ? UpstreamData.Instance.Library(Library)?.NewestRelease
         : UpstreamData.Instance.Library(Library)?.ReleaseFor(Parsed);
 
     public override string ToString() => $"{Library} {Version} ({Source})";
@@ -78,11 +86,11 @@ public sealed class VersionAssumptions
         foreach (var v in versions) _versions[v.Library] = v;
         foreach (var lib in UpstreamData.Instance.Libraries)
             if (!_versions.ContainsKey(lib.Name))
-                _versions[lib.Name] = new AssumedVersion(lib.Name, lib.Newest.Version, NewestKnown);
+                _versions[lib.Name] = new AssumedVersion(lib.Name, lib.NewestRelease.Version, NewestKnown);
         Key = string.Join(";", _versions.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + (kv.Value.Release?.Index ?? -1)));
     }
 
-    /// <summary>Every library at its newest release in the data.</summary>
+    /// <summary>Every library at its newest tagged release in the data (never a branch head).</summary>
     public static VersionAssumptions Newest { get; } = new(Array.Empty<AssumedVersion>());
 
     public IReadOnlyCollection<AssumedVersion> All => _versions.Values;

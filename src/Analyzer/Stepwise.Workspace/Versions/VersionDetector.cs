@@ -12,7 +12,8 @@ namespace Stepwise.Workspace.Versions;
 /// then $VIRTUAL_ENV / $CONDA_PREFIX: site-packages/NAME-VERSION.dist-info), a lock file (uv.lock, poetry.lock,
 /// Pipfile.lock), a requirement (requirements*.txt, pyproject.toml, environment.yml). For axolotl and LLaMA-Factory
 /// configs, the libraries nobody states come from the tool's own pins at its release (installed, required, or the
-/// newest in the key data). What is still unknown is the newest release in the key data.
+/// newest tagged release in the key data). What is still unknown is the newest tagged release in the key data (never a
+/// branch head the data also holds).
 /// </summary>
 public sealed class VersionDetector
 {
@@ -56,8 +57,9 @@ public sealed class VersionDetector
                     if (result.ContainsKey(f.Library)) continue;
                     var version = f.Version ?? Resolve(data.Library(f.Library), f.Specifier!);
                     if (version is null) continue;
-                    result[f.Library] = new AssumedVersion(f.Library, version,
-                        f.Version is not null ? f.Source : $"{f.Source}: the newest release in Stepwise's key data that {f.Specifier} allows");
+                    result[f.Library] = f.Version is not null
+                        ? new AssumedVersion(f.Library, version, f.Source)
+                        : new AssumedVersion(f.Library, version, $"{f.Source}: the newest release in Stepwise's key data that {f.Specifier} allows", f.Specifier);
                     watched?.Add(f.File);
                 }
                 if (File.Exists(Path.Combine(dir, ".git")) || Directory.Exists(Path.Combine(dir, ".git"))) break;
@@ -73,7 +75,7 @@ public sealed class VersionDetector
         if (tool is not null && data.Library(tool) is { } toolLib)
         {
             if (!result.TryGetValue(tool, out var toolVersion))
-                result[tool] = toolVersion = new AssumedVersion(tool, toolLib.Newest.Version, VersionAssumptions.NewestKnown);
+                result[tool] = toolVersion = new AssumedVersion(tool, toolLib.NewestRelease.Version, VersionAssumptions.NewestKnown);
             var release = toolVersion.Release ?? toolLib.ReleaseFor(toolVersion.Parsed);
             var toolName = tool == "llamafactory" ? "LLaMA-Factory" : tool;
             foreach (var pin in release.Pins)
@@ -82,7 +84,8 @@ public sealed class VersionDetector
                 var version = Resolve(data.Library(lib), pin.Value);
                 if (version is null) continue;
                 result[lib] = new AssumedVersion(lib, version,
-                    $"{toolName} {release.Version} requires {pin.Key}{pin.Value} ({release.Ref} at {release.Commit.Substring(0, 10)})");
+                    $"{toolName} {release.Version} requires {pin.Key}{pin.Value} ({release.Ref} at {release.Commit.Substring(0, 10)})",
+                    Exact(pin.Value) is null ? pin.Value : null);
             }
         }
         return new VersionAssumptions(result.Values);
@@ -248,14 +251,15 @@ public sealed class VersionDetector
     private static string? Exact(string spec) =>
         Regex.Match(spec, @"^===?([0-9][0-9A-Za-z.+!]*)$") is { Success: true } m && !m.Groups[1].Value.Contains('*') ? m.Groups[1].Value : null;
 
-    /// <summary>The newest release of the key data a specifier allows (">=4.55,<=5.6.0,!=4.57.0" -> 5.6.2).</summary>
+    /// <summary>The newest tagged release of the key data a specifier allows (">=4.55,<=5.6.0,!=4.57.0" -> 5.6.0).</summary>
     public static string? Resolve(UpstreamLibrary? library, string specifier)
     {
         if (Exact(specifier) is { } exact) return exact;
         if (library is null) return null;
-        // Candidates: the data's releases and the versions the specifier names (">=4.55,<=5.8.0" allows 5.8.0 itself,
-        // which the data may hold only as 5.8.1).
-        var candidates = library.Releases.Select(r => (r.Parsed, Text: r.Version)).ToList();
+        // Candidates: the data's tagged releases and the versions the specifier names (">=4.55,<=5.8.0" allows 5.8.0
+        // itself, which the data may hold only as 5.8.1). Not a branch head: pip resolves a range to a release, never to
+        // a development version nobody asked for.
+        var candidates = library.Releases.Where(r => !r.IsBranchHead).Select(r => (r.Parsed, Text: r.Version)).ToList();
         foreach (Match m in Regex.Matches(specifier, @"(?:<=|>=|==|~=)\s*([0-9][0-9.]*)(?![0-9.]*\*)"))
             if (LibraryVersion.Parse(m.Groups[1].Value) is { } v) candidates.Add((v, m.Groups[1].Value));
         var allowed = candidates.Where(c => Allows(specifier, c.Parsed, c.Text)).ToList();

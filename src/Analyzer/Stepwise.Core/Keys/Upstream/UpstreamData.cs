@@ -13,6 +13,8 @@ public sealed class UpstreamLibrary
     internal UpstreamLibrary(string name, string repo, string source) { Name = name; Repo = repo; Source = source; }
 
     public string Name { get; }
+    /// <summary>The name messages use: the project's own spelling where it differs from the package's (LLaMA-Factory, DeepSpeed).</summary>
+    public string DisplayName => Name switch { "llamafactory" => "LLaMA-Factory", "deepspeed" => "DeepSpeed", _ => Name };
     /// <summary>The upstream repository ("huggingface/transformers").</summary>
     public string Repo { get; }
     /// <summary>The git mirror the sources were read from (a fork carrying upstream's tags where upstream is too big).</summary>
@@ -20,7 +22,22 @@ public sealed class UpstreamLibrary
     /// <summary>Releases, oldest first.</summary>
     public IReadOnlyList<UpstreamRelease> Releases => _releases;
     internal readonly List<UpstreamRelease> _releases = new();
+    /// <summary>The last entry of the data, which may be a branch head (<see cref="UpstreamRelease.IsBranchHead"/>).</summary>
     public UpstreamRelease Newest => _releases[_releases.Count - 1];
+    /// <summary>
+    /// The newest tagged release: what `pip install NAME` gives today and so what Stepwise assumes when nothing says.
+    /// A branch head (peft 0.20.1.dev0, LLaMA-Factory 0.9.6.dev0) is never assumed: pip does not pick a development
+    /// version unless asked (PEP 440 pre-releases), and no one can have installed it from a tag.
+    /// </summary>
+    public UpstreamRelease NewestRelease
+    {
+        get
+        {
+            for (int i = _releases.Count - 1; i >= 0; i--)
+                if (!_releases[i].IsBranchHead) return _releases[i];
+            return Newest;
+        }
+    }
     internal readonly Dictionary<string, UpstreamClass> _classes = new(StringComparer.Ordinal);
     public IEnumerable<UpstreamClass> Classes => _classes.Values;
     public UpstreamClass? Class(string name) => _classes.TryGetValue(name, out var c) ? c : null;
@@ -39,7 +56,7 @@ public sealed class UpstreamLibrary
             {
                 firstOfMinor ??= r;
                 // a tagged release wins over the branch head of the same number ("0.18.0" over "0.18.0+main")
-                if (r.Parsed.Patch <= version.Patch && !(sameMinor is not null && sameMinor.Parsed.Equals(r.Parsed) && r.Ref == "main")) sameMinor = r;
+                if (r.Parsed.Patch <= version.Patch && !(sameMinor is not null && sameMinor.Parsed.Equals(r.Parsed) && r.IsBranchHead)) sameMinor = r;
             }
             else if (r.Parsed.CompareTo(version) < 0) below = r;
         }
@@ -65,6 +82,11 @@ public sealed class UpstreamRelease
     /// <summary>The git tag read ("v4.57.6"), or "main" for the branch head the shared corpus was taken from.</summary>
     public string Ref { get; }
     public string Commit { get; }
+    /// <summary>
+    /// A branch head read for the shared corpus (Ref "main": peft 0.20.1.dev0, axolotl 0.18.0+main), not a release
+    /// anyone installs from an index: it answers "is this key declared upstream at all", never "which release runs".
+    /// </summary>
+    public bool IsBranchHead => Ref == "main";
     /// <summary>Requirement specifiers this release declares for other libraries ("transformers" -> "==5.14.1").</summary>
     public IReadOnlyDictionary<string, string> Pins { get; }
 
