@@ -32,11 +32,16 @@ public sealed class UnknownKeyTests : IDisposable
         "dataset_num_proc: 8\nbeta: 0.1\nmax_prompt_length: 512\nlearning_rate: 5.0e-7\nnum_train_epochs: 1\n" +
         "per_device_train_batch_size: 8\noutput_dir: out\n";
 
+    // The same recipe as TRL 0.27 and later spell it: ModelConfig's torch_dtype became dtype.
+    private static readonly string RecipeNow = Recipe.Replace("torch_dtype:", "dtype:");
+
     [Fact]
     public void Trl_recipe_of_the_issue_has_no_unknown_key()
     {
         var path = Path.Combine(_root, "recipe.yaml");
         File.WriteAllText(path, Recipe + "lora_target_modules: all-linear\nuse_liger_kernel: true\n");
+        // The recipe's projects pin a TRL of its time: every key is declared there.
+        File.WriteAllText(Path.Combine(_root, "requirements.txt"), "trl==0.26.2\ntransformers==4.57.6\n");
         var a = Analyzer().AnalyzeFile(path);
         Assert.Equal(Dialect.Hf, a.Dialect);
         Assert.True(a.Configs[0].Document.DialectCertain);
@@ -44,10 +49,27 @@ public sealed class UnknownKeyTests : IDisposable
     }
 
     [Fact]
+    public void Trl_recipe_key_removed_since_says_when()
+    {
+        // trl v0.26.2 trl/trainer/model_config.py declares torch_dtype (deprecated: "will be removed in version 0.27.0,
+        // please use `dtype`"); v0.27.2 no longer does, so TrlParser reports it as an unknown argument from the config.
+        var path = Path.Combine(_root, "recipe.yaml");
+        File.WriteAllText(path, Recipe);
+        var f = Assert.Single(Unknown(Analyzer().AnalyzeFile(path)));
+        Assert.StartsWith("torch_dtype is not a Hugging Face TrainingArguments setting in trl ", f.Message);
+        Assert.Contains("ModelConfig declares it up to trl 0.26.2, no longer in 0.27.2", f.Message);
+        Assert.Equal(Severity.Information, f.Severity); // the newest release is only assumed
+        File.WriteAllText(Path.Combine(_root, "requirements.txt"), "trl==1.9.0\n");
+        Assert.Equal(Severity.Warning, Assert.Single(Unknown(Analyzer().AnalyzeFile(path))).Severity);
+        File.WriteAllText(path, RecipeNow);
+        Assert.Empty(Unknown(Analyzer().AnalyzeFile(path)));
+    }
+
+    [Fact]
     public void Trl_recipe_with_a_typo_still_gets_did_you_mean()
     {
         var path = Path.Combine(_root, "recipe.yaml");
-        File.WriteAllText(path, Recipe + "per_device_eval_bach_size: 4\n");
+        File.WriteAllText(path, RecipeNow + "per_device_eval_bach_size: 4\n");
         var f = Assert.Single(Unknown(Analyzer().AnalyzeFile(path)));
         Assert.Equal(Severity.Warning, f.Severity);
         Assert.Contains("did you mean per_device_eval_batch_size", f.Message);
@@ -56,7 +78,7 @@ public sealed class UnknownKeyTests : IDisposable
     [Fact]
     public void Keys_of_the_scripts_own_dataclass_passed_to_TrlParser_are_known()
     {
-        File.WriteAllText(Path.Combine(_root, "recipe.yaml"), Recipe + "tokenizer_name_or_path: Qwen/Qwen2.5-0.5B\nchat_template_variant: plain\n");
+        File.WriteAllText(Path.Combine(_root, "recipe.yaml"), RecipeNow + "tokenizer_name_or_path: Qwen/Qwen2.5-0.5B\nchat_template_variant: plain\n");
         var without = Unknown(Analyzer().AnalyzeFile(Path.Combine(_root, "recipe.yaml"))).Select(f => f.Message).ToList();
         Assert.Contains(without, m => m.StartsWith("chat_template_variant "));
 
@@ -125,7 +147,7 @@ public sealed class UnknownKeyTests : IDisposable
         const string code = "from transformers import TrainingArguments\nargs = TrainingArguments(output_dir='o', logging_dir='logs', per_device_train_batch_size=4)\n";
         var stated = new AnalysisOptions { TransformersVersion = "5.15" };
         var f = RuleTestKit.Single(AnalyzePython(code, stated), "SW9003");
-        Assert.Contains("logging_dir is not a TrainingArguments setting in transformers 5.15.0", f.Message);
+        Assert.Contains("logging_dir is not a TrainingArguments setting in transformers 5.15.0 (assumed: stated", f.Message);
         Assert.Contains("declares it up to transformers 5.14.1, no longer in 5.15.0", f.Message);
         Assert.Equal(Severity.Warning, f.Severity); // the version was stated, not guessed
         Assert.DoesNotContain(AnalyzePython(code, new AnalysisOptions { TransformersVersion = "5.14" }).Findings, x => x.Id == "SW9003");
@@ -140,12 +162,35 @@ public sealed class UnknownKeyTests : IDisposable
         const string code = "from peft import LoraConfig\nfrom transformers import TrainingArguments\n" +
                             "cfg = LoraConfig(r=8, use_qalora=True)\nargs = TrainingArguments(output_dir='o')\n";
         var options = new AnalysisOptions { Versions = new VersionAssumptions(new[] { new AssumedVersion("peft", "0.15.2", "requirements.txt:1 (peft==0.15.2)") }) };
-        var doc = ConfigReaders.Read(code, "train.py").First();
+        // The LoraConfig no run takes is a document of its own (one document per run by data flow).
+        var doc = ConfigReaders.Read(code, "train.py").Single(d => d.Find("use_qalora") is not null);
         var r = Engine.Analyze(new AnalysisInputs(doc), options);
         var f = Assert.Single(r.Findings, x => x.Id == "SW9003" && x.Message.StartsWith("use_qalora"));
         Assert.Contains("LoraConfig declares it from peft 0.16.0 on", f.Message);
         var newest = Engine.Analyze(new AnalysisInputs(doc), new AnalysisOptions());
         Assert.DoesNotContain(newest.Findings, x => x.Id == "SW9003" && x.Message.StartsWith("use_qalora"));
+    }
+
+    [Fact]
+    public void Python_key_only_on_the_main_branch_says_it_is_in_no_release_yet()
+    {
+        // The data reads peft's main branch (the shared corpus's commit) besides its tags; a LoraConfig field that only the
+        // branch declares is judged at the newest tagged release, and the message says where it does exist.
+        var peft = Stepwise.Core.Keys.Upstream.UpstreamData.Instance.Library("peft")!;
+        var lora = peft.Class("LoraConfig")!;
+        var head = peft.Newest;
+        Assert.True(head.IsBranchHead);
+        var key = lora.Fields.Where(f => f.Releases.Contains(head.Index) && f.Releases.First == head.Index && !f.Name.StartsWith("*"))
+            .Select(f => f.Name).First(n => lora.Fields.Where(g => g.Name == n).All(g => g.Releases.First == head.Index));
+        var code = $"from peft import LoraConfig\ncfg = LoraConfig(r=8, {key}=True)\n";
+        var doc = ConfigReaders.Read(code, "train.py").Single();
+        var f = RuleTestKit.Single(Engine.Analyze(new AnalysisInputs(doc)), "SW9003");
+        Assert.Equal(Severity.Information, f.Severity); // the newest release is only assumed
+        Assert.StartsWith($"{key} is not a LoraConfig setting in peft {peft.NewestRelease.Version}", f.Message);
+        Assert.Contains($"LoraConfig declares it only on peft's main branch ({head.Version} at {head.Commit[..10]}), in no release yet", f.Message);
+        // with the branch's own version installed it is known
+        var installed = new AnalysisOptions { Versions = new VersionAssumptions(new[] { new AssumedVersion("peft", head.Version, "installed in .venv") }) };
+        Assert.DoesNotContain(Engine.Analyze(new AnalysisInputs(doc), installed).Findings, x => x.Id == "SW9003");
     }
 
     [Fact]

@@ -33,15 +33,23 @@ public sealed record KeyElsewhere(UpstreamField Field, UpstreamRelease Assumed, 
     public string Describe()
     {
         var lib = Field.Owner.Library;
+        var name = lib.DisplayName;
         var present = Field.Owner.Library.Releases.Where(r => Field.Releases.Contains(r.Index)).ToList();
         if (RemovedIn is { } removed)
             // The data holds one release per minor: between the last release that declares it and the first that does
             // not, the key was removed; "not in X" stays true where "removed in X" could name a later patch.
-            return $"{Field.Owner.Name} declares it up to {lib.Name} {present.Last().Version}, no longer in {removed.Version}";
+            return removed.IsBranchHead
+                ? $"{Field.Owner.Name} declares it up to {name} {present.Last().Version}, no longer on the main branch ({removed.Version} at {Short(removed.Commit)})"
+                : $"{Field.Owner.Name} declares it up to {name} {present.Last().Version}, no longer in {removed.Version}";
         if (AddedIn is { } added)
-            return $"{Field.Owner.Name} declares it from {lib.Name} {added.Version} on";
-        return $"{Field.Owner.Name} declares it in {lib.Name} {string.Join(", ", present.Select(r => r.Version))}";
+            // A key only on the main branch the data also reads is in no release yet: say so, not "from 0.20.1.dev0 on".
+            return added.IsBranchHead
+                ? $"{Field.Owner.Name} declares it only on {name}'s main branch ({added.Version} at {Short(added.Commit)}), in no release yet"
+                : $"{Field.Owner.Name} declares it from {name} {added.Version} on";
+        return $"{Field.Owner.Name} declares it in {name} {string.Join(", ", present.Select(r => r.Version))}";
     }
+
+    private static string Short(string commit) => commit.Length > 10 ? commit.Substring(0, 10) : commit;
 }
 
 /// <summary>
@@ -150,11 +158,16 @@ public static class KeyCatalog
         list.Add(f);
     }
 
+    private static readonly ConcurrentDictionary<(Dialect, bool), IReadOnlyDictionary<string, UpstreamField>> _ever = new();
+
     /// <summary>
     /// Every key the dialect's classes declare in any release of the data, with its newest declaration (the most
-    /// recent release; the root's own field before a base's).
+    /// recent release; the root's own field before a base's). Built once per dialect and file kind.
     /// </summary>
-    public static Dictionary<string, UpstreamField> EverDeclared(Dialect dialect, bool python)
+    public static IReadOnlyDictionary<string, UpstreamField> EverDeclared(Dialect dialect, bool python) =>
+        _ever.GetOrAdd((dialect, python), k => BuildEverDeclared(k.Item1, k.Item2));
+
+    private static Dictionary<string, UpstreamField> BuildEverDeclared(Dialect dialect, bool python)
     {
         var result = new Dictionary<string, UpstreamField>(StringComparer.Ordinal);
         var seen = new HashSet<UpstreamClass>();

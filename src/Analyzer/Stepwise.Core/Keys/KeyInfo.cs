@@ -33,6 +33,11 @@ public sealed class KeyInfo
     private string? _generated;
     /// <summary>Listed by Stepwise's own table (KeyTable.cs), not only by the generated upstream data.</summary>
     public bool Handwritten { get; internal set; }
+    /// <summary>
+    /// Also declared by a package the key data does not read, so no release of the data can say it is absent
+    /// (LLaMA-Factory's Megatron keys: mcore_adapter's TrainingArguments, parsed when USE_MCA=1).
+    /// </summary>
+    public bool DeclaredOutsideData { get; internal set; }
     /// <summary>The upstream field each dialect's spelling stands for (its newest declaration), where the data has one.</summary>
     public IReadOnlyDictionary<Dialect, UpstreamField> Declarations => _declarations;
     internal readonly Dictionary<Dialect, UpstreamField> _declarations = new();

@@ -402,6 +402,13 @@ public static class KeyTable
             ("apply_rope_fusion", KeyType.Bool, false, "Megatron: fused rotary embeddings."),
             ("cp_size", KeyType.Integer, 1L, "Context-parallel degree."),
             ("cp_mode", KeyType.String, null, "Context-parallel mode (ring, ulysses...)."));
+        // LLaMA-Factory parses these with mcore_adapter's TrainingArguments when USE_MCA=1 (v0.9.5
+        // src/llamafactory/hparams/parser.py `from mcore_adapter import TrainingArguments`): a package the key data does
+        // not read, so the data's MegatronBridgeArguments (main branch only) does not decide whether they exist.
+        foreach (var k in new[] { "tensor_model_parallel_size", "pipeline_model_parallel_size", "expert_model_parallel_size", "context_parallel_size",
+                     "sequence_parallel", "use_distributed_optimizer", "overlap_param_gather", "overlap_grad_reduce", "moe_grouped_gemm",
+                     "moe_token_dispatcher_type", "recompute_granularity", "bias_activation_fusion", "apply_rope_fusion" })
+            Get(k)!.DeclaredOutsideData = true;
 
         // --- axolotl ---------------------------------------------------------------------------------------------
         var ax = new[] { Dialect.Axolotl };

@@ -17,9 +17,12 @@ public sealed class SW9003_UnknownKey : Rule
         "arguments; LLaMA-Factory's argument classes; in Python, the class of the call that holds the argument). Keys " +
         "declared by a `@dataclass` of the workspace that a script passes to `HfArgumentParser`/`TrlParser` are known too. " +
         "A key within a few letters of a known one is a warning with a \"did you mean\" fix; a key that exists in other " +
-        "releases says which release added or removed it; any other unknown key is information only. In Python files " +
-        "without a known class, only likely typos are reported; LLaMA-Factory v1 files (`model_class`, `train_dataset`), " +
-        "which feed a trainer with keys of its own, are not judged.",
+        "releases says which release added or removed it, or that only the library's main branch declares it so far (a " +
+        "warning when the release is known, information when it is assumed); any other unknown key is information only. " +
+        "A Python call's key its class does not declare is a warning (a dataclass raises TypeError, BitsAndBytesConfig " +
+        "ignores it); in Python files without a known class only likely typos are reported, and the fields a subclass " +
+        "defined in the file declares are its own. LLaMA-Factory v1 files (`model_class`, `train_dataset`), which feed a " +
+        "trainer with keys of its own, are not judged.",
         "A misspelt key is silently dropped by some loaders (axolotl's pydantic schema ignores undeclared keys; " +
         "BitsAndBytesConfig ignores unused keyword arguments) and stops others at start-up (HfArgumentParser: \"Some keys " +
         "are not used by the HfArgumentParser\"; a dataclass call: TypeError). Either way the setting the user meant never takes effect.",
@@ -53,6 +56,9 @@ public sealed class SW9003_UnknownKey : Rule
             if (OwnRule.Contains(e.Key)) continue; // SW4001 / SW4002 / SW4003
             // C# types name their keys with [HfName]: Stepwise's own typed views, not a Python class call.
             var owner = doc.Syntax == ConfigSyntax.Python ? OwnerClass(e) : null;
+            // A Python key whose owner is no upstream class is a field that a subclass defined in the file declares
+            // itself (or a class no key data describes, such as Unsloth's): that class accepts it, so it is not judged.
+            if (owner is null && doc.Syntax == ConfigSyntax.Python && e.Owner is not null) continue;
             if (owner is not null)
             {
                 var set = KeyCatalog.ForClass(owner, versions);
@@ -62,9 +68,13 @@ public sealed class SW9003_UnknownKey : Rule
                 continue;
             }
             if (dialectKeys.Contains(e.Key) || workspace.Contains(e.Key)) continue;
-            // Stepwise's own table (its settings, keys of tools the data does not cover such as LLaMA-Factory's Megatron
-            // arguments, and deprecated spellings whose own rules speak: evaluation_strategy, max_seq_length).
-            if (KeyTable.Lookup(doc.Dialect, e.Key) is { Handwritten: true }) continue;
+            // Stepwise's own table where the data has no say: its settings, keys of tools the data does not cover such as
+            // LLaMA-Factory's Megatron arguments, Hugging Face keys of classes that do not read this kind of file. A key
+            // the dialect's classes declare in some release is judged by the data at the assumed release instead, even
+            // when the table lists it too (logging_dir is gone from TrainingArguments in transformers 5.15.0), unless a
+            // package the data does not read declares it as well (LLaMA-Factory's Megatron keys from mcore_adapter).
+            if (KeyTable.Lookup(doc.Dialect, e.Key) is { Handwritten: true } own
+                && (own.DeclaredOutsideData || !KeyCatalog.EverDeclared(doc.Dialect, python).ContainsKey(e.Key))) continue;
             if (doc.Dialect == Dialect.Unknown) continue;
             var roots = KeyCatalog.Roots(KeyCatalog.RootGroups(doc.Dialect, python), versions, anyRelease: true);
             var candidates = dialectKeys.Names.Concat(workspace).Concat(KeyTable.KeysOf(doc.Dialect).Where(k => k.Handwritten).Select(k => k.SpellingIn(doc.Dialect)));
@@ -86,11 +96,14 @@ public sealed class SW9003_UnknownKey : Rule
         if (elsewhere is not null)
         {
             var rel = elsewhere.Assumed;
-            // Real in another release: a warning when the version is known (installed, pinned, stated), information
-            // when it is only the newest release assumed for want of anything better.
-            bool known = versions[rel.Library.Name]?.Source != VersionAssumptions.NewestKnown;
+            // Real in another release: a warning when the version is known (installed, locked, pinned exactly, stated),
+            // or when a range pin's newest release still lacks a key added later (no allowed release has it);
+            // information when it is only the newest release assumed for want of anything better, or the newest of a
+            // range whose older releases may still declare the key.
+            var assumedVersion = versions[rel.Library.Name];
+            bool known = assumedVersion is { IsExact: true } || (assumedVersion?.Range is not null && elsewhere.AddedIn is not null);
             c.Report(Rule, e.KeySpan,
-                $"{e.Key} is not a {what} setting in {rel.Library.Name} {rel.Version}{Why(c, rel.Library.Name, versions)}: {elsewhere.Describe()}",
+                $"{e.Key} is not {A(what)} {what} setting in {ReleaseText(rel.Library.Name, versions)}{Why(c, rel.Library.Name, versions)}: {elsewhere.Describe()}",
                 known ? Severity.Warning : Severity.Information);
             return;
         }
@@ -109,7 +122,12 @@ public sealed class SW9003_UnknownKey : Rule
         c.Report(Rule, e.KeySpan, $"{e.Key} is not a known {what} setting{assumed}; did you mean {near}?", fix);
     }
 
-    /// <summary>" in peft 0.20.0" naming the release the judgement is about (for a class), or the dialect's main library.</summary>
+    /// <summary>"an" before a vowel sound of the names used here (an axolotl setting, an AdaLoraConfig setting).</summary>
+    private static string A(string word) => word.Length > 0 && "aeiouAEIO".IndexOf(word[0]) >= 0 ? "an" : "a";
+
+    /// <summary>
+    /// " (peft 0.20.0)" naming the release the judgement is about (for a class), or the dialect's main library.
+    /// </summary>
     private static string Assumed(RuleContext c, UpstreamLibrary? library, VersionAssumptions versions)
     {
         var lib = library?.Name ?? c.Document.Dialect switch
@@ -118,10 +136,23 @@ public sealed class SW9003_UnknownKey : Rule
             Dialect.LlamaFactory => "llamafactory",
             _ => "transformers",
         };
-        var v = versions[lib];
-        if (v is null) return "";
-        var name = lib == "llamafactory" ? "LLaMA-Factory" : lib;
-        return $" ({name} {v.Version})";
+        return versions[lib] is null ? "" : $" ({ReleaseText(lib, versions)})";
+    }
+
+    /// <summary>
+    /// "transformers 5.6.0": the assumed version as the user will recognise it (a pin's 5.6.0, not the data's 5.6.2 that
+    /// stands for it); a version newer than the key data knows says which release of the data judged it, since a key
+    /// added since cannot be known.
+    /// </summary>
+    private static string ReleaseText(string lib, VersionAssumptions versions)
+    {
+        var v = versions[lib]!;
+        var name = UpstreamData.Instance.Library(lib)?.DisplayName ?? lib;
+        if (v.Release is { } rel && (rel.Parsed.Major != v.Parsed.Major || rel.Parsed.Minor != v.Parsed.Minor) && v.Parsed > rel.Parsed)
+            return $"{name} {v.Version}, judged by Stepwise's key data of {rel.Version}";
+        // a stated "5.15" names the minor: the data's release of it is the full number
+        var shown = v.Release is { } same && v.Version.Count(ch => ch == '.') < 2 ? same.Version : v.Version;
+        return $"{name} {shown}";
     }
 
     private static string Why(RuleContext c, string library, VersionAssumptions versions) =>
