@@ -31,9 +31,11 @@ public sealed class SW2009_WarmupOutOfRange : Rule
             // TrainingArguments declares `warmup_steps: int` up to 4.57 and `float` from 5.0; axolotl's
             // HyperparametersConfig declares `warmup_steps: int | None` whatever transformers it runs on.
             RuleFor(s => s.WarmupSteps).Must(v => v is not double d || d < 0 || Math.Abs(d - Math.Round(d)) < 1e-9).When(s => s.WarmupStepsMustBeWhole)
+                // pydantic's lax int accepts 2.0 but refuses 0.1 with int_from_float, whose text is quoted (pydantic-core).
                 .WithMessage(s => s.IsAxolotl && s.WarmupStepsInt is { } f
-                    ? $"{s.Spell("warmup_steps")}={F(s.WarmupSteps)} is not a whole number of steps: axolotl {s.Versions["axolotl"]?.Version} declares " +
-                      $"warmup_steps: {f.Annotation} ({f.Owner.Name}), so its config validation refuses it; use warmup_ratio for a ratio"
+                    ? $"{s.Spell("warmup_steps")}={F(s.WarmupSteps)} is not a whole number: axolotl's config schema declares warmup_steps an int " +
+                      $"(`warmup_steps: {f.Annotation}` in {f.Owner.Name}, axolotl {s.Versions["axolotl"]?.Version}), so pydantic refuses it when the config " +
+                      "is validated (\"Input should be a valid integer, got a number with a fractional part\"); write a ratio as warmup_ratio"
                     : $"{s.Spell("warmup_steps")}={F(s.WarmupSteps)} is not a whole number of steps: {s.Release} takes an int here " +
                       "(a float ratio in warmup_steps is transformers v5 behaviour; use warmup_ratio)");
         }
