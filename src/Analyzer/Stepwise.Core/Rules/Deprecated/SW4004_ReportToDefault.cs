@@ -51,7 +51,9 @@ public sealed class SW4004_ReportToDefault : Rule
         if (Stepwise.Core.Rules.File.SW9003_UnknownKey.IsLlamaFactoryV1(c.Document)) return;
         if (!HasTrainerSection(c.Document)) return;
         var (major, minor) = c.Options.Version;
-        var message = $"report_to is not written: in transformers {major}.{minor} it defaults to none (no metrics logged anywhere), where v4 releases logged to every installed integration (all)";
+        // A range pin (LLaMA-Factory's transformers>=4.55.0,<=5.6.0) allows both: say which release the note is about.
+        var range = c.Options.EffectiveVersions["transformers"] is { Range: { } spec } t ? $" ({t.Version}, the newest release transformers{spec} allows)" : "";
+        var message = $"report_to is not written: in transformers {major}.{minor}{range} it defaults to none (no metrics logged anywhere), where v4 releases logged to every installed integration (all)";
         var last = Fixes.Last(c);
         // Not preferred: which integration to log to is the user's choice, not one `check --fix` makes.
         c.Report(Rule, c.Document.HeadSpan, message, Fixes.Of(last is null ? null : Fixes.Add(c, last, "report_to", "none", preferred: false)));
