@@ -11,7 +11,7 @@ public static class ScheduleSummary
     {
         var parts = new List<string>();
         parts.Add(r.DatasetSize.Count is long n ? $"{Schedules.Num(n)} examples" : "dataset size unknown");
-        if (r.Schedule is not { } s) { parts.Add("batch settings invalid"); return string.Join(" · ", parts); }
+        if (r.Schedule is not { } s) { parts.Add(r.ScheduleNote ?? "batch settings invalid"); return string.Join(" · ", parts); }
         var i = s.Inputs;
         parts.Add($"{i.PerDeviceBatch}{(i.NGpu > 1 ? $"x{i.NGpu}" : "")} x {i.GradientAccumulation} x {i.WorldSize} = {Schedules.Num(s.SamplesPerStep)} samples/step");
         if (s.StepsPerEpoch is long u) parts.Add($"{Schedules.Num(u)} steps/epoch");
@@ -22,6 +22,7 @@ public static class ScheduleSummary
             var how = s.MaxStepsSetsLength ? "max_steps" : i.Estimator == RunLengthEstimator.Axolotl ? "axolotl estimate" : "num_train_epochs";
             parts.Add(s.Epochs is double e ? $"{Schedules.Num(total)} steps = {Schedules.Epochs(e)} epochs ({how})" : $"{Schedules.Num(total)} steps ({how})");
         }
+        else if (r.ScheduleNote is { } note) parts.Add($"steps unknown: {note}");
         else parts.Add($"{Schedules.Epochs(i.NumTrainEpochs)} epochs, steps unknown");
         return string.Join(" · ", parts);
     }
@@ -31,7 +32,7 @@ public static class ScheduleSummary
     {
         var lines = new List<string>();
         lines.Add(r.DatasetSize.Count is long n0 ? $"N = {Schedules.Num(n0)} training examples ({r.DatasetSize.Detail})" : $"N unknown: {r.DatasetSize.Detail}");
-        if (r.Schedule is not { } s) { lines.Add("batch settings are invalid; see the findings"); return lines; }
+        if (r.Schedule is not { } s) { lines.Add((r.ScheduleNote ?? "batch settings are invalid") + "; see the findings"); return lines; }
         var i = s.Inputs;
         lines.Add($"b = per_device_train_batch_size {i.PerDeviceBatch}{(i.NGpu > 1 ? $" x n_gpu {i.NGpu}" : "")} = {s.ProcessBatch}");
         lines.Add($"samples per optimizer step = b {s.ProcessBatch} x accumulation {i.GradientAccumulation} x world size {i.WorldSize} = {Schedules.Num(s.SamplesPerStep)}");
@@ -57,6 +58,7 @@ public static class ScheduleSummary
                 ? $"total steps (axolotl, passed as max_steps) = ceil({Schedules.Num(i.DatasetSize ?? 0)} x {Schedules.Epochs(i.NumTrainEpochs)} / ({i.PerDeviceBatch} x {i.GradientAccumulation} x {i.WorldSize})) = {Schedules.Num(total)}"
                 : $"total steps = ceil({Schedules.Epochs(i.NumTrainEpochs)} x {Schedules.Num(u3)}) = {Schedules.Num(total)}");
         }
+        else if (r.ScheduleNote is { } note) lines.Add($"total steps unknown: {note}; see the findings");
         if (s.Epochs is double e && s.TotalSteps is long steps && s.MicroBatchesPerEpoch is long lm && s.FinalEpochIndex is long k && s.FinalEpochMicroBatches is long m)
         {
             if (steps == 0)

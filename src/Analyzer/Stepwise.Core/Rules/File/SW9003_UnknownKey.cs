@@ -118,6 +118,13 @@ public sealed class SW9003_UnknownKey : Rule
                 python ? Severity.Warning : Severity.Information);
             return;
         }
+        // Renaming onto a key the same call or file already writes would give it twice (a Python SyntaxError, a
+        // YAML key whose first value is silently dropped): the suggestion stays, the fix does not.
+        if (c.Document.Entries.Any(o => o.IsTopLevel && o.Key == near && o.Section == e.Section))
+        {
+            c.Report(Rule, e.KeySpan, $"{e.Key} is not a known {what} setting{assumed}; did you mean {near}? ({near} is written too)");
+            return;
+        }
         var fix = new Fix($"Rename to {near}", new[] { RuleContext.Here(c.Editor.Rename(e, near)) }, true);
         c.Report(Rule, e.KeySpan, $"{e.Key} is not a known {what} setting{assumed}; did you mean {near}?", fix);
     }
