@@ -230,6 +230,44 @@ public sealed class UpstreamData
             if (l.Class(name) is { } c && c.Style != "enum") yield return c;
     }
 
+    /// <summary>
+    /// The newest tagged release of <paramref name="library"/> in the embedded data (what <see cref="UpstreamLibrary.NewestRelease"/>
+    /// gives) read from the library's release lines only, without parsing the rest: for help texts, which every command
+    /// line builds, so that `stepwise --help` does not pay for loading ~300 KB of key data. Null when the library is absent.
+    /// </summary>
+    public static string? NewestReleaseOf(string library)
+    {
+        if (_instance.IsValueCreated) return Instance.Library(library)?.NewestRelease.Version;
+        using var stream = typeof(UpstreamData).Assembly.GetManifestResourceStream("Stepwise.Core.Keys.Upstream.keys.txt");
+        if (stream is null) return null;
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return NewestReleaseIn(reader, library);
+    }
+
+    /// <summary><see cref="NewestReleaseOf"/> over key data in the format keygen.py renders.</summary>
+    public static string? NewestReleaseIn(TextReader reader, string library)
+    {
+        bool inLibrary = false;
+        string? newest = null, head = null;
+        for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        {
+            if (line.Length == 0 || line[0] == '#') continue;
+            var p = line.Split('\t');
+            if (p[0] == "L")
+            {
+                if (inLibrary) break;
+                inLibrary = p.Length > 1 && p[1] == library;
+            }
+            else if (p[0] == "R" && inLibrary && p.Length > 2)
+            {
+                // the same rule as NewestRelease: a branch head ("main") only when no tagged release exists
+                if (p[2] == "main") head = p[1]; else newest = p[1];
+            }
+            else if (inLibrary) break; // the release lines come first; nothing after them changes the answer
+        }
+        return newest ?? head;
+    }
+
     private static UpstreamData LoadEmbedded()
     {
         var asm = typeof(UpstreamData).Assembly;
