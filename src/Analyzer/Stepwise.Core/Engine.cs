@@ -304,10 +304,27 @@ public static class Engine
             NumTrainEpochs = epochs,
             Loop = options.Loop,
             Estimator = setup.Dialect == Dialect.Axolotl ? RunLengthEstimator.Axolotl : RunLengthEstimator.HuggingFace,
-            WarmupSteps = setup.Double("warmup_steps") ?? 0,
+            WarmupSteps = WarmupStepsAfterPostInit(setup, options),
             WarmupRatio = setup.Double("warmup_ratio") ?? 0,
             V5 = options.IsV5,
         };
         return (inputs, problems);
+    }
+
+    /// <summary>
+    /// warmup_steps as TrainingArguments holds it after __post_init__. From 5.0 through 5.14 a set warmup_ratio
+    /// replaces it there (training_args.py __post_init__, `if self.warmup_ratio is not None: self.warmup_steps =
+    /// self.warmup_ratio`, v5.0.0 to v5.14.1), and get_warmup_steps reads a value below 1 as a fraction; v4 keeps both
+    /// fields and picks in get_warmup_steps (Schedule does that); 5.15.0 has no warmup_ratio field at all (SW4003 says
+    /// the run stops on it). axolotl computes its own warm-up from warmup_ratio (core/builders/base.py) and is left to
+    /// the schedule as before.
+    /// </summary>
+    private static double WarmupStepsAfterPostInit(TrainingSetup setup, AnalysisOptions options)
+    {
+        var steps = setup.Double("warmup_steps") ?? 0;
+        // Only a ratio the config states: the table's dialect default (0.0, v4's field default) is not v5's None.
+        if (!options.IsV5 || setup.Dialect == Dialect.Axolotl || setup.Find("warmup_ratio")?.Value.AsDouble() is not double ratio) return steps;
+        var args = Keys.Upstream.UpstreamData.Instance.Library("transformers")?.Class("TrainingArguments");
+        return args is not null && KeyCatalog.ForClass(args, options.EffectiveVersions).Contains("warmup_ratio") ? ratio : steps;
     }
 }
