@@ -130,7 +130,8 @@ public static class KeyTable
         K("eval_dataset", KeyType.String, null, KeyGroup.Data, "LLaMA-Factory: evaluation dataset names.").In(Dialect.LlamaFactory);
         K("dataset_dir", KeyType.String, "data", KeyGroup.Data, "LLaMA-Factory: the folder holding dataset_info.json.").In(Dialect.LlamaFactory);
         K("max_samples", KeyType.Integer, null, KeyGroup.Data, "LLaMA-Factory: cap on records taken from each dataset.").In(Dialect.LlamaFactory);
-        K("val_size", KeyType.Float, 0.0, KeyGroup.Data, "LLaMA-Factory: evaluation split; a fraction, or a count when > 1.").In(Dialect.LlamaFactory);
+        // Stepwise's trainer takes the same split from Hugging Face-style files (RunPlanner), as the engine counts it.
+        K("val_size", KeyType.Float, 0.0, KeyGroup.Data, "Evaluation split taken from the training data; a fraction, or a count when > 1 (LLaMA-Factory; Stepwise's trainer in Hugging Face-style files).").In(HfLike);
         K("cutoff_len", KeyType.Integer, 2048L, KeyGroup.Data, "LLaMA-Factory: maximum tokens per example.").In(Dialect.LlamaFactory);
         K("datasets", KeyType.List, null, KeyGroup.Data, "axolotl: training datasets [{path, type, data_files, split, ...}].").In(Dialect.Axolotl);
         K("val_set_size", KeyType.Float, 0.0, KeyGroup.Data, "axolotl: evaluation split; a fraction, or a count when > 1.").In(Dialect.Axolotl);
