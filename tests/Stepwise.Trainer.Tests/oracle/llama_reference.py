@@ -425,17 +425,6 @@ def save_hf_checkpoint(folder, adapter_dir, lora, w, saved, opt, sched, spec, st
     json.dump(state, open(f"{folder}/trainer_state.json", "w"), indent=2)
 
 
-def describe(obj):
-    """A JSON-able picture of a state dict's structure and values (tensors: dtype, shape, values)."""
-    if isinstance(obj, torch.Tensor):
-        return {"tensor": str(obj.dtype).replace("torch.", ""), "shape": list(obj.shape), "values": obj.reshape(-1).tolist()}
-    if isinstance(obj, dict):
-        return {"dict": [[describe(k), describe(v)] for k, v in obj.items()]}
-    if isinstance(obj, (list, tuple)):
-        return {type(obj).__name__: [describe(v) for v in obj]}
-    return {type(obj).__name__: obj}
-
-
 def lora_train(model_dir, adapter_dir, spec):
     cfg = json.load(open(f"{model_dir}/config.json"))
     w = read_safetensors(f"{model_dir}/model.safetensors")
@@ -520,8 +509,8 @@ def reference_states(spec):
     `steps` steps of constant gradients: the structure our files must reproduce."""
     groups = []
     for g in spec["groups"]:
-        groups.append({"params": [torch.nn.Parameter(torch.zeros(s, dtype=torch.float32)) for s in g["shapes"]], "weight_decay": g["weight_decay"]})
-    opt = torch.optim.AdamW(groups, lr=spec["lr"], betas=tuple(spec["betas"]), eps=spec["eps"])
+        groups.append({"params": [torch.nn.Parameter(torch.zeros(s, dtype=torch.float32)) for s in g["shapes"]], "weight_decay": float(g["weight_decay"])})
+    opt = torch.optim.AdamW(groups, lr=float(spec["lr"]), betas=tuple(map(float, spec["betas"])), eps=float(spec["eps"]))
     sched = make_scheduler(opt, spec)
     for _ in range(spec["done"]):
         for g in groups:
@@ -532,27 +521,104 @@ def reference_states(spec):
     return opt.state_dict(), sched.state_dict()
 
 
+def compare(ours, theirs, path, diffs, loose=("exp_avg", "exp_avg_sq")):
+    """Differences between our state dict and torch's: types, keys, shapes, dtypes and values (moments: shape only)."""
+    if isinstance(theirs, torch.Tensor):
+        if not isinstance(ours, torch.Tensor):
+            diffs.append(f"{path}: {type(ours).__name__}, torch has a tensor")
+        elif ours.dtype != theirs.dtype or tuple(ours.shape) != tuple(theirs.shape):
+            diffs.append(f"{path}: {ours.dtype}{tuple(ours.shape)}, torch {theirs.dtype}{tuple(theirs.shape)}")
+        elif path.rsplit(".", 1)[-1] not in loose and not torch.equal(ours, theirs):
+            diffs.append(f"{path}: {ours.tolist()} vs torch's {theirs.tolist()}")
+    elif type(ours) is not type(theirs):
+        diffs.append(f"{path}: {type(ours).__name__} {ours!r}, torch has {type(theirs).__name__} {theirs!r}")
+    elif isinstance(theirs, dict):
+        if set(ours) != set(theirs):
+            diffs.append(f"{path}: keys {sorted(map(str, ours))}, torch's {sorted(map(str, theirs))}")
+        else:
+            for k in theirs:
+                compare(ours[k], theirs[k], f"{path}.{k}", diffs, loose)
+    elif isinstance(theirs, (list, tuple)):
+        if len(ours) != len(theirs):
+            diffs.append(f"{path}: {len(ours)} items, torch has {len(theirs)}")
+        else:
+            for i, (a, b) in enumerate(zip(ours, theirs)):
+                compare(a, b, f"{path}[{i}]", diffs, loose)
+    elif isinstance(theirs, float):
+        if abs(ours - theirs) > 1e-12 * max(1.0, abs(theirs)):
+            diffs.append(f"{path}: {ours!r}, torch {theirs!r}")
+    elif ours != theirs:
+        diffs.append(f"{path}: {ours!r}, torch {theirs!r}")
+
+
+def check_bnb(sd, spec, diffs):
+    """bitsandbytes 0.49.1 Optimizer2State's state_dict for HF's groups: group keys, per-parameter state keys, types."""
+    signed, unsigned = torch.tensor(dynamic_map_signed()), torch.tensor(dynamic_map_unsigned())
+    group_keys = {"weight_decay", "lr", "betas", "eps", "alpha", "t_alpha", "t_beta3", "initial_lr", "params"}
+    if set(sd) != {"state", "param_groups"} or len(sd["param_groups"]) != len(spec["groups"]):
+        diffs.append(f"top level: {sorted(sd)} with {len(sd.get('param_groups', []))} groups")
+        return
+    idx = 0
+    for gi, g in enumerate(spec["groups"]):
+        pg = sd["param_groups"][gi]
+        if set(pg) != group_keys:
+            diffs.append(f"param_groups[{gi}] keys {sorted(pg)}, bnb's {sorted(group_keys)}")
+        if pg["params"] != list(range(idx, idx + len(g["shapes"]))):
+            diffs.append(f"param_groups[{gi}].params {pg['params']}")
+        for key, want in (("weight_decay", g["weight_decay"]), ("initial_lr", spec["lr"]), ("eps", spec["eps"]), ("betas", tuple(spec["betas"])),
+                          ("alpha", 0.0), ("t_alpha", None), ("t_beta3", None)):
+            if pg.get(key) != want:
+                diffs.append(f"param_groups[{gi}].{key} = {pg.get(key)!r}, expected {want!r}")
+        for shape in g["shapes"]:
+            st, n = sd["state"].get(idx), math.prod(shape)
+            eight = spec["bits"] == 8 and n >= 4096
+            keys = {"step", "state1", "qmap1", "state2", "qmap2", "absmax1", "absmax2"} if eight else {"step", "state1", "state2"}
+            if st is None or set(st) != keys:
+                diffs.append(f"state[{idx}] keys {None if st is None else sorted(st)}, bnb's {sorted(keys)}")
+                idx += 1
+                continue
+            if type(st["step"]) is not int or st["step"] != spec["done"]:
+                diffs.append(f"state[{idx}].step = {st['step']!r}, bnb keeps the int {spec['done']}")
+            for k in ("state1", "state2"):
+                want = torch.uint8 if eight else torch.float32
+                if st[k].dtype != want or list(st[k].shape) != list(shape):
+                    diffs.append(f"state[{idx}].{k} {st[k].dtype}{list(st[k].shape)}, bnb {want}{shape}")
+            if eight:
+                blocks = (n + 255) // 256
+                for k in ("absmax1", "absmax2"):
+                    if st[k].dtype != torch.float32 or list(st[k].shape) != [blocks]:
+                        diffs.append(f"state[{idx}].{k} {st[k].dtype}{list(st[k].shape)}, bnb float32[{blocks}]")
+                # bnb computes the maps with the torch it runs on; torch 1.13's float32 linspace rounds a few points
+                # differently from torch 2's (the one bnb users and TorchSharp run), so allow 4 units in the last place.
+                for k, want in (("qmap1", signed), ("qmap2", unsigned)):
+                    ok = st[k].dtype == torch.float32 and st[k].shape == want.shape
+                    ulps = (st[k].view(torch.int32).long() - want.view(torch.int32).long()).abs().max().item() if ok else None
+                    if not ok or ulps > 4:
+                        diffs.append(f"state[{idx}].{k} is not create_dynamic_map(signed={k == 'qmap1'}) ({ulps} ulps apart)")
+            idx += 1
+
+
 def inspect_files(folder, spec):
-    """Loads optimizer.pt / scheduler.pt weights-only and describes them, beside what torch itself would write."""
-    report = []
-    out = {"optimizer": describe(load_weights_only(f"{folder}/optimizer.pt", report)),
-           "scheduler": describe(load_weights_only(f"{folder}/scheduler.pt", report))}
-    if spec.get("groups") is not None:
-        opt_sd, sched_sd = reference_states(spec)
-        buf = io.BytesIO()
-        torch.save(opt_sd, buf)
-        with open(f"{folder}/.torch_own_optimizer.pt", "wb") as f:
-            f.write(buf.getvalue())
-        own = []
-        load_weights_only(f"{folder}/.torch_own_optimizer.pt", own)
-        os.remove(f"{folder}/.torch_own_optimizer.pt")
-        out["torch_optimizer"] = describe(opt_sd)
-        out["torch_scheduler"] = describe(sched_sd)
-        out["torch_own_report"] = own
-    out["signed_map"] = dynamic_map_signed()
-    out["unsigned_map"] = dynamic_map_unsigned()
-    out["report"] = report
-    return out
+    """Loads optimizer.pt / scheduler.pt with the weights-only rules and lists how they differ from what torch 1.13's
+    AdamW and LambdaLR (or bitsandbytes' Optimizer2State, for spec["bits"]) hold for the same parameters and steps."""
+    report, diffs = [], []
+    ours_opt = load_weights_only(f"{folder}/optimizer.pt", report)
+    ours_sched = load_weights_only(f"{folder}/scheduler.pt", report)
+    opt_sd, sched_sd = reference_states(spec)
+    if spec.get("bits"):
+        check_bnb(ours_opt, spec, diffs)
+    else:
+        compare(ours_opt, opt_sd, "optimizer", diffs)
+    compare(ours_sched, sched_sd, "scheduler", diffs)
+    buf = io.BytesIO()
+    torch.save(opt_sd, buf)
+    own_path = f"{folder}/.torch_own_optimizer.pt"
+    with open(own_path, "wb") as f:
+        f.write(buf.getvalue())
+    own = []
+    load_weights_only(own_path, own)
+    os.remove(own_path)
+    return {"differences": diffs, "report": report, "torch_own_report": own}
 
 
 def dynamic_map_signed():
