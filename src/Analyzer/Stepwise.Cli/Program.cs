@@ -28,6 +28,7 @@ public static class Program
           --accelerate-config PATH    take the world size from this accelerate config
           --severity SWnnnn=LEVEL     error|warning|info|hint|off (repeatable)
           --no-git                    do not compare with the committed version (SW1003)
+          --for-trainer stepwise      the run goes to the bundled trainer: report settings it does not do (SW5001)
 
         Exit codes: 0 nothing at warning or above, 1 findings, 2 usage or I/O error.
         """;

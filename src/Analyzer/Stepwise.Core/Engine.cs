@@ -20,6 +20,12 @@ public sealed record AnalysisOptions
     public double EpochThreshold { get; init; } = 2.0;
     /// <summary>The transformers release whose behaviour to predict ("4.57", "4.51", "5.0").</summary>
     public string TransformersVersion { get; init; } = "4.57";
+    /// <summary>
+    /// This run goes to the bundled Stepwise trainer (`stepwise train`, `check --for-trainer stepwise`, the language
+    /// server's Train command): report every setting it would not do as written (SW5001). Off for plain analysis, where
+    /// the config is meant for HF / axolotl / LLaMA-Factory and those settings are fine.
+    /// </summary>
+    public bool ForBundledTrainer { get; init; }
     /// <summary>Per-rule severity; a null value turns the rule off.</summary>
     public IReadOnlyDictionary<string, Severity?> Severities { get; init; } = new Dictionary<string, Severity?>();
 

@@ -103,6 +103,13 @@ public static class CheckCommand
                 case "--transformers-version": analysis = analysis with { TransformersVersion = Value() }; break;
                 case "--accelerate-config": ws = ws with { AccelerateConfig = Value() }; break;
                 case "--no-git": ws = ws with { UseGit = false }; break;
+                case "--for-trainer":
+                    // The trainer the run goes to. "stepwise" (the bundled trainer) adds SW5001 for every setting it would
+                    // not do as written; the configs' own stacks need no flag.
+                    string trainer = Value();
+                    if (trainer != "stepwise") throw new UsageException($"--for-trainer knows 'stepwise' (the bundled trainer), not '{trainer}'");
+                    analysis = analysis with { ForBundledTrainer = true };
+                    break;
                 case "--severity":
                     var kv = Value();
                     var eq = kv.IndexOf('=');

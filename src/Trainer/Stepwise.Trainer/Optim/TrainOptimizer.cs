@@ -27,10 +27,8 @@ public interface ITrainOptimizer : IDisposable
 /// <summary>Which optimizer a HF `optim` name means here, or why it is refused (before any model loads).</summary>
 public static class Optimizers
 {
-    public static readonly IReadOnlyList<string> Supported = new[]
-    {
-        "adamw_torch", "adamw_torch_fused", "adamw_hf", "paged_adamw_32bit", "adamw_bnb_8bit", "adamw_8bit", "paged_adamw_8bit",
-    };
+    /// <summary>The names the engine's table of the bundled trainer lists (SW5001 refuses the others before any model loads).</summary>
+    public static IReadOnlyList<string> Supported => Stepwise.Core.Rules.Trainer.BundledTrainerSupport.Optimizers;
 
     public static bool IsEightBit(string name) => name is "adamw_bnb_8bit" or "adamw_8bit" or "paged_adamw_8bit";
     /// <summary>bitsandbytes optimizers (HF Trainer maps these names to bnb.optim.AdamW): their state has bnb's layout.</summary>

@@ -19,7 +19,7 @@ public static class SchedulerFile
     public static void Write(string folder, LrSchedule schedule, long stepsDone, int groups)
     {
         double lr = schedule.LearningRate(stepsDone);
-        object? lambda = schedule.Type == "constant" ? null : new System.Collections.Specialized.OrderedDictionary();
+        bool plainFunction = schedule.Type == "constant"; // get_constant_schedule's _get_constant_lambda; the others are partials
         var sd = TorchFiles.Dict(
             ("base_lrs", TorchFiles.List(Enumerable.Repeat((object?)schedule.BaseLr, groups))),
             ("last_epoch", stepsDone),
@@ -27,7 +27,7 @@ public static class SchedulerFile
             ("_step_count", stepsDone + 1),
             ("_get_lr_called_within_step", false),
             ("_last_lr", TorchFiles.List(Enumerable.Repeat((object?)lr, groups))),
-            ("lr_lambdas", TorchFiles.List(Enumerable.Range(0, groups).Select(_ => lambda is null ? null : (object)new System.Collections.Specialized.OrderedDictionary()))));
+            ("lr_lambdas", TorchFiles.List(Enumerable.Range(0, groups).Select(_ => plainFunction ? null : (object)new System.Collections.Specialized.OrderedDictionary()))));
         TorchFiles.Write(Path.Combine(folder, FileName), sd);
     }
 

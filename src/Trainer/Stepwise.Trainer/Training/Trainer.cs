@@ -225,7 +225,7 @@ public static class Trainer
                 });
 
             // Final outputs (trainer.save_model + save_state): the adapter, trainer_state.json, training_args.json, the curve.
-            var lora = job.Lora with { BaseModelNameOrPath = job.ModelName };
+            var lora = AdapterConfig(job);
             PeftAdapter.Save(model, lora, job.OutputDir);
             state.Write(Path.Combine(job.OutputDir, "trainer_state.json"));
             Checkpoints.WriteJson(Path.Combine(job.OutputDir, "training_args.json"), job.TrainingArgsJson);
@@ -268,6 +268,11 @@ public static class Trainer
             if (ownsModel) model.Dispose();
         }
     }
+
+    /// <summary>The adapter's config as saved: base_model_name_or_path is the planner's (the model folder's full path, which
+    /// AutoPeftModelForCausalLM can load), else the job's model name.</summary>
+    private static LoraConfig AdapterConfig(TrainJob job) =>
+        job.Lora.BaseModelNameOrPath.Length > 0 ? job.Lora : job.Lora with { BaseModelNameOrPath = job.ModelName };
 
     /// <summary>Sum of next-token cross-entropies over the batch's label tokens (-100 ignored).</summary>
     public static Tensor TokenLossSum(LlamaForCausalLM model, Batch batch)
@@ -316,7 +321,7 @@ public static class Trainer
     {
         string path = Checkpoints.Save(job.OutputDir, step, tmp =>
         {
-            PeftAdapter.Save(model, job.Lora with { BaseModelNameOrPath = job.ModelName }, tmp);
+            PeftAdapter.Save(model, AdapterConfig(job), tmp);
             // optimizer.pt and scheduler.pt as HF Trainer._save_optimizer_and_scheduler writes them. No rng_state.pth:
             // this trainer reseeds torch with seed + global_step before each step instead of continuing one generator,
             // a state HF's generators cannot take; without the file HF logs that it found none and continues.
