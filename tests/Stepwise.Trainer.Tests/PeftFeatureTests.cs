@@ -258,6 +258,7 @@ public sealed class PeftFeatureTests
         var args = RunSupport.Args(2, 2, maxSteps: 4) with
         {
             LearningRate = 1e-2, LrSchedulerType = "cosine", WarmupSteps = 1, WeightDecay = 0.1, MaxGradNorm = 0.7, Optim = optim,
+            AdamBeta1 = 0.85, AdamBeta2 = 0.995, AdamEpsilon = 1e-7, // not the defaults, so the reference shows they are used
         };
         var job = RunSupport.Job(modelPath, dir["out"], args, examples, lora: lora) with { Shuffle = false };
         using (var copy = LlamaLoader.Load(modelPath))

@@ -166,10 +166,12 @@ public static class RunPlanner
 
         var job = new TrainJob
         {
-            Args = args with { OutputDir = outputDir, MaxLength = maxLength, ValSize = valSize, Packing = packing },
+            // The accumulation the engine computed (axolotl derives it from batch_size when it is not written).
+            Args = args with { OutputDir = outputDir, MaxLength = maxLength, ValSize = valSize, Packing = packing,
+                               GradientAccumulationSteps = (int)schedule.Inputs.GradientAccumulation },
             Schedule = schedule, ModelPath = modelPath, ModelName = modelName, Load = load, Lora = lora,
             Train = train, Eval = eval, OutputDir = outputDir, ConfigPath = configPath,
-            PadId = tok.EosId ?? 0, TrainingArgsJson = ArgsJson(args with { OutputDir = outputDir }),
+            PadId = tok.EosId ?? 0, TrainingArgsJson = ArgsJson(args with { OutputDir = outputDir, GradientAccumulationSteps = (int)schedule.Inputs.GradientAccumulation }),
         };
         return (job, notes);
     }

@@ -75,9 +75,17 @@ public static class BundledTrainerSupport
         [(Dialect.Hf, "layers_pattern")] = "layers_pattern",
         [(Dialect.Hf, "exclude_modules")] = "exclude_modules",
         [(Dialect.LlamaFactory, "additional_target")] = "modules_to_save",
+        [(Dialect.Hf, "inference_mode")] = "inference_mode",
         [(Dialect.Hf, "dataset_format")] = "dataset_format",
         [(Dialect.Axolotl, "dataset_format")] = "dataset_format",
         [(Dialect.LlamaFactory, "dataset_format")] = "dataset_format",
+    };
+
+    /// <summary>axolotl's kernel and memory switches (fused Liger / LoRA kernels, activation offloading): the same arithmetic.</summary>
+    private static readonly string[] AxolotlKernels =
+    {
+        "liger_rope", "liger_rms_norm", "liger_glu_activation", "liger_layer_norm", "liger_fused_linear_cross_entropy", "liger_cross_entropy",
+        "lora_mlp_kernel", "lora_qkv_kernel", "lora_o_kernel", "use_kernels", "activation_offloading", "torchdistx_path",
     };
 
     public static IReadOnlyCollection<TrainerKey> Keys => _keys.Values;
@@ -116,6 +124,7 @@ public static class BundledTrainerSupport
             : $"init_lora_weights {v}: the bundled trainer starts adapters as PEFT's default (true: Kaiming-uniform A, zero B) only");
         Values("fan_in_fan_out", null, v => v.AsBool() == true ? "fan_in_fan_out: Llama's linear layers are not transposed; the bundled trainer does not do it" : null);
         Values("lora_fan_in_fan_out", null, v => v.AsBool() == true ? "Llama's linear layers are not transposed; the bundled trainer does not do it" : null);
+        Values("inference_mode", null, v => v.AsBool() == true ? "inference_mode: true freezes the adapter; the bundled trainer trains it" : null);
         Values("use_peft", null, v => v.AsBool() == false ? "use_peft: false asks for full fine-tuning; the bundled trainer trains LoRA adapters only" : null);
         // Data.
         Honoured("val_size", "val_set_size", "cutoff_len", "sequence_len", "max_length", "max_seq_length", "train_on_inputs", "train_file",
@@ -131,6 +140,8 @@ public static class BundledTrainerSupport
         Values("deepspeed", null, v => v.Kind == ValueKind.Null || v.AsString() is "" ? null : "the bundled trainer does not run DeepSpeed");
 
         // Settings that change nothing the trainer computes.
+        foreach (var k in AxolotlKernels) _aliases[(Dialect.Axolotl, k)] = k;
+        NoEffect("a fused kernel or memory switch: the bundled trainer computes the same with its own", AxolotlKernels);
         const string cpu = "the bundled trainer computes in float32 on a CPU (noted when it starts)";
         NoEffect(cpu, "fp16", "bf16", "tf32", "bnb_4bit_compute_dtype", "torch_dtype", "pure_bf16", "fp16_full_eval", "bf16_full_eval", "fp16_opt_level");
         NoEffect("it changes which kernels run or how much memory they use, not what is computed",
