@@ -215,6 +215,23 @@ public sealed class TrainerKeyCoverageTests
     }
 
     [Fact]
+    public void Without_a_model_the_adapter_names_the_default_model_folder_by_its_full_path()
+    {
+        // AutoPeftModelForCausalLM.from_pretrained(adapter) loads base_model_name_or_path: a full local path resolves.
+        using var dir = new TempDir();
+        string path = dir["config.yaml"];
+        const string text = "per_device_train_batch_size: 2\nmax_steps: 2\nsave_strategy: \"no\"\n";
+        File.WriteAllText(path, text);
+        var doc = ConfigReaders.Read(text, path).Single();
+        var analysis = Engine.Analyze(new AnalysisInputs(doc), new AnalysisOptions { ForBundledTrainer = true, DatasetSize = 100 });
+        var folder = dir["default-model"];
+        var (job, _) = RunPlanner.Plan(analysis, path, null, new PlanOptions { OutputDir = dir["out"], DefaultModelFolder = folder });
+        Assert.Equal(Path.GetFullPath(folder), job.Lora.BaseModelNameOrPath);
+        Assert.True(Path.IsPathFullyQualified(job.Lora.BaseModelNameOrPath));
+        Assert.True(File.Exists(Path.Combine(job.Lora.BaseModelNameOrPath, "config.json")) && File.Exists(Path.Combine(job.Lora.BaseModelNameOrPath, "model.safetensors")));
+    }
+
+    [Fact]
     public void Every_honoured_key_names_an_existing_test_of_its_behaviour()
     {
         var tests = typeof(TrainerKeyCoverageTests).Assembly.GetTypes()

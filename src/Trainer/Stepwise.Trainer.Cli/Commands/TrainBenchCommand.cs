@@ -20,13 +20,16 @@ namespace Stepwise.Trainer.Cli.Commands;
 /// </summary>
 public static class TrainBenchCommand
 {
-    public const string Usage = "bench-train [--steps N] [--skip-demo] [--work DIR]       QLoRA vs LoRA samples/s, 8-bit vs 32-bit optimizer state, demo wall time";
+    public const string Usage = "bench-train [--steps N] [--skip-demo] [--skip-torch] [--python PATH] [--work DIR]\n" +
+        "                                                         vs PyTorch eager, QLoRA vs LoRA samples/s, optimizer state, checkpoint files, demo wall time";
 
     public static int Run(string[] argv)
     {
-        var a = new Args(argv, new HashSet<string> { "skip-demo" });
+        var a = new Args(argv, new HashSet<string> { "skip-demo", "skip-torch" });
         int steps = a.GetInt("steps", 12);
         bool skipDemo = a.Flag("skip-demo");
+        bool skipTorch = a.Flag("skip-torch");
+        string python = a.Get("python", "/usr/bin/python3");
         string work = a.Get("work", Path.Combine(Path.GetTempPath(), "stepwise-bench-train"));
         a.CheckAllUsed(0);
         Directory.CreateDirectory(work);
@@ -34,6 +37,32 @@ public static class TrainBenchCommand
 
         string model = Path.Combine(work, "default-model");
         if (!File.Exists(Path.Combine(model, "model.safetensors"))) DefaultModel.Create(model, 0);
+        string small = Path.Combine(work, "small-model");
+        if (!File.Exists(Path.Combine(small, "model.safetensors"))) DefaultModel.Create(small, 2, BenchCommands.SmallConfig());
+
+        // 1. Next to PyTorch eager, and QLoRA next to LoRA: the same fixed-shape micro-batches, step by step.
+        Console.WriteLine($"load average at start: {TorchComparison.LoadAverage()}");
+        if (!skipTorch)
+        {
+            foreach (var (label, dir, batch, seq) in new[] { ("default model (3.6M)", model, 8, 256), ("small model (70M)", small, 4, 256) })
+            {
+                var (ours, pt, version) = TorchComparison.Run(dir, batch, seq, Math.Max(3, steps / 2), 2, python, work);
+                Console.WriteLine($"LoRA fp32 step, {label}, batch {batch}x{seq}, r=16 all-linear, AdamW, {torch.get_num_threads()} threads (median of {Math.Max(3, steps / 2)} after 2 warm-up):");
+                Console.WriteLine($"  stepwise:        {ours.MedianSeconds * 1000,7:0} ms/step  {ours.SamplesPerSecond,7:0.00} samples/s  first loss {ours.FirstLoss:0.00000}");
+                Console.WriteLine($"  PyTorch {version,-8} {pt.MedianSeconds * 1000,7:0} ms/step  {pt.SamplesPerSecond,7:0.00} samples/s  first loss {pt.FirstLoss:0.00000}");
+                Console.WriteLine($"  ratio stepwise / PyTorch step time: {ours.MedianSeconds / pt.MedianSeconds:0.00}x (goal <= 1.1x)  [load average {TorchComparison.LoadAverage()}]");
+            }
+        }
+        {
+            var rng = new Random(99);
+            var cfg = LlamaConfig.Load(small);
+            int n = Math.Max(3, steps / 2);
+            var batches = Enumerable.Range(0, n + 2).Select(_ => Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, 256).Select(_ => rng.Next(3, (int)cfg.VocabSize)).ToArray()).ToArray()).ToArray();
+            var lora16 = TorchComparison.Ours(small, batches, 2);
+            var qlora = TorchComparison.Ours(small, batches, 2, QuantType.Nf4);
+            Console.WriteLine($"QLoRA (NF4 + DQ) vs LoRA step, small model, batch 4x256: {qlora.MedianSeconds * 1000:0} vs {lora16.MedianSeconds * 1000:0} ms/step, " +
+                              $"ratio {qlora.MedianSeconds / lora16.MedianSeconds:0.00}x (goal <= 1.3x)  [load average {TorchComparison.LoadAverage()}]");
+        }
         var examples = TrainJobs.Tokenize(BundledData.Dataset(), model, 256);
         var args = new TrainingArguments
         {
@@ -82,6 +111,12 @@ public static class TrainBenchCommand
             var sw = Stopwatch.StartNew();
             int rc = TrainCommand.Run(new[] { "--progress", "plain", "--output-dir", outDir });
             Console.WriteLine($"demo run (`stepwise train`, in-process): exit {rc}, wall {sw.Elapsed.TotalSeconds:0.0}s");
+            if (Checkpoints.List(outDir).LastOrDefault().Path is { } ckpt)
+            {
+                Console.WriteLine($"checkpoint files of the demo ({Path.GetFileName(ckpt)}: QLoRA r=16 on 8 modules, paged_adamw_8bit):");
+                foreach (var f in new DirectoryInfo(ckpt).GetFiles().OrderBy(f => f.Name, StringComparer.Ordinal))
+                    Console.WriteLine($"  {f.Name,-28} {f.Length,12:N0} B");
+            }
         }
         return 0;
     }
