@@ -53,8 +53,9 @@ public sealed class TorchAdamW : ITrainOptimizer
             foreach (var s in g.Slots)
             {
                 if (s.Param.grad is not { } grad) continue;
-                s.ExpAvg ??= torch.zeros_like(s.Param);
-                s.ExpAvgSq ??= torch.zeros_like(s.Param);
+                // The state lives as long as the optimizer: never in the caller's dispose scope.
+                s.ExpAvg ??= torch.zeros_like(s.Param).DetachFromDisposeScope();
+                s.ExpAvgSq ??= torch.zeros_like(s.Param).DetachFromDisposeScope();
                 s.Step += 1;
                 s.Param.mul_(1 - learningRate * g.WeightDecay);
                 s.ExpAvg.mul_(g.Beta1).add_(grad, alpha: 1 - g.Beta1);
@@ -174,6 +175,6 @@ internal static class OptimizerStateCheck
         var t = TorchFiles.TensorAt(ps, name, $"state {key}", file);
         if (!t.shape.SequenceEqual(p.shape))
             throw new CheckpointFormatException($"{file}: state {key} {name} has shape {SafeTensorsFile.FormatShape(t.shape)}, the parameter has {SafeTensorsFile.FormatShape(p.shape)} (another r?)");
-        return t.to(ScalarType.Float32).to(p.device).contiguous();
+        return t.to(ScalarType.Float32).to(p.device).contiguous().clone().DetachFromDisposeScope();
     }
 }
