@@ -7,8 +7,8 @@ The Llama model of MODEL_DIR (config.json + model.safetensors in float32, read w
 written as transformers' modeling_llama computes it with attn_implementation="eager" (torch 1.13 has no
 scaled_dot_product_attention); LoRA adapters on the layers SPEC_JSON names, scaled by alpha / r; mean token
 cross-entropy; torch.nn.utils.clip_grad_norm_(1.0); torch.optim.AdamW. SPEC_JSON gives the token ids of each
-micro-batch ([steps + warmup] x batch x seq), the thread count, r and alpha. OUT_JSON gets the seconds of each step and
-the losses, so the caller compares the work done, not only the time.
+micro-batch ([steps + warmup] x batch x seq), the thread count, r and alpha. OUT_JSON gets the wall and CPU seconds of each step
+and the losses, so the caller compares the work done, not only the time.
 """
 import json
 import struct
@@ -109,12 +109,14 @@ def main():
         opt.zero_grad(set_to_none=True)
         return loss.item()
 
-    seconds, losses = [], []
+    seconds, cpu, losses = [], [], []
     for ids in spec["batches"]:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         losses.append(step(ids))
         seconds.append(time.perf_counter() - t0)
-    json.dump({"seconds": seconds, "losses": losses, "torch": torch.__version__, "threads": torch.get_num_threads()}, open(sys.argv[3], "w"))
+        cpu.append(time.process_time() - c0)
+    json.dump({"seconds": seconds, "cpu": cpu, "losses": losses, "torch": torch.__version__, "threads": torch.get_num_threads()},
+              open(sys.argv[3], "w"))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ namespace Stepwise.Trainer.Cli.Commands;
 /// </summary>
 public static class TorchComparison
 {
-    public sealed record Side(double MedianSeconds, double SamplesPerSecond, double FirstLoss);
+    /// <summary>Median wall and CPU seconds of a step (CPU time: all threads of the process; the fair figure on a busy machine).</summary>
+    public sealed record Side(double MedianSeconds, double MedianCpuSeconds, double SamplesPerSecond, double FirstLoss);
 
     public static (Side Ours, Side Torch, string TorchVersion) Run(string modelDir, int batch, int seq, int steps, int warmup, string python, string work,
         QuantType? quant = null)
@@ -45,10 +46,14 @@ public static class TorchComparison
         var trainable = groups.SelectMany(g => g.Parameters.Select(p => p.Parameter)).ToList();
         using var optimizer = Optimizers.Create("adamw_torch", groups, 1e-4, 0.9, 0.999, 1e-8);
         var times = new List<double>();
+        var cpus = new List<double>();
+        var proc = Process.GetCurrentProcess();
         double first = double.NaN;
         foreach (var ids in batches)
         {
             var examples = ids.Select(x => new Example(x, x)).ToList();
+            proc.Refresh();
+            var cpu0 = proc.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             using (var scope = torch.NewDisposeScope())
             {
@@ -61,8 +66,10 @@ public static class TorchComparison
                 if (double.IsNaN(first)) first = loss.item<float>();
             }
             times.Add(sw.Elapsed.TotalSeconds);
+            proc.Refresh();
+            cpus.Add((proc.TotalProcessorTime - cpu0).TotalSeconds);
         }
-        return Summarise(times.Skip(warmup).ToList(), batches[0].Length, first);
+        return Summarise(times.Skip(warmup).ToList(), cpus.Skip(warmup).ToList(), batches[0].Length, first);
     }
 
     private static (Side Side, string Version) Torch(string modelDir, int[][][] batches, int warmup, string python, string work)
@@ -88,15 +95,21 @@ public static class TorchComparison
         if (p.ExitCode != 0) throw new InvalidOperationException($"the PyTorch side failed ({p.ExitCode}): {err}");
         var o = JsonNode.Parse(File.ReadAllText(output))!.AsObject();
         var seconds = o["seconds"]!.AsArray().Select(x => x!.GetValue<double>()).Skip(warmup).ToList();
+        var cpu = o["cpu"]!.AsArray().Select(x => x!.GetValue<double>()).Skip(warmup).ToList();
         double firstLoss = o["losses"]!.AsArray()[0]!.GetValue<double>();
-        return (Summarise(seconds, batches[0].Length, firstLoss), o["torch"]!.GetValue<string>());
+        return (Summarise(seconds, cpu, batches[0].Length, firstLoss), o["torch"]!.GetValue<string>());
     }
 
-    private static Side Summarise(List<double> times, int batch, double firstLoss)
+    private static Side Summarise(List<double> times, List<double> cpus, int batch, double firstLoss)
     {
-        var sorted = times.OrderBy(t => t).ToList();
-        double median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-        return new Side(median, batch / median, firstLoss);
+        double wall = Median(times);
+        return new Side(wall, Median(cpus), batch / wall, firstLoss);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.OrderBy(t => t).ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     public static string LoadAverage()
