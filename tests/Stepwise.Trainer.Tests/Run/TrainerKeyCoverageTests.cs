@@ -168,6 +168,7 @@ public sealed class TrainerKeyCoverageTests
         ["train_on_inputs"] = (Dialect.Hf, "train_on_inputs: true", j => j.Args.TrainOnInputs, "DataTests.Alpaca_masks_the_prompt_and_trains_the_response_and_eos"),
         ["max_samples"] = (Dialect.LlamaFactory, "max_samples: 50", j => j.Train.Count + j.Eval.Count == 50, "TrainerKeyCoverageTests.Honoured_keys_are_read_into_the_job"),
         ["chat_template"] = (Dialect.Hf, "chat_template: builtin", _ => true, "ChatTemplateRunTests.Chat_template_builtin_forces_the_built_in_format"),
+        ["chat_template_jinja"] = (Dialect.Hf, "", _ => true, "ChatTemplateRunTests.Chat_template_jinja_in_the_config_is_used_and_a_bad_one_is_refused_with_its_position"),
         ["dataset_format"] = (Dialect.Hf, "dataset_format: alpaca", _ => true, "DataTests.Alpaca_masks_the_prompt_and_trains_the_response_and_eos"),
         // Where the data comes from: `stepwise train` locates the one dataset these name (a local file or folder).
         ["train_file"] = (Dialect.Hf, "", _ => true, "ChatTemplateRunTests.A_model_with_a_ChatML_template_trains_on_records_rendered_with_it"),

@@ -109,7 +109,9 @@ public sealed class LlamaModel : Module<Tensor, Tensor?, Tensor>
         {
             _cos?.Dispose(); _sin?.Dispose();
             using var scope = torch.NewDisposeScope();
-            var positions = torch.arange(seq, ScalarType.Float32, device);
+            // Room to grow (generation lengthens the sequence one token at a time), up to max_position_embeddings.
+            long rows = Math.Max(seq, Math.Min(2 * seq, _config.MaxPositionEmbeddings));
+            var positions = torch.arange(rows, ScalarType.Float32, device);
             var freqs = positions.unsqueeze(1) * _invFreq.to(device).unsqueeze(0);
             var emb = torch.cat(new[] { freqs, freqs }, -1);
             _cos = emb.cos().to(dtype).DetachFromDisposeScope();
@@ -124,7 +126,8 @@ public sealed class LlamaModel : Module<Tensor, Tensor?, Tensor>
         if (_causal is null || _causal.shape[0] < seq || !SameDevice(_causal, device))
         {
             _causal?.Dispose();
-            _causal = torch.ones(seq, seq, ScalarType.Bool, device).tril().DetachFromDisposeScope();
+            long rows = Math.Max(seq, Math.Min(2 * seq, _config.MaxPositionEmbeddings));
+            _causal = torch.ones(rows, rows, ScalarType.Bool, device).tril().DetachFromDisposeScope();
         }
         return _causal.narrow(0, 0, seq).narrow(1, 0, seq);
     }

@@ -76,6 +76,9 @@ public static class BundledTrainerSupport
         [(Dialect.Hf, "exclude_modules")] = "exclude_modules",
         [(Dialect.LlamaFactory, "additional_target")] = "modules_to_save",
         [(Dialect.Hf, "inference_mode")] = "inference_mode",
+        [(Dialect.Hf, "chat_template_jinja")] = "chat_template_jinja",
+        [(Dialect.Axolotl, "chat_template_jinja")] = "chat_template_jinja",
+        [(Dialect.LlamaFactory, "chat_template_jinja")] = "chat_template_jinja",
         [(Dialect.Hf, "dataset_format")] = "dataset_format",
         [(Dialect.Axolotl, "dataset_format")] = "dataset_format",
         [(Dialect.LlamaFactory, "dataset_format")] = "dataset_format",
@@ -128,7 +131,7 @@ public static class BundledTrainerSupport
         Values("use_peft", null, v => v.AsBool() == false ? "use_peft: false asks for full fine-tuning; the bundled trainer trains LoRA adapters only" : null);
         // Data.
         Honoured("val_size", "val_set_size", "cutoff_len", "sequence_len", "max_length", "max_seq_length", "train_on_inputs", "train_file",
-            "validation_file", "dataset_name", "dataset_path", "dataset_dir", "max_samples", "chat_template", "dataset_format");
+            "validation_file", "dataset_name", "dataset_path", "dataset_dir", "max_samples", "chat_template", "chat_template_jinja", "dataset_format");
         Values("dataset", null, v => v.AsString() is { } s && s.Contains(',') ? "the bundled trainer reads one dataset" : null);
         Values("datasets", null, v => v.Kind == ValueKind.Sequence && v.Items.Count > 1 ? "the bundled trainer reads one dataset" : null);
         Values("packing", null, v => v.AsBool() == true
