@@ -45,7 +45,8 @@ public class DiagnosticsTests
         await using var h = await Harness.Start();
         const string uri = "file:///tmp/stepwise-rapid.yaml";
         await h.Open(uri, Configs.Sw1001);
-        // Each change rewrites the batch value; the last one leaves 256: ceil(52,002/256) = 204 steps/epoch, 1000/204 = 4.9 epochs.
+        // Each change rewrites the batch value; the last one leaves 256: ceil(52,002/256) = 204 steps/epoch, 1000 = 4 x 204 + 184
+        // steps -> 4 + 184/204 = 4.90 epochs in trainer_state.json (not exactly 4.9, so both decimals are shown).
         string value = "128";
         for (int v = 2; v <= 301; v++)
         {
@@ -55,7 +56,7 @@ public class DiagnosticsTests
         }
         var final = h.Client.WaitForDiagnostics(uri, 301);
         var d = Assert.Single(final["diagnostics"]!.AsArray(), x => (string?)x!["code"] == "SW1001")!;
-        Assert.StartsWith("max_steps=1000 trains 4.9 epochs", (string?)d["message"]);
+        Assert.StartsWith("max_steps=1000 trains 4.90 epochs", (string?)d["message"]);
         // Coalesced: far fewer publishes than changes, never out of version order.
         var versions = h.Client.Notifications("textDocument/publishDiagnostics").Select(n => (int)n["params"]!["version"]!).ToList();
         Assert.Equal(versions.OrderBy(x => x), versions);
@@ -139,12 +140,13 @@ public class DiagnosticsTests
         await h.Client.Notify("workspace/didChangeConfiguration", new JsonObject { ["settings"] = null });
         h.Client.WaitFor(n => (string?)n["method"] == "textDocument/publishDiagnostics" && n["params"]!["diagnostics"]!.AsArray().Any(d => (string?)d!["code"] == "SW1001" && (int)d!["severity"]! == 1));
 
-        // A stated world size of 4 gives 4 x 128 = 512 per step: ceil(ceil(52,002/128)/4) = 102 steps/epoch, 1000/102 = 9.8 epochs.
+        // A stated world size of 4 gives 4 x 128 = 512 per step: ceil(ceil(52,002/128)/4) = 102 steps/epoch, 1000 = 9 x 102 + 82
+        // -> 9 + 82/102 = 9.80 epochs.
         settings = new JsonObject { ["worldSize"] = 4, ["severity"] = new JsonObject { ["SW1001"] = "off" } };
         await h.Client.Notify("workspace/didChangeConfiguration", new JsonObject { ["settings"] = null });
         h.Client.WaitFor(n => (string?)n["method"] == "textDocument/publishDiagnostics" && !n["params"]!["diagnostics"]!.AsArray().Any(d => (string?)d!["code"] == "SW1001"));
         var lens = (await h.Client.Result("textDocument/codeLens", new JsonObject { ["textDocument"] = Harness.Doc(uri) }))!.AsArray();
-        Assert.Equal("52,002 examples · 1,000 steps · 9.8 epochs", (string?)lens[0]!["command"]!["title"]);
+        Assert.Equal("52,002 examples · 1,000 steps · 9.80 epochs", (string?)lens[0]!["command"]!["title"]);
     }
 
     [Fact]

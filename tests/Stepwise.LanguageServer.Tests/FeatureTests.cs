@@ -125,7 +125,8 @@ public class HoverInlayLensTests
         Assert.StartsWith("**per_device_train_batch_size** · integer\n\nExamples per device", md);
         Assert.Contains("Default: `8`\n", md);
         Assert.Contains("batches per epoch = ceil(52,002 / 128) = 407\n", md);
-        Assert.Contains("epochs = 1,000 / 407 = 2.46", md);
+        // The epoch trainer_state.json will record: 1,000 = 2 x 407 + 186 steps, so 186 batches into the third epoch.
+        Assert.Contains("epoch in trainer_state.json = 2 + 186 / 407 = 2.457: step 1,000 ends after 186 of the 407 micro-batches of epoch 3", md);
         Assert.DoesNotContain("Time:", md);
     }
 

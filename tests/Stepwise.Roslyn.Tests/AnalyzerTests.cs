@@ -186,7 +186,7 @@ public class AnalyzerTests
     [Fact]
     public async Task Globalconfig_world_size_and_threshold_change_the_arithmetic()
     {
-        // batch 128 x 4 processes: 102 steps per epoch, 1000 steps = 9.8 epochs; threshold 12 keeps it quiet...
+        // batch 128 x 4 processes: 102 steps per epoch, 1000 = 9 x 102 + 82 steps = 9.80 epochs (trainer_state.json); threshold 12 keeps it quiet...
         await new AnalyzerTest(Prog("""
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = 1000 };
             """), Seed, Quiet, "stepwise.world_size = 4", "stepwise.epoch_threshold = 12").RunAsync();
@@ -195,7 +195,7 @@ public class AnalyzerTests
                     var a = new TrainingArguments { PerDeviceTrainBatchSize = 128, MaxSteps = {|#0:1000|} };
             """), Seed, Quiet, "stepwise.world_size = 4", "stepwise.epoch_threshold = 9");
         test.ExpectedDiagnostics.Add(Diagnostic("SW1001").WithLocation(0).WithMessage(
-            "max_steps=1000 trains 9.8 epochs, above the 9.0-epoch threshold: 1,000 steps x 128 x 1 x 4 = 512,000 samples = 9.8 epochs of 52,002 " +
+            "max_steps=1000 trains 9.80 epochs, above the 9.0-epoch threshold: 1,000 steps x 128 x 1 x 4 = 512,000 samples = 9.80 epochs of 52,002 " +
             "(102 steps per epoch (ceil(52,002 / 128) = 407 batches, / 4 processes = 102))"));
         await test.RunAsync();
     }

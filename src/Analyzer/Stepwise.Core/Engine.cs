@@ -43,7 +43,19 @@ public sealed record AnalysisOptions
 
     public bool IsV5 => Version.Major >= 5;
     /// <summary>Before transformers 4.52 steps per epoch were floor(L / A).</summary>
-    public StepsPerEpochRounding Rounding => Version.Major < 4 || (Version.Major == 4 && Version.Minor < 52) ? StepsPerEpochRounding.Floor : StepsPerEpochRounding.Ceil;
+    public StepsPerEpochRounding Rounding => Loop == TrainerLoop.Current ? StepsPerEpochRounding.Ceil : StepsPerEpochRounding.Floor;
+
+    /// <summary>The training loop of the release: 4.52+ (PR #37923), 4.46-4.51 (PR #34198), older.</summary>
+    public TrainerLoop Loop
+    {
+        get
+        {
+            var (major, minor) = Version;
+            if (major > 4 || (major == 4 && minor >= 52)) return TrainerLoop.Current;
+            if (major == 4 && minor >= 46) return TrainerLoop.PrefetchWindows;
+            return TrainerLoop.RunningCount;
+        }
+    }
 }
 
 /// <summary>What the shell found out before the pure analysis: referenced files and dataset rows.</summary>
@@ -56,6 +68,22 @@ public sealed record AnalysisInputs(ConfigDocument Document)
     public ConfigDocument? Previous { get; init; }
     /// <summary>Problems met while following references (a missing DeepSpeed file): reported as findings.</summary>
     public IReadOnlyList<ReadProblem> ReferenceProblems { get; init; } = Array.Empty<ReadProblem>();
+    /// <summary>What the workspace found out about the base model (its config.json, its weight names); null when nothing
+    /// local describes it. Architecture-aware rules (SW3008) judge only what is known.</summary>
+    public ModelArchitecture? Model { get; init; }
+}
+
+/// <summary>The base model as local files describe it.</summary>
+/// <param name="Source">Where it was found ("config.json in ~/.cache/huggingface/hub/models--org--name/...").</param>
+public sealed record ModelArchitecture(string Source)
+{
+    /// <summary>config.json's model_type ("llama", "qwen3_next"), when a config.json was found.</summary>
+    public string? ModelType { get; init; }
+    /// <summary>config.json's architectures ("LlamaForCausalLM").</summary>
+    public IReadOnlyList<string> Architectures { get; init; } = Array.Empty<string>();
+    /// <summary>Every module that holds a parameter, by its full name ("model.layers.0.self_attn.q_proj"), read from the
+    /// checkpoint's safetensors index or header; null when no weights were found.</summary>
+    public IReadOnlyList<string>? Modules { get; init; }
 }
 
 /// <summary>N and how it was found.</summary>
@@ -77,6 +105,9 @@ public sealed class AnalysisResult
     public Schedule? Schedule { get; }
     public Schedule? PreviousSchedule { get; }
     public IReadOnlyList<Finding> Findings { get; }
+    /// <summary>Why <see cref="Schedule"/> is null, or why its run length (total steps, epochs, samples) is null although
+    /// N is known: a value that is not a finite number, or a run too long to count in 64 bits. Null otherwise.</summary>
+    public string? ScheduleNote { get; init; }
 }
 
 /// <summary>The engine: config document in, schedule and findings out. Pure: no I/O.</summary>
@@ -88,23 +119,31 @@ public static class Engine
         var doc = inputs.Document;
         var setup = SetupBuilder.Build(doc, inputs.DeepSpeed, inputs.Accelerate, options.WorldSize, options.WorldSize is null ? null : "--world-size / setting");
         var findings = new List<Finding>();
+        var notes = new List<string>();
+        NumberBounds.Mask(setup, findings, notes);
 
+        // Rules judge training configs; a DeepSpeed or accelerate file checked on its own only gets its read problems
+        // (its "auto" batch values are not trainer settings to validate).
+        bool training = doc.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory;
         var size = DatasetSizeOf(setup, inputs.Datasets, options);
-        var (scheduleInputs, inputProblems) = ScheduleInputsOf(setup, size, options);
+        // A quantization or adapter config on its own has no training arguments: no schedule from their defaults.
+        var (scheduleInputs, inputProblems) = training && doc.HasTrainingArguments ? ScheduleInputsOf(setup, size, options) : (null, new List<Finding>());
         findings.AddRange(inputProblems);
-        Schedule? schedule = scheduleInputs is null ? null : Schedules.Compute(scheduleInputs);
+        Schedule? schedule = scheduleInputs is null ? null : NumberBounds.Bound(Schedules.Compute(scheduleInputs), setup, findings, notes);
+        if (schedule is null && notes.Count == 0 && inputProblems.Count > 0) notes.Add("the batch settings are invalid (see the SW9002 findings)");
 
         Schedule? previous = null;
         TrainingSetup? previousSetup = null;
-        if (inputs.Previous is { } prevDoc && prevDoc.Problems.Count == 0)
+        if (inputs.Previous is { } prevDoc && prevDoc.Problems.Count == 0 && prevDoc.HasTrainingArguments && doc.HasTrainingArguments)
         {
             previousSetup = SetupBuilder.Build(prevDoc, inputs.DeepSpeed, inputs.Accelerate, options.WorldSize);
+            NumberBounds.Mask(previousSetup, new List<Finding>(), new List<string>());
             var (prevInputs, _) = ScheduleInputsOf(previousSetup, size, options);
             if (prevInputs is not null)
             {
                 // Same N and W as now: the question is what the edit to this file changed.
                 var w = scheduleInputs?.WorldSize ?? prevInputs.WorldSize;
-                previous = Schedules.Compute(prevInputs with { DatasetSize = size.Count, WorldSize = w });
+                previous = NumberBounds.Bound(Schedules.Compute(prevInputs with { DatasetSize = size.Count, WorldSize = w }), previousSetup, null, null);
             }
         }
 
@@ -112,8 +151,6 @@ public static class Engine
         foreach (var p in doc.Problems) context.Report(p.Id, p.Span, p.Message, p.Severity);
         foreach (var p in inputs.ReferenceProblems) context.Report(p.Id, p.Span, p.Message, p.Severity);
 
-        // Rules judge training configs; a DeepSpeed or accelerate file checked on its own only gets its read problems.
-        bool training = doc.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory;
         foreach (var rule in training ? RuleSet.All : Array.Empty<Rule>())
         {
             if (options.Severities.TryGetValue(rule.Descriptor.Id, out var sev) && sev is null) continue;
@@ -133,7 +170,7 @@ public static class Engine
             .Select(f => f!)
             .OrderBy(f => f.Span.File == doc.Path ? 0 : 1).ThenBy(f => f.Span.Start).ThenBy(f => f.Id, StringComparer.Ordinal)
             .ToList();
-        return new AnalysisResult(setup, size, schedule, previous, final);
+        return new AnalysisResult(setup, size, schedule, previous, final) { ScheduleNote = notes.Count == 0 ? null : string.Join("; ", notes) };
     }
 
     /// <summary>N: override, directive, or the resolved datasets (max_samples cap per dataset, then the validation split).</summary>
@@ -141,7 +178,9 @@ public static class Engine
     {
         if (options.DatasetSize is long o) return new DatasetSize(o, $"{Schedules.Num(o)} examples (stated by --dataset-size / setting)", ValueOrigin.Override);
         if (setup.Find("dataset_size") is { } d && d.Value.AsLong() is long dn)
-            return new DatasetSize(dn, $"{Schedules.Num(dn)} examples (stated by # stepwise: dataset_size)", ValueOrigin.Directive);
+            return dn >= 0
+                ? new DatasetSize(dn, $"{Schedules.Num(dn)} examples (stated by # stepwise: dataset_size)", ValueOrigin.Directive)
+                : new DatasetSize(null, $"# stepwise: dataset_size={dn} is not a number of examples", ValueOrigin.Directive);
         if (datasets.Count == 0)
             return new DatasetSize(null, setup.Datasets.Count == 0 ? "no training dataset named in this config" : "dataset not resolved", ValueOrigin.Defaulted);
 
@@ -163,6 +202,8 @@ public static class Engine
         // Validation split taken out of the training rows: HF datasets train_test_split gives
         // ceil(test_size x n) test rows for a fraction, the count itself for an integer > 1.
         string splitKey = setup.Dialect == Dialect.Axolotl ? "val_set_size" : "val_size";
+        if (setup.Get(splitKey) is { IsWritten: true, Value.IsKnown: false } unknownSplit)
+            return new DatasetSize(null, $"{setup.Spell(splitKey)} is {unknownSplit.Value.UnknownReason ?? "unknown"}: the rows it takes out of the training data are unknown", ValueOrigin.Defaulted, total);
         double split = setup.Double(splitKey) ?? 0;
         long val = 0;
         if (split > 0 && split < 1) val = (long)Math.Ceiling(split * total - 1e-9);
@@ -187,7 +228,7 @@ public static class Engine
                 if (s.Entry is { } e)
                     problems.Add(new Finding("SW9002", Severity.Error,
                         v is null
-                            ? $"{e.Key} must be a positive integer, not {e.ValueText}"
+                            ? $"{e.Key} must be a positive integer, not {e.ValuePreview()}"
                             : $"{e.Key} must be at least 1, not {v}",
                         e.ValueSpan, Array.Empty<Fix>()) { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
                 return -1;
@@ -200,25 +241,28 @@ public static class Engine
         long? W = Positive("world_size");
         long? G = setup.Find("n_gpu")?.Value.AsLong();
 
-        // axolotl: batch_size (total) sets accumulation = batch_size / (micro x world) when accumulation is not written.
+        // axolotl utils/config normalize_config (v0.18.0): gradient_accumulation_steps = batch_size // micro_batch_size when
+        // accumulation is not written; batch_size is per process there (it is multiplied by the world size afterwards).
         if (setup.Dialect == Dialect.Axolotl && !setup.IsWritten("gradient_accumulation_steps") && setup.Find("batch_size")?.Value.AsLong() is long total && B is > 0)
-            A = Math.Max(1, total / (B.Value * Math.Max(1, W ?? 1)));
+            A = Math.Max(1, total / B.Value);
 
         var maxStepsSetting = setup.Get("max_steps");
         long maxSteps = -1;
-        if (maxStepsSetting.Value.Kind is ValueKind.Integer or ValueKind.Float or ValueKind.String)
+        if (maxStepsSetting.Value.Kind is ValueKind.Integer or ValueKind.Float or ValueKind.String or ValueKind.Sequence or ValueKind.Mapping)
         {
             var ms = maxStepsSetting.Value.AsLong();
             if (ms is null && maxStepsSetting.Entry is { } e)
-                problems.Add(new Finding("SW9002", Severity.Error, $"max_steps must be an integer, not {e.ValueText}", e.ValueSpan, Array.Empty<Fix>())
+                problems.Add(new Finding("SW9002", Severity.Error, $"max_steps must be an integer, not {e.ValuePreview()}", e.ValueSpan, Array.Empty<Fix>())
                     { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
             maxSteps = ms ?? -1;
         }
 
         var epochsSetting = setup.Get("num_train_epochs");
-        double epochs = epochsSetting.Value.AsDouble() ?? 3.0;
+        // A non-finite value was taken out by NumberBounds.Mask: NaN marks "no usable epoch count", and Bound
+        // turns the run length it would give into null (never a default of 3 standing in for it).
+        double epochs = NumberBounds.WasMasked(epochsSetting) ? double.NaN : epochsSetting.Value.AsDouble() ?? 3.0;
         if (epochsSetting.IsWritten && epochsSetting.Value.AsDouble() is null && epochsSetting.Value.IsKnown && epochsSetting.Entry is { } ee)
-            problems.Add(new Finding("SW9002", Severity.Error, $"{ee.Key} must be a number, not {ee.ValueText}", ee.ValueSpan, Array.Empty<Fix>())
+            problems.Add(new Finding("SW9002", Severity.Error, $"{ee.Key} must be a number, not {ee.ValuePreview()}", ee.ValueSpan, Array.Empty<Fix>())
                 { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
 
         if (B is null or <= 0 || A is null or <= 0 || W is <= 0) return (null, problems);
@@ -233,7 +277,7 @@ public static class Engine
             DropLast = setup.Bool("dataloader_drop_last"),
             MaxSteps = maxSteps,
             NumTrainEpochs = epochs,
-            Rounding = options.Rounding,
+            Loop = options.Loop,
             Estimator = setup.Dialect == Dialect.Axolotl ? RunLengthEstimator.Axolotl : RunLengthEstimator.HuggingFace,
             WarmupSteps = setup.Double("warmup_steps") ?? 0,
             WarmupRatio = setup.Double("warmup_ratio") ?? 0,

@@ -90,6 +90,16 @@ public static class StepwiseDescriptors
         description: "Checks the DeepSpeed JSON named by `deepspeed:`: `train_batch_size` must equal `train_micro_batch_size_per_gpu` x `gradient_accumulation_steps` x world size, and fixed (non-\"auto\") values must equal the trainer's per_device_train_batch_size and gradient_accumulation_steps. DeepSpeed asserts the identity at start-up and the HF integration refuses mismatching fixed values (\"Please correct the following DeepSpeed config values that mismatch TrainingArguments values\"), after the model has loaded.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW1007.md");
 
+    public static readonly DiagnosticDescriptor SW1008 = new(
+        id: "SW1008",
+        title: "The training dataloader is empty",
+        messageFormat: "{0}",
+        category: "Schedule",
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Reports a training set that gives no batch at all: with `dataloader_drop_last: true` and fewer examples than per_device_train_batch_size x world size, every batch is incomplete and dropped (or the dataset has no examples). The Trainer plans one step per epoch anyway. With `max_steps` set it then finds no batch, logs the warning \"There seems not to be a single sample in your epoch_iterator\" and stops at step 0: the job ends \"successfully\" without training. Without `max_steps` it refuses to start (\"args.max_steps must be set to a positive value if dataloader does not have a length\"). axolotl passes its own max_steps, so it takes the first path.",
+        helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW1008.md");
+
     public static readonly DiagnosticDescriptor SW2001 = new(
         id: "SW2001",
         title: "fp16 and bf16 are both true",
@@ -97,7 +107,7 @@ public static class StepwiseDescriptors
         category: "Validity",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports `fp16` and `bf16` both set to true, and `fp16_full_eval` and `bf16_full_eval` both set to true. A run has one mixed-precision mode. TrainingArguments raises a ValueError in `__post_init__` when both are asked for, so the job dies at start-up.",
+        description: "Reports `fp16` and `bf16` both set to true, and `fp16_full_eval` and `bf16_full_eval` both set to true. In axolotl, which drops fp16 when bf16 is on, it is a warning. A run has one mixed-precision mode. TrainingArguments raises a ValueError in `__post_init__` when both are asked for, so the job dies at start-up.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW2001.md");
 
     public static readonly DiagnosticDescriptor SW2002 = new(
@@ -107,7 +117,7 @@ public static class StepwiseDescriptors
         category: "Validity",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports `load_best_model_at_end: true` when `eval_strategy` and `save_strategy` differ (defaults count: eval `no`, save `steps`), unless `save_strategy` is `best`. The best checkpoint can only be picked among checkpoints that were evaluated, so TrainingArguments refuses the combination (\"--load_best_model_at_end requires the save and eval strategy to match\") after the model has loaded.",
+        description: "Reports `load_best_model_at_end: true` when `eval_strategy` and `save_strategy` differ (defaults count: eval `no`, save `steps`), unless `save_strategy` is `best`. axolotl decides load_best_model_at_end itself and drops a written `true` unless save_steps is a multiple of eval_steps with an evaluation set: there it is a warning. The best checkpoint can only be picked among checkpoints that were evaluated, so TrainingArguments refuses the combination (\"--load_best_model_at_end requires the save and eval strategy to match\") after the model has loaded.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW2002.md");
 
     public static readonly DiagnosticDescriptor SW2003 = new(
@@ -147,7 +157,7 @@ public static class StepwiseDescriptors
         category: "Validity",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports `logging_steps`, `eval_steps` or `save_steps` greater than 1 with a fractional part (`save_steps: 250.5`). Below 1 these values are ratios of the total steps; above 1 they count steps and must be integers. TrainingArguments raises ValueError (\"--save_steps must be an integer if bigger than 1\").",
+        description: "Reports `logging_steps`, `eval_steps` or `save_steps` greater than 1 with a fractional part (`save_steps: 250.5`), when its strategy is `steps` (transformers checks nothing else). Below 1 these values are ratios of the total steps; above 1 they count steps and must be integers. TrainingArguments raises ValueError (\"--save_steps must be an integer if bigger than 1\").",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW2006.md");
 
     public static readonly DiagnosticDescriptor SW2007 = new(
@@ -177,7 +187,7 @@ public static class StepwiseDescriptors
         category: "Validity",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports `warmup_ratio` outside [0, 1] and a negative `warmup_steps`; before transformers v5 also a `warmup_steps` that is not a whole number (v5 reads a float below 1 as a ratio of the total steps). TrainingArguments checks the ratio range in `__post_init__` and raises ValueError; v4 declares warmup_steps an int, so `warmup_steps: 0.03` (meant as a ratio) fails or warms up for a fraction of one step.",
+        description: "Reports `warmup_ratio` outside [0, 1] and a negative `warmup_steps`; before transformers v5 also a `warmup_steps` that is not a whole number (v5 reads a float below 1 as a ratio of the total steps). In axolotl a fractional `warmup_steps` is an error whatever the transformers release: its config schema declares `warmup_steps` an int. TrainingArguments checks the ratio range in `__post_init__` and raises ValueError; v4 declares warmup_steps an int, so `warmup_steps: 0.03` (meant as a ratio) fails or warms up for a fraction of one step. axolotl validates its config with pydantic before anything loads, and pydantic refuses a float with a fractional part for an int field.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW2009.md");
 
     public static readonly DiagnosticDescriptor SW2010 = new(
@@ -197,7 +207,7 @@ public static class StepwiseDescriptors
         category: "Validity",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports an evaluation strategy other than `no` (or `do_eval`) in a config that names no evaluation data: LLaMA-Factory with no `val_size` and no `eval_dataset`; axolotl with `val_set_size: 0` and no `test_datasets`; an HF-style config with a `train_file` but no `validation_file` (hub datasets are not judged: their test split may serve). Trainer raises \"You have set args.eval_strategy to ... but you didn't pass an eval_dataset\" (LLaMA-Factory: \"Please specify dataset for evaluation\"; axolotl: \"eval_steps and eval_strategy are not supported with val_set_size == 0\") once the model is loaded. `load_best_model_at_end` with `eval_strategy: epoch` needs it too.",
+        description: "Reports an evaluation strategy other than `no` (or `do_eval`) in a config that names no evaluation data: LLaMA-Factory with no `val_size` and no `eval_dataset`; axolotl with `val_set_size: 0` and no `test_datasets` (an error), or with `val_set_size` not written (a warning: axolotl then turns evaluation off); an HF-style config with a `train_file` but no `validation_file` (hub datasets are not judged: their test split may serve). Trainer raises \"You have set args.eval_strategy to ... but you didn't pass an eval_dataset\" (LLaMA-Factory: \"Please make sure eval_dataset be provided or val_size >1e-6\"; axolotl: \"eval_steps and eval_strategy are not supported with val_set_size == 0\") once the model is loaded. When axolotl's `val_set_size` is left unset it silently passes `eval_strategy: no` instead, so the evaluations the config asks for never happen.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW2011.md");
 
     public static readonly DiagnosticDescriptor SW2012 = new(
@@ -287,7 +297,7 @@ public static class StepwiseDescriptors
         category: "Quantization",
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "In a config that loads the model in 4 bits, reports a quantization type of `fp4`, double quantization off, and a `float32` compute dtype, whether written or left at the default. BitsAndBytesConfig defaults to all three; axolotl and LLaMA-Factory default to the recipe, so there only written values are reported. The QLoRA recipe is NF4 + double quantization + bfloat16 compute. fp4 loses accuracy against nf4 at the same size, no double quantization costs about 0.37 bits per parameter, and float32 compute makes every matmul slower with no quality gain.",
+        description: "In a config that loads the model in 4 bits, reports a quantization type of `fp4`, double quantization off, and a `float32` compute dtype, whether written or left at the default. BitsAndBytesConfig defaults to all three; axolotl and LLaMA-Factory default to the recipe, so there only written values are reported. In Python, only a BitsAndBytesConfig that a training call's run uses (the model passed to the trainer is loaded with it) is judged: one no training call is connected to may load a model for inference or a test. The QLoRA recipe is NF4 + double quantization + bfloat16 compute. fp4 loses accuracy against nf4 at the same size, no double quantization costs about 0.37 bits per parameter, and float32 compute makes every matmul slower with no quality gain.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW3004.md");
 
     public static readonly DiagnosticDescriptor SW3005 = new(
@@ -307,7 +317,7 @@ public static class StepwiseDescriptors
         category: "LoRA",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports a LoraConfig `bias` other than `none`, `all` or `lora_only`. PEFT decides which bias vectors to train from this string and raises NotImplementedError for any other value, when the adapter is attached.",
+        description: "Reports a LoraConfig `bias` other than `none`, `all` or `lora_only` (PEFT also takes any other `..._only`). PEFT decides which bias vectors to train from this string and raises NotImplementedError for any other value, when the adapter is attached.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW3006.md");
 
     public static readonly DiagnosticDescriptor SW3007 = new(
@@ -322,12 +332,12 @@ public static class StepwiseDescriptors
 
     public static readonly DiagnosticDescriptor SW3008 = new(
         id: "SW3008",
-        title: "LoRA target module not in a Llama-style model",
+        title: "LoRA target module not in the base model",
         messageFormat: "{0}",
         category: "LoRA",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "When the base model is Llama-style (Llama, Mistral, Qwen2/Qwen3 text models: the names in the checkpoint are q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, embed_tokens, lm_head), reports LoRA target names (`target_modules`; axolotl `lora_target_modules`, LLaMA-Factory `lora_target`) that match none of them. `all-linear` and LLaMA-Factory's `all` are accepted; regular expressions are not judged. PEFT matches the names against the model's module names. When none matches it raises \"Target modules ... not found in the base model\"; when only some match, the others are silently left without adapters (names from other architectures such as `query_key_value` or `c_attn` are the usual cause).",
+        description: "Reports LoRA target names (`target_modules`; axolotl `lora_target_modules`, LLaMA-Factory `lora_target`) that match no module of the base model, only when the model's modules are known: from its weights (model.safetensors or its index) or its config.json when they are on disk (the model folder, the Hugging Face hub cache, or a config.json beside the training config), or from a model id of a family whose modules are known (Llama 2/3, Mistral 7B, Qwen2/2.5/3 dense text models: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, embed_tokens, lm_head). Any other model says nothing. `all-linear` and LLaMA-Factory's `all` are accepted; regular expressions are not judged. PEFT matches each name against the model's module names (equal, or ending in `.name`). When none matches it raises \"Target modules ... not found in the base model\"; when only some match, the others are silently left without adapters (names from other architectures such as `query_key_value` or `c_attn` are the usual cause).",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW3008.md");
 
     public static readonly DiagnosticDescriptor SW3009 = new(
@@ -347,7 +357,7 @@ public static class StepwiseDescriptors
         category: "Batch",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports an axolotl config that writes both `gradient_accumulation_steps` and `batch_size`. axolotl derives one from the other (batch_size = micro_batch_size x gradient_accumulation_steps x world size) and refuses a config that states both, since they can disagree.",
+        description: "Reports an axolotl config that sets both `gradient_accumulation_steps` and `batch_size` (a null or 0 is not set). axolotl derives one from the other (batch_size = micro_batch_size x gradient_accumulation_steps per process) and refuses a config that states both, since they can disagree.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW3010.md");
 
     public static readonly DiagnosticDescriptor SW3011 = new(
@@ -357,7 +367,7 @@ public static class StepwiseDescriptors
         category: "Schedule",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports `warmup_steps` and `warmup_ratio` written together: an error in axolotl, a warning elsewhere when `warmup_steps` is above 0 (Hugging Face then ignores the ratio). axolotl refuses the pair (\"warmup_steps and warmup_ratio are mutually exclusive\"). TrainingArguments' `get_warmup_steps` uses warmup_steps whenever it is above 0, so the ratio is silently ignored.",
+        description: "Reports `warmup_steps` and `warmup_ratio` written together: an error in axolotl (where a null or 0 is not set), a warning elsewhere when `warmup_steps` is above 0 (Hugging Face then ignores the ratio). axolotl refuses the pair (\"warmup_steps and warmup_ratio are mutually exclusive\"). TrainingArguments' `get_warmup_steps` uses warmup_steps whenever it is above 0, so the ratio is silently ignored.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW3011.md");
 
     public static readonly DiagnosticDescriptor SW3012 = new(
@@ -367,7 +377,7 @@ public static class StepwiseDescriptors
         category: "Schedule",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports an axolotl config that writes `saves_per_epoch` with `save_steps`, or `evals_per_epoch` with `eval_steps`. Both say how often to save (or evaluate). axolotl refuses the pair as mutually exclusive at config validation.",
+        description: "Reports an axolotl config that sets `saves_per_epoch` with `save_steps`, or `evals_per_epoch` with `eval_steps`. As in axolotl, a value left empty (null) or 0 is not set. Both say how often to save (or evaluate). axolotl refuses the pair as mutually exclusive at config validation.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW3012.md");
 
     public static readonly DiagnosticDescriptor SW4001 = new(
@@ -377,7 +387,7 @@ public static class StepwiseDescriptors
         category: "Deprecated",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports `evaluation_strategy`. It is an error for transformers 4.51 and later (and v5), where the argument no longer exists, and a warning for 4.41 to 4.50, where it still works but is deprecated. Before 4.41 it is the right name. The release is the `transformers_version` setting (default 4.57). On current releases `TrainingArguments(evaluation_strategy=...)` raises \"unexpected keyword argument 'evaluation_strategy'\" (and YAML-driven trainers reject the key), after the model has been loaded.",
+        description: "Reports `evaluation_strategy`. For TrainingArguments (Python, Hugging Face / TRL YAML, LLaMA-Factory) it is an error for transformers 4.51 and later (and v5), where the argument no longer exists, and a warning for 4.41 to 4.50, where it still works but is deprecated; before 4.41 it is the right name. The release is the `transformers_version` setting. axolotl still accepts the old key (it warns and copies it to `eval_strategy`), so there it is a warning whatever the release, and a key left empty (null) says nothing. On current releases `TrainingArguments(evaluation_strategy=...)` raises \"unexpected keyword argument 'evaluation_strategy'\" (and YAML-driven trainers reject the key), after the model has been loaded.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW4001.md");
 
     public static readonly DiagnosticDescriptor SW4002 = new(
@@ -447,7 +457,7 @@ public static class StepwiseDescriptors
         category: "File",
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Once the dialect is certain (its tell-tale keys are present), reports top-level keys that are not settings of that dialect. A key within a few letters of a known one is a warning with a \"did you mean\" fix; any other unknown key is information only (our key table may lag behind a new release). In Python files only likely typos are reported; LLaMA-Factory v1 files (`model_class`, `train_dataset`), which feed a trainer with keys of its own, are not judged. A misspelt key is silently dropped by some loaders and stops others at start-up (LLaMA-Factory and TRL's HfArgumentParser: \"Some keys are not used by the HfArgumentParser\"). Either way the setting the user meant never takes effect.",
+        description: "Once the dialect is certain (its tell-tale keys are present), reports top-level keys that are not settings of that dialect. A key within a few letters of a known one is a warning with a \"did you mean\" fix; any other unknown key is information only (our key table may lag behind a new release). In Python files only likely typos are reported, each key compared with the keys of its own call's class (TrainingArguments or a TRL config, LoraConfig, BitsAndBytesConfig); LLaMA-Factory v1 files (`model_class`, `train_dataset`), which feed a trainer with keys of its own, are not judged. A misspelt key is silently dropped by some loaders and stops others at start-up (LLaMA-Factory and TRL's HfArgumentParser: \"Some keys are not used by the HfArgumentParser\"). Either way the setting the user meant never takes effect.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW9003.md");
 
     public static readonly DiagnosticDescriptor SW9004 = new(
@@ -460,7 +470,7 @@ public static class StepwiseDescriptors
         description: "Reports a `deepspeed:` config, accelerate config or dataset file that the config names but that cannot be read. The run would stop at start-up; and the batch settings in that file cannot be checked.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW9004.md");
 
-    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(SW0001, SW1001, SW1002, SW1003, SW1004, SW1005, SW1006, SW1007, SW2001, SW2002, SW2003, SW2004, SW2005, SW2006, SW2007, SW2008, SW2009, SW2010, SW2011, SW2012, SW2013, SW2014, SW2015, SW2016, SW3001, SW3002, SW3003, SW3004, SW3005, SW3006, SW3007, SW3008, SW3009, SW3010, SW3011, SW3012, SW4001, SW4002, SW4003, SW4004, SW5001, SW9001, SW9002, SW9003, SW9004);
+    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(SW0001, SW1001, SW1002, SW1003, SW1004, SW1005, SW1006, SW1007, SW1008, SW2001, SW2002, SW2003, SW2004, SW2005, SW2006, SW2007, SW2008, SW2009, SW2010, SW2011, SW2012, SW2013, SW2014, SW2015, SW2016, SW3001, SW3002, SW3003, SW3004, SW3005, SW3006, SW3007, SW3008, SW3009, SW3010, SW3011, SW3012, SW4001, SW4002, SW4003, SW4004, SW5001, SW9001, SW9002, SW9003, SW9004);
 
     public static DiagnosticDescriptor? Find(string id) => id switch
     {
@@ -472,6 +482,7 @@ public static class StepwiseDescriptors
         "SW1005" => SW1005,
         "SW1006" => SW1006,
         "SW1007" => SW1007,
+        "SW1008" => SW1008,
         "SW2001" => SW2001,
         "SW2002" => SW2002,
         "SW2003" => SW2003,

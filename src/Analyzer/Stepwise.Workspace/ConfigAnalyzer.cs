@@ -14,6 +14,11 @@ public sealed record WorkspaceOptions
     public string? AccelerateConfig { get; init; }
     /// <summary>Look at ~/.cache/huggingface/accelerate/default_config.yaml when no accelerate config is given.</summary>
     public bool UseDefaultAccelerateConfig { get; init; } = true;
+    /// <summary>Where to look for cached base models (config.json, weight names); null = the environment's HF cache.</summary>
+    public Datasets.HuggingFaceCacheRoots? ModelCache { get; init; }
+    /// <summary>The folder the training job runs from: relative paths a config names (`deepspeed: deepspeed_configs/zero2.json`
+    /// in axolotl's examples, datasets) are tried next to the config, then here. Null = the current directory.</summary>
+    public string? WorkingDirectory { get; init; }
 }
 
 /// <summary>One configuration of a file and what the engine said about it.</summary>
@@ -40,14 +45,18 @@ public sealed class ConfigAnalyzer
     public ConfigAnalyzer(WorkspaceOptions? options = null, DatasetResolution? resolveDataset = null)
     {
         Options = options ?? new WorkspaceOptions();
-        _resolve = resolveDataset ?? DefaultResolver();
+        _resolve = resolveDataset ?? DefaultResolver(Options.WorkingDirectory);
+        _models = Options.ModelCache is { } roots ? new ModelFiles(roots) : ModelFiles.Default;
     }
+
+    private readonly ModelFiles _models;
 
     public WorkspaceOptions Options { get; }
 
-    private static DatasetResolution DefaultResolver()
+    private static DatasetResolution DefaultResolver(string? workingDirectory)
     {
-        var resolver = Datasets.DatasetResolver.Default;
+        var resolver = workingDirectory is null ? Datasets.DatasetResolver.Default
+            : new Datasets.DatasetResolver(new Datasets.DatasetResolverOptions { WorkingDirectory = workingDirectory });
         return (r, dir) => resolver.Resolve(r, dir);
     }
 
@@ -81,7 +90,7 @@ public sealed class ConfigAnalyzer
             }
 
             var problems = new List<ReadProblem>();
-            var deepSpeed = LoadReference(doc, "deepspeed", dir, problems, watched);
+            var deepSpeed = LoadReference(doc, "deepspeed", dir, options.WorkingDirectory, problems, watched);
             var accelerate = LoadAccelerate(doc, dir, options, problems, watched);
 
             var resolved = SetupBuilder.DatasetReferences(doc).Select(r => SafeResolve(r, dir)).ToList();
@@ -98,8 +107,13 @@ public sealed class ConfigAnalyzer
                 }
             }
 
+            ModelArchitecture? model = null;
+            try { model = _models.Find(doc, dir, watched); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { model = null; }
+
             var inputs = new AnalysisInputs(doc)
             {
+                Model = model,
                 Datasets = resolved,
                 DeepSpeed = deepSpeed,
                 Accelerate = accelerate,
@@ -108,7 +122,26 @@ public sealed class ConfigAnalyzer
             };
             results.Add(new ConfigAnalysis(doc, Engine.Analyze(inputs, options.Analysis)));
         }
-        return new FileAnalysis(path, text, results, null, watched.Distinct().ToList());
+        return new FileAnalysis(path, text, OncePerFile(results), null, watched.Distinct().ToList());
+    }
+
+    /// <summary>
+    /// One finding per place and cause in a file. The documents of one file can share entries (a Python file's
+    /// BitsAndBytesConfig or LoraConfig call that several training calls use, a DeepSpeed file two configs name), and
+    /// a finding on a shared entry is kept only in the first document that reports it.
+    /// </summary>
+    private static List<ConfigAnalysis> OncePerFile(List<ConfigAnalysis> results)
+    {
+        if (results.Count < 2) return results;
+        var seen = new HashSet<(string Id, string? File, int Start, int Length, string Message)>();
+        for (int i = 0; i < results.Count; i++)
+        {
+            var r = results[i].Result;
+            var kept = r.Findings.Where(f => seen.Add((f.Id, f.Span.File, f.Span.Start, f.Span.Length, f.Message))).ToList();
+            if (kept.Count != r.Findings.Count)
+                results[i] = results[i] with { Result = new AnalysisResult(r.Setup, r.DatasetSize, r.Schedule, r.PreviousSchedule, kept) };
+        }
+        return results;
     }
 
     private ResolvedDataset SafeResolve(DatasetReference r, string? dir)
@@ -128,11 +161,11 @@ public sealed class ConfigAnalyzer
                 ? Array.Empty<string>()
                 : new[] { r.Reference.Name, r.Reference.DataFiles ?? "" }.Where(n => n.Length > 0 && (n.Contains('/') || n.Contains('.')))));
 
-    private static ConfigDocument? LoadReference(ConfigDocument doc, string key, string? dir, List<ReadProblem> problems, List<string> watched)
+    private static ConfigDocument? LoadReference(ConfigDocument doc, string key, string? dir, string? workingDirectory, List<ReadProblem> problems, List<string> watched)
     {
-        var entry = doc.Find(key);
+        var entry = doc.FindSet(key);
         if (entry?.Value.AsString() is not { Length: > 0 } rel) return null;
-        var full = Locate(rel, dir);
+        var full = Locate(rel, dir, workingDirectory);
         if (full is null)
         {
             problems.Add(new ReadProblem("SW9004", $"{key} config '{rel}' not found (looked next to the config and in the current folder)", entry.ValueSpan, Severity.Warning));
@@ -162,19 +195,24 @@ public sealed class ConfigAnalyzer
             if (File.Exists(candidate)) path = candidate;
         }
         if (path is null) return null;
-        var full = Locate(path, dir);
+        var full = Locate(path, dir, options.WorkingDirectory);
         if (full is null)
         {
             problems.Add(new ReadProblem("SW9004", $"accelerate config '{path}' not found", doc.HeadSpan, Severity.Warning));
             return null;
         }
         watched.Add(full);
-        var (text, _) = TextFiles.Read(full);
-        return text is null ? null : ConfigReaders.Read(text, full).FirstOrDefault();
+        var (text, error) = TextFiles.Read(full);
+        if (text is null)
+        {
+            problems.Add(new ReadProblem("SW9004", $"accelerate config '{path}' cannot be read: {error}", doc.HeadSpan, Severity.Warning));
+            return null;
+        }
+        return ConfigReaders.Read(text, full).FirstOrDefault();
     }
 
-    /// <summary>A referenced path: absolute, else next to the config, else from the current folder.</summary>
-    public static string? Locate(string path, string? configDir)
+    /// <summary>A referenced path: absolute, else next to the config, else from the working folder (null = the current one).</summary>
+    public static string? Locate(string path, string? configDir, string? workingDirectory = null)
     {
         if (System.IO.Path.IsPathRooted(path)) return File.Exists(path) ? path : null;
         if (configDir is not null)
@@ -182,7 +220,7 @@ public sealed class ConfigAnalyzer
             var p = System.IO.Path.GetFullPath(System.IO.Path.Combine(configDir, path));
             if (File.Exists(p)) return p;
         }
-        var c = System.IO.Path.GetFullPath(path);
+        var c = workingDirectory is null ? System.IO.Path.GetFullPath(path) : System.IO.Path.GetFullPath(path, System.IO.Path.GetFullPath(workingDirectory));
         return File.Exists(c) ? c : null;
     }
 }

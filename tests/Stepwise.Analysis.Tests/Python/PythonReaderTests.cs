@@ -60,17 +60,22 @@ public class PythonReaderTests
         Assert.Equal(4L, second.Find("gradient_accumulation_steps")!.Value.AsLong());
         Assert.Equal("epoch", second.Find("evaluation_strategy")!.Value.AsString());
 
-        // The quantization and LoRA settings of the file travel with both configs.
-        foreach (var d in docs)
-        {
-            Assert.Equal("nf4", d.Find("bnb_4bit_quant_type")!.Value.AsString());
-            Assert.Equal("BitsAndBytesConfig", d.Find("bnb_4bit_quant_type")!.Section);
-            Assert.Equal("bfloat16", d.Find("bnb_4bit_compute_dtype")!.Value.AsString());
-            Assert.Equal("torch.bfloat16", d.Find("bnb_4bit_compute_dtype")!.ValueText);
-            Assert.Equal(8L, d.Find("r")!.Value.AsLong());
-            Assert.Equal("LoraConfig", d.Find("r")!.Section);
-            Assert.Equal(new[] { "q_proj", "v_proj" }, d.Find("target_modules")!.Value.Items.Select(i => i.AsString()));
-        }
+        // The trainer takes the second training_args (the first binding is overwritten before it) and the model loaded
+        // with bnb_config and wrapped by get_peft_model(model, lora_config): that run has the quantization and LoRA
+        // settings; the first call is checked with its own arguments only.
+        Assert.Null(first.Find("bnb_4bit_quant_type"));
+        Assert.Null(first.Find("r"));
+        Assert.True(first.HasTrainingArguments && second.HasTrainingArguments);
+        Assert.Equal("nf4", second.Find("bnb_4bit_quant_type")!.Value.AsString());
+        Assert.Equal("BitsAndBytesConfig", second.Find("bnb_4bit_quant_type")!.Section);
+        Assert.Equal("BitsAndBytesConfig", second.Find("bnb_4bit_quant_type")!.Owner);
+        Assert.Equal("bfloat16", second.Find("bnb_4bit_compute_dtype")!.Value.AsString());
+        Assert.Equal("torch.bfloat16", second.Find("bnb_4bit_compute_dtype")!.ValueText);
+        Assert.Equal(8L, second.Find("r")!.Value.AsLong());
+        Assert.Equal("LoraConfig", second.Find("r")!.Section);
+        Assert.Equal("LoraConfig", second.Find("r")!.Owner);
+        Assert.Equal("TrainingArguments", second.Find("per_device_train_batch_size")!.Owner);
+        Assert.Equal(new[] { "q_proj", "v_proj" }, second.Find("target_modules")!.Value.Items.Select(i => i.AsString()));
     }
 
     [Fact]
@@ -121,12 +126,17 @@ public class PythonReaderTests
     }
 
     [Fact]
-    public void A_script_with_only_quantization_and_lora_calls_gives_one_document_with_them()
+    public void Quantization_and_lora_calls_no_training_call_uses_are_documents_of_their_own_without_training_arguments()
     {
         var text = "from peft import LoraConfig\nq = BitsAndBytesConfig(load_in_4bit=True)\nl = LoraConfig(r=16, lora_alpha=32)\n";
-        var doc = One(text);
-        Assert.Equal(new[] { "load_in_4bit", "r", "lora_alpha" }, doc.Entries.Select(e => e.Key));
-        Assert.Equal("BitsAndBytesConfig(load_in_4bit=True)", At(text, doc.ConfigSpan!));
+        var docs = Read(text);
+        Assert.Equal(2, docs.Count);
+        Assert.Equal(new[] { "load_in_4bit" }, docs[0].Entries.Select(e => e.Key));
+        Assert.Equal("BitsAndBytesConfig(load_in_4bit=True)", At(text, docs[0].ConfigSpan!));
+        Assert.Equal(new[] { "r", "lora_alpha" }, docs[1].Entries.Select(e => e.Key));
+        Assert.Equal("LoraConfig(r=16, lora_alpha=32)", At(text, docs[1].ConfigSpan!));
+        Assert.All(docs, d => Assert.False(d.HasTrainingArguments));
+        Assert.All(docs, d => Assert.Null(Engine.Analyze(new AnalysisInputs(d)).Schedule));
     }
 
     [Theory]
@@ -356,12 +366,13 @@ public class PythonReaderTests
             + "q = BitsAndBytesConfig(bnb_4bit_compute_dtype=torch.float16)\n"
             + "a = TrainingArguments(eval_strategy=IntervalStrategy.EPOCH, lr_scheduler_type=transformers.SchedulerType.COSINE, x=torch.nn)\n"
             + "l = LoraConfig(task_type=TaskType.CAUSAL_LM)\n";
-        var doc = One(text);
-        Assert.Equal("float16", doc.Find("bnb_4bit_compute_dtype")!.Value.AsString());
-        Assert.Equal("epoch", doc.Find("eval_strategy")!.Value.AsString());
-        Assert.Equal("cosine", doc.Find("lr_scheduler_type")!.Value.AsString());
-        Assert.Equal("CAUSAL_LM", doc.Find("task_type")!.Value.AsString());
-        Assert.Equal(ValueKind.Unknown, doc.Find("x")!.Value.Kind);
+        var docs = Read(text); // no trainer connects the three calls: each is a document
+        Assert.Equal(3, docs.Count);
+        Assert.Equal("float16", docs[1].Find("bnb_4bit_compute_dtype")!.Value.AsString());
+        Assert.Equal("epoch", docs[0].Find("eval_strategy")!.Value.AsString());
+        Assert.Equal("cosine", docs[0].Find("lr_scheduler_type")!.Value.AsString());
+        Assert.Equal("CAUSAL_LM", docs[2].Find("task_type")!.Value.AsString());
+        Assert.Equal(ValueKind.Unknown, docs[0].Find("x")!.Value.Kind);
     }
 
     [Fact]
@@ -421,14 +432,16 @@ public class PythonReaderTests
     public void A_keyword_given_twice_is_an_SW9001_problem_at_the_second_one()
     {
         var text = "args = TrainingArguments(\n    'out',\n    max_steps=10,\n    output_dir='o2',\n    **{'max_steps': 5},\n)\nl = LoraConfig(r=8, r=16)\n";
-        var doc = One(text);
-        Assert.Equal(3, doc.Problems.Count);
+        var docs = Read(text);
+        var doc = docs[0];
+        Assert.Equal(2, doc.Problems.Count);
         Assert.All(doc.Problems, p => Assert.Equal("SW9001", p.Id));
         Assert.Equal("output_dir", At(text, doc.Problems[0].Span));
         Assert.Contains("first on line 2", doc.Problems[0].Message);
         Assert.Equal("'max_steps'", At(text, doc.Problems[1].Span));
-        Assert.Equal("r", At(text, doc.Problems[2].Span));
         Assert.Equal(5L, doc.Find("max_steps")!.Value.AsLong()); // the last one wins in Find, as elsewhere
+        // The LoraConfig is a document of its own: its problem is reported there.
+        Assert.Equal("r", At(text, Assert.Single(docs[1].Problems).Span));
     }
 
     // ---- bad input ---------------------------------------------------------------------------------------

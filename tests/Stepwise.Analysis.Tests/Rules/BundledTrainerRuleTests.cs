@@ -84,7 +84,9 @@ public class BundledTrainerRuleTests
         var (code, output) = Cli("check", "--no-git", "--for-trainer", "stepwise", path);
         Assert.Equal(1, code);
         Assert.Contains($"{path}:4:1: error SW5001: optim = adafactor: optim 'adafactor' is not available in the bundled trainer", output);
-        Assert.Throws<UsageException>(() => Cli("check", "--for-trainer", "axolotl", path));
+        var (badCode, badOut) = Cli("check", "--for-trainer", "axolotl", path);
+        Assert.Equal(2, badCode);
+        Assert.Contains("--for-trainer knows 'stepwise' (the bundled trainer), not 'axolotl'", badOut);
     }
 
     public static IEnumerable<object[]> Corpora() => new[] { "llama-factory", "axolotl", "trl-peft" }.Select(c => new object[] { c });

@@ -186,8 +186,9 @@ public class ScheduleRuleTests
         var text = "base_model: m\nmicro_batch_size: 16\ngradient_accumulation_steps: 2\nnum_epochs: 1\nmax_steps: 200\nsaves_per_epoch: 4\n# stepwise: dataset_size=2280\n";
         var (_, r) = Analyze(text);
         var f = Single(r, "SW1006");
-        // 1/(4 x 1) of 200 = every 50 steps; 72 steps per epoch -> 0.69 epochs
-        Assert.Contains("every 50 steps = every 0.69 epochs, not 4 per epoch", f.Message);
+        // 1/(4 x 1) of 200 = every 50 steps; L = 143 batches, windows of 2: step 50 ends after 100 of them -> 0.70 epochs
+        // in trainer_state.json (50/72 steps would say 0.69)
+        Assert.Contains("every 50 steps = every 0.70 epochs, not 4 per epoch", f.Message);
         var after = Apply(text, f.Fixes.Single());
         Assert.Contains("save_steps: 18", after); // 72 / 4
         Assert.DoesNotContain("saves_per_epoch", after);
@@ -289,5 +290,52 @@ public class ScheduleRuleTests
     {
         var (_, r) = Analyze("per_device_train_batch_size: 9223372036854775807\nmax_steps: 9223372036854775807\n# stepwise: dataset_size=1\n");
         Assert.DoesNotContain(r.Findings, f => f.Id == "SW0001");
+    }
+
+    [Fact]
+    public void SW1008_drop_last_with_fewer_examples_than_a_batch_is_an_error_with_the_stop_at_step_0()
+    {
+        // floor(6 / 8) = 0 batches: Trainer._inner_training_loop finds no batch, warns, stops at global_step 0.
+        var text = "output_dir: out\nper_device_train_batch_size: 8\ndataloader_drop_last: true\nmax_steps: 100\n# stepwise: dataset_size=6\n";
+        var (_, r) = Analyze(text);
+        var f = Single(r, "SW1008");
+        Assert.Equal(Severity.Error, f.Severity);
+        Assert.Contains("6 examples do not fill one batch of 8", f.Message);
+        Assert.Contains("stops at step 0", f.Message);
+        Assert.Equal(2, f.Span.Range.Start.Line); // on dataloader_drop_last's value
+        Assert.Equal(0, r.Schedule!.TotalSteps);
+        Assert.Equal(0.0, r.Schedule.Epochs);
+        // Nothing else about a run that does not happen (no "num_train_epochs ignored", no "less than one epoch").
+        Assert.DoesNotContain(r.Findings, x => x.Id is "SW1001" or "SW1002" or "SW1004" or "SW1006");
+        var after = Apply(text, f.Fixes.Single(x => x.IsPreferred));
+        Assert.Contains("dataloader_drop_last: false", after);
+        Assert.DoesNotContain(Analyze(after).Result.Findings, x => x.Id == "SW1008");
+        // The other fix: a batch that fits (floor(6 / 1 process) = 6).
+        Assert.Contains("per_device_train_batch_size: 6", Apply(text, f.Fixes.Single(x => !x.IsPreferred)));
+    }
+
+    [Fact]
+    public void SW1008_without_max_steps_names_the_start_up_error_and_counts_processes()
+    {
+        // 31 examples, batch 4, 8 processes: floor(31/4) = 7 batches, floor(7/8) = 0 per process.
+        var (_, r) = Analyze("output_dir: out\nper_device_train_batch_size: 4\ndataloader_drop_last: true\n# stepwise: dataset_size=31 world_size=8\n");
+        var f = Single(r, "SW1008");
+        Assert.Contains("on each of 8 processes (floor(7 / 8) = 0)", f.Message);
+        Assert.Contains("refuses to start", f.Message);
+        var (_, ok) = Analyze("output_dir: out\nper_device_train_batch_size: 4\ndataloader_drop_last: true\n# stepwise: dataset_size=32 world_size=8\n");
+        Assert.DoesNotContain(ok.Findings, x => x.Id == "SW1008");
+    }
+
+    [Fact]
+    public void Derivation_shows_the_trainer_state_epoch_of_a_fractional_run()
+    {
+        // The case: 183 steps per epoch, num_train_epochs 0.5 -> 92 steps -> 92/183 = 0.503 in trainer_state.json.
+        var (_, r) = Analyze("output_dir: out\nper_device_train_batch_size: 8\nnum_train_epochs: 0.5\n# stepwise: dataset_size=1460\n");
+        Assert.Equal(92, r.Schedule!.TotalSteps);
+        Assert.Equal(92.0 / 183, r.Schedule.Epochs!.Value, 12);
+        var lines = Stepwise.Core.Arithmetic.ScheduleSummary.Derivation(r);
+        Assert.Contains("total steps = ceil(0.5 x 183) = 92", lines);
+        Assert.Contains("epoch in trainer_state.json = 0 + 92 / 183 = 0.503: step 92 ends after 92 of the 183 micro-batches of epoch 1", lines);
+        Assert.Contains("92 steps = 0.50 epochs (num_train_epochs)", Stepwise.Core.Arithmetic.ScheduleSummary.Line(r));
     }
 }

@@ -16,6 +16,8 @@ public sealed class ScheduleRunTests
     [InlineData(7, 2, 3, false, -1, 1.5)]    // L=4 U=2 S=3: stops mid-epoch
     [InlineData(5, 8, 4, false, -1, 3.0)]    // L=1 U=max(1, ceil(1/4))=1 S=3
     [InlineData(9, 2, 4, true, 5, 1.0)]      // L=4 U=1 S=5, num_train_epochs ignored
+    [InlineData(10, 1, 4, false, 5, 1.0)]    // L=10 U=3 (windows 4,4,2): step 5 ends after 8 batches of epoch 2 -> 1.8, not 5/3
+    [InlineData(11, 2, 4, false, -1, 2.5)]   // L=6 U=2 (windows 4,2): S=ceil(2.5 x 2)=5 -> 2 + 4/6 = 2.667, not 2.5
     public void Optimizer_steps_epoch_ends_and_samples_equal_the_engine(int n, int b, int a, bool dropLast, int maxSteps, double epochs)
     {
         using var dir = new TempDir();
@@ -31,6 +33,9 @@ public sealed class ScheduleRunTests
         for (int e = 0; e < r.EpochEndSteps.Count - 1; e++) Assert.Equal((e + 1) * u, r.EpochEndSteps[e]);
         Assert.Equal(s.TotalSteps, r.EpochEndSteps[^1]);
         Assert.Equal(s.Samples, r.SamplesSeen);
+        // trainer_state.json's epoch (epoch + micro-batches of the epoch / L, as HF writes it) is the engine's Epochs.
+        using var state = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir["out"], "trainer_state.json")));
+        Assert.Equal(s.Epochs!.Value, state.RootElement.GetProperty("epoch").GetDouble(), 12);
     }
 
     [Fact]

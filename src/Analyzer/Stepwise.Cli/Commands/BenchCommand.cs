@@ -1,5 +1,8 @@
+using System.CommandLine;
 using System.Diagnostics;
+using Stepwise.CommandLine;
 using System.Text;
+using Stepwise.Core;
 using Stepwise.Workspace;
 
 namespace Stepwise.Cli.Commands;
@@ -9,13 +12,29 @@ namespace Stepwise.Cli.Commands;
 /// on the same 1 GB JSONL, a warm re-check of an unchanged dataset, and `check` time on a 20-line and a 10 MB config;
 /// then what the language server does per keystroke on a 2 MB config that inlines its data mix (re-analysis of the
 /// edited text), and the price of building every entry of the 10 MB config (what a full outline asks for), which the
-/// reader otherwise builds only when read.
+/// reader otherwise builds only when read. Then `check` over the whole shared corpus (../shared/corpus, or --corpus DIR):
+/// as separate `stepwise-cli check` processes, one per project run from its folder (start-up, key data and JIT included),
+/// next to the same files in this already warm process (key data loaded once), in files per second.
 /// </summary>
-public static class BenchCommand
+public sealed class BenchCommand : CliCommand
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public override int Order => 80;
+
+    public override Command Build()
     {
-        bool quick = args.Contains("--quick");
+        var quick = new Option<bool>("--quick") { Description = "A 64 MB dataset instead of 1 GB" };
+        var corpus = new Option<string?>("--corpus") { Description = "The corpus folder to check (default: ../shared/corpus beside the repository)" };
+        var corpusOnly = new Option<bool>("--corpus-only") { Description = "Only the corpus check" };
+        var command = WithExamples(new Command("bench", "Benchmark the analyzer: dataset counting next to `wc -l`, warm re-checks, check time of a 20-line and a 10 MB config, check over the shared corpus") { quick, corpus, corpusOnly },
+            "stepwise bench", "stepwise bench --quick", "stepwise bench --corpus-only --corpus ../shared/corpus");
+        command.SetAction(parse => Run(parse.GetValue(quick), parse.GetValue(corpus) ?? SharedCorpus.Locate(), parse.GetValue(corpusOnly),
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        return command;
+    }
+
+    public static int Run(bool quick, string? corpusDir, bool corpusOnly, TextWriter stdout, TextWriter stderr)
+    {
+        if (corpusOnly) return CorpusBench(stdout, stderr, corpusDir);
         long datasetBytes = quick ? 64L << 20 : 1L << 30;
         var dir = Path.Combine(Path.GetTempPath(), "stepwise-bench");
         Directory.CreateDirectory(dir);
@@ -50,7 +69,83 @@ public static class BenchCommand
         Measure(stdout, "10 MB config, every entry built (median of 3)", 3,
             () => entries = Stepwise.Readers.ConfigReaders.Read(largeText, large).Sum(d => CountEntries(d.Entries)));
         stdout.WriteLine($"  ({entries:N0} entries in the 10 MB config)");
+        stdout.WriteLine();
+        return CorpusBench(stdout, stderr, corpusDir);
+    }
+
+    /// <summary>`check` over the shared corpus: cold processes versus one warm process, with the load average.</summary>
+    private static int CorpusBench(TextWriter stdout, TextWriter stderr, string? corpusDir)
+    {
+        stdout.WriteLine("== check over the shared corpus ==");
+        if (corpusDir is null || SharedCorpus.Find(corpusDir) is not { Count: > 0 } corpora)
+        {
+            stdout.WriteLine("  no shared corpus found (../shared/corpus beside the repository, or --corpus DIR): skipped");
+            return 0;
+        }
+        stdout.WriteLine($"  load average before: {LoadAverage()}");
+        int files = corpora.Sum(c => SharedCorpus.Files(c).Count());
+
+        // Separate processes, as a user runs `stepwise check .` in each project: process start, key tables, JIT, I/O.
+        var exe = Environment.ProcessPath;
+        if (exe is not null && Path.GetFileNameWithoutExtension(exe) == "stepwise-cli")
+        {
+            var cold = Stopwatch.StartNew();
+            foreach (var c in corpora)
+            {
+                var psi = new ProcessStartInfo(exe) { WorkingDirectory = c.Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                foreach (var a in new[] { "check", ".", "--no-git", "--format", "json" }) psi.ArgumentList.Add(a);
+                using var p = Process.Start(psi)!;
+                var o = p.StandardOutput.ReadToEndAsync();
+                var e = p.StandardError.ReadToEndAsync();
+                p.WaitForExit();
+                _ = o.Result; _ = e.Result;
+                if (p.ExitCode > 1) stderr.WriteLine($"  check in {c.Root} exited {p.ExitCode}");
+            }
+            double s = cold.Elapsed.TotalSeconds;
+            stdout.WriteLine($"  {$"{corpora.Count} `check` processes (one per project)",-45} {s * 1000,9:F1} ms  {files / s,8:F0} files/s");
+        }
+        else stdout.WriteLine("  (not run as stepwise-cli: the separate-process figure is skipped)");
+
+        // The same files in this process, warm: key data loaded once, JIT done; the median of 3 passes.
+        var analyzers = corpora.Select(c => (c, new ConfigAnalyzer(SharedCorpus.Options(c)))).ToList();
+        void Pass() { foreach (var (c, a) in analyzers) foreach (var f in SharedCorpus.Files(c)) a.AnalyzeFile(f); }
+        Pass();
+        var times = new List<(double Wall, double Cpu)>();
+        var self = Process.GetCurrentProcess();
+        for (int i = 0; i < 3; i++)
+        {
+            self.Refresh();
+            var cpu0 = self.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            Pass();
+            self.Refresh();
+            times.Add((sw.Elapsed.TotalSeconds, (self.TotalProcessorTime - cpu0).TotalSeconds));
+        }
+        times.Sort();
+        var (warm, cpu) = times[1];
+        stdout.WriteLine($"  {"one warm process (median of 3)",-45} {warm * 1000,9:F1} ms  {files / warm,8:F0} files/s  (goal >= 800)");
+        // On a shared machine the wall clock also counts other processes' turns; CPU time is this process's own work.
+        stdout.WriteLine($"  {"  the same, per CPU-second of this process",-45} {cpu * 1000,9:F1} ms  {files / cpu,8:F0} files/s");
+        stdout.WriteLine($"  load average after: {LoadAverage()}");
+        foreach (var (c, a) in analyzers)
+        {
+            var files1 = SharedCorpus.Files(c).ToList();
+            var sw = Stopwatch.StartNew();
+            var results = files1.Select(a.AnalyzeFile).ToList();
+            double t = sw.Elapsed.TotalSeconds;
+            var slowest = files1.Select(f => { var w = Stopwatch.StartNew(); a.AnalyzeFile(f); return (f, w.Elapsed.TotalMilliseconds); })
+                .OrderByDescending(x => x.Item2).First();
+            stdout.WriteLine($"  {c.Name}: {files1.Count} files in {t * 1000:F0} ms ({files1.Count / t:F0} files/s; slowest {Path.GetFileName(slowest.f)} {slowest.Item2:F0} ms)");
+            stdout.WriteLine("    " + SharedCorpus.Stats(c.Name, results).Summary());
+        }
         return 0;
+    }
+
+    private static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Split(' ').Take(3).Aggregate((a, b) => a + " " + b); }
+        catch (IOException) { return "unknown"; }
+        catch (UnauthorizedAccessException) { return "unknown"; }
     }
 
     /// <summary>Reads every entry with its spans and value text, as a full document outline does.</summary>
@@ -126,5 +221,65 @@ public static class BenchCommand
         while (sb.Length < bytes)
             sb.Append("  key_").Append(i++).Append(": {name: \"value ").Append(i).Append("\", list: [1, 2, 3], flag: true}\n");
         return sb.ToString();
+    }
+}
+
+/// <summary>
+/// The shared corpus: real configs and scripts of LLaMA-Factory, axolotl and TRL/PEFT, each checked from its own folder
+/// as its users run them (axolotl's `deepspeed: deepspeed_configs/zero2.json` resolves from there). Used by the bench and
+/// by the corpus test, so both walk the same files the same way `check .` does.
+/// </summary>
+public static class SharedCorpus
+{
+    public static readonly string[] Names = { "llama-factory", "axolotl", "trl-peft" };
+
+    public sealed record Corpus(string Name, string Root);
+
+    public sealed record FileResult(string Relative, FileAnalysis Analysis);
+
+    /// <summary>../shared/corpus beside the repository that holds this executable or the current folder.</summary>
+    public static string? Locate()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "Tooling.sln")))
+                {
+                    var corpus = Path.GetFullPath(Path.Combine(d.FullName, "..", "shared", "corpus"));
+                    if (Directory.Exists(corpus)) return corpus;
+                }
+        return null;
+    }
+
+    public static IReadOnlyList<Corpus> Find(string corpusDir) =>
+        Names.Select(n => new Corpus(n, Path.Combine(corpusDir, n))).Where(c => Directory.Exists(c.Root)).ToList();
+
+    /// <summary>The files `check .` takes from the corpus folder (configs, scripts, notebooks; not licences or data).</summary>
+    public static IEnumerable<string> Files(Corpus c) => PathExpansion.Expand(new[] { c.Root }).Select(x => x.Path);
+
+    public static WorkspaceOptions Options(Corpus c) => new() { UseGit = false, UseDefaultAccelerateConfig = false, WorkingDirectory = c.Root };
+
+    public static IReadOnlyList<FileResult> Check(Corpus c)
+    {
+        var analyzer = new ConfigAnalyzer(Options(c));
+        return Files(c).Select(f => new FileResult(Path.GetRelativePath(c.Root, f).Replace('\\', '/'), analyzer.AnalyzeFile(f))).ToList();
+    }
+
+    public sealed record CorpusStats(string Name, int Files, int Documents, int TrainingDocuments,
+        IReadOnlyDictionary<string, int> BySeverity, IReadOnlyDictionary<string, int> ByRule)
+    {
+        /// <summary>"axolotl: 252 files, 250 documents (250 training configs); findings: error 5, warning 64, ...; SW1002 25, ...".</summary>
+        public string Summary() =>
+            $"{Name}: {Files} files, {Documents} documents ({TrainingDocuments} training configs); findings: " +
+            (BySeverity.Count == 0 ? "none" : string.Join(", ", BySeverity.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key} {k.Value}"))) +
+            (ByRule.Count == 0 ? "" : "; " + string.Join(", ", ByRule.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key} {k.Value}")));
+    }
+
+    public static CorpusStats Stats(string name, IReadOnlyList<FileAnalysis> files)
+    {
+        var findings = files.SelectMany(f => f.Configs).SelectMany(c => c.Result.Findings).ToList();
+        return new CorpusStats(name, files.Count, files.Sum(f => f.Configs.Count),
+            files.SelectMany(f => f.Configs).Count(c => c.Document.Dialect is Stepwise.Core.Model.Dialect.Hf or Stepwise.Core.Model.Dialect.Axolotl or Stepwise.Core.Model.Dialect.LlamaFactory),
+            findings.GroupBy(f => f.Severity.Id()).ToDictionary(g => g.Key, g => g.Count()),
+            findings.GroupBy(f => $"{f.Id}:{f.Severity.Id()}").ToDictionary(g => g.Key, g => g.Count()));
     }
 }

@@ -3,9 +3,27 @@ using System.Globalization;
 
 namespace Stepwise.Core.Arithmetic;
 
-/// <summary>How steps per epoch are rounded. transformers &gt;= 4.52 (PR #37923) counts the last partial
-/// accumulation window as a step (ceil); older releases used floor and rolled leftovers into the next epoch.</summary>
+/// <summary>How steps per epoch are rounded when the run is planned (<c>num_update_steps_per_epoch</c>): ceil from
+/// transformers 4.52 on (PR #37923), floor before.</summary>
 public enum StepsPerEpochRounding { Ceil, Floor }
+
+/// <summary>
+/// Which generation of transformers' <c>Trainer._inner_training_loop</c> runs the epochs. They differ in where the
+/// optimizer steps fall inside an epoch, and so in the <c>epoch</c> that trainer_state.json records.
+/// </summary>
+public enum TrainerLoop
+{
+    /// <summary>transformers &gt;= 4.52 (PR #37923): U = ceil(L / A) steps per epoch; windows of A micro-batches
+    /// restart at every epoch and the last, partial window still makes an optimizer step.</summary>
+    Current,
+    /// <summary>transformers 4.46 - 4.51 (PR #34198 prefetches each window): U = floor(L / A) plans the run, but the
+    /// epoch's last window fetches <c>num_examples % A</c> batches (A when that is 0) and steps only if that reaches the
+    /// end of the epoch.</summary>
+    PrefetchWindows,
+    /// <summary>transformers &lt; 4.46: one loop over micro-batches with a step every A of them, counted over the
+    /// whole run (<c>total_batched_samples</c>), so windows run across epoch ends; U = floor(L / A).</summary>
+    RunningCount,
+}
 
 /// <summary>Who decides the total steps when max_steps is not set.</summary>
 public enum RunLengthEstimator
@@ -16,7 +34,7 @@ public enum RunLengthEstimator
     Axolotl,
 }
 
-/// <summary>Everything the step/epoch arithmetic depends on. Symbols as in shared/reference/epochs.md.</summary>
+/// <summary>Everything the step/epoch arithmetic depends on. N, B, G, W, A as in transformers' Trainer and accelerate's BatchSamplerShard.</summary>
 public sealed record ScheduleInputs
 {
     /// <summary>N: training examples after preprocessing (null = unknown).</summary>
@@ -33,7 +51,10 @@ public sealed record ScheduleInputs
     /// <summary>max_steps; &lt;= 0 means "not set".</summary>
     public long MaxSteps { get; init; } = -1;
     public double NumTrainEpochs { get; init; } = 3.0;
-    public StepsPerEpochRounding Rounding { get; init; } = StepsPerEpochRounding.Ceil;
+    /// <summary>The transformers loop that runs the epochs (from the release; the bundled trainer runs <see cref="TrainerLoop.Current"/>).</summary>
+    public TrainerLoop Loop { get; init; } = TrainerLoop.Current;
+    /// <summary>How U is rounded, which follows from the loop.</summary>
+    public StepsPerEpochRounding Rounding => Loop == TrainerLoop.Current ? StepsPerEpochRounding.Ceil : StepsPerEpochRounding.Floor;
     public RunLengthEstimator Estimator { get; init; } = RunLengthEstimator.HuggingFace;
     /// <summary>warmup_steps as written (v5 allows a float ratio in [0,1)).</summary>
     public double WarmupSteps { get; init; }
@@ -44,8 +65,8 @@ public sealed record ScheduleInputs
 
 /// <summary>
 /// What HF Trainer will do, computed from <see cref="ScheduleInputs"/> exactly as transformers
-/// <c>Trainer.set_initial_training_values</c> and accelerate <c>BatchSamplerShard.__len__</c> do.
-/// Values that depend on an unknown N are null.
+/// <c>Trainer.set_initial_training_values</c> and <c>_inner_training_loop</c> and accelerate
+/// <c>BatchSamplerShard.__len__</c> do. Values that depend on an unknown N are null.
 /// </summary>
 public sealed record Schedule
 {
@@ -54,14 +75,22 @@ public sealed record Schedule
     public long ProcessBatch { get; init; }
     /// <summary>nb: batches of b over the whole dataset.</summary>
     public long? Batches { get; init; }
-    /// <summary>L: micro-batches each process runs per epoch.</summary>
+    /// <summary>L: micro-batches each process runs per epoch (len(train_dataloader)).</summary>
     public long? MicroBatchesPerEpoch { get; init; }
-    /// <summary>U: optimizer steps per epoch.</summary>
+    /// <summary>U: optimizer steps per epoch as transformers plans them (num_update_steps_per_epoch, at least 1).</summary>
     public long? StepsPerEpoch { get; init; }
-    /// <summary>S: optimizer steps the run makes (null when it depends on an unknown N).</summary>
+    /// <summary>S: optimizer steps the run makes (null when it depends on an unknown N; 0 when the dataloader is empty).</summary>
     public long? TotalSteps { get; init; }
-    /// <summary>Epochs actually trained (fractional).</summary>
+    /// <summary>
+    /// Epochs trained, as trainer_state.json's <c>epoch</c> will show them: HF sets
+    /// <c>epoch = epoch_index + (micro-batches of this epoch so far) / L</c> at every optimizer step, so a run that stops
+    /// inside an epoch counts the micro-batches it consumed there, not steps / U.
+    /// </summary>
     public double? Epochs { get; init; }
+    /// <summary>The 0-based epoch in which the last optimizer step falls (Epochs = this + <see cref="FinalEpochMicroBatches"/> / L).</summary>
+    public long? FinalEpochIndex { get; init; }
+    /// <summary>Micro-batches of the final epoch consumed when the last optimizer step is made.</summary>
+    public long? FinalEpochMicroBatches { get; init; }
     /// <summary>Bound of the epoch loop: ceil(max_steps / U) or ceil(num_train_epochs).</summary>
     public long? EpochLoopBound { get; init; }
     /// <summary>Samples processed over the run (counting the short last batch of each epoch and padding across processes).</summary>
@@ -69,8 +98,13 @@ public sealed record Schedule
     /// <summary>Nominal samples per optimizer step: b x A x W.</summary>
     public long SamplesPerStep { get; init; }
     public bool MaxStepsSetsLength => Inputs.MaxSteps > 0;
+    /// <summary>
+    /// L = 0: dataloader_drop_last with fewer examples than one batch per process (or no examples at all). HF stops at
+    /// step 0 with only a warning when max_steps is set, and raises at start-up when it is not.
+    /// </summary>
+    public bool EmptyDataloader => MicroBatchesPerEpoch == 0;
     public long? WarmupSteps { get; init; }
-    /// <summary>Steps in the last, partial accumulation window of each epoch (0 when L divides by A).</summary>
+    /// <summary>Micro-batches in the last, partial accumulation window of each epoch (0 when L divides by A).</summary>
     public long? PartialWindowMicroBatches { get; init; }
 
     /// <summary>A ratio (&lt; 1) of total steps as HF turns it into steps: ceil(S x ratio); counts &gt;= 1 stay.</summary>
@@ -81,6 +115,12 @@ public sealed record Schedule
         return (long)Math.Ceiling(s * value);
     }
 
+    /// <summary>trainer_state.json's epoch after <paramref name="steps"/> optimizer steps (null when N is unknown).</summary>
+    public double? EpochsAt(long steps) =>
+        MicroBatchesPerEpoch is long l && l > 0 && StepsPerEpoch is long u && Inputs.DatasetSize is long n
+            ? Schedules.Position(Inputs.Loop, steps, l, u, Inputs.GradientAccumulation, n).Epochs
+            : null;
+
     public string Format(double d, int decimals = 2) => Schedules.Num(d, decimals);
 }
 
@@ -89,14 +129,20 @@ public static class Schedules
     public static string Num(double d, int decimals = 2) => d.ToString("N" + decimals, CultureInfo.InvariantCulture);
     public static string Num(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
-    /// <summary>Epochs to two decimals without trailing zeros beyond one: 2.46, 4.0, 7.94.</summary>
+    /// <summary>
+    /// Epochs to two decimals: 2.46, 7.94; a value that is exact at one decimal drops the second zero (4.0, 2.5), one that
+    /// only rounds to it keeps both (0.503 is "0.50", not "0.5", so a reader does not take it for exactly half an epoch).
+    /// </summary>
     public static string Epochs(double e)
     {
         var s = e.ToString("0.00", CultureInfo.InvariantCulture);
-        if (s.EndsWith("0", StringComparison.Ordinal) && !s.EndsWith(".00", StringComparison.Ordinal)) s = s.Substring(0, s.Length - 1);
-        if (s.EndsWith(".00", StringComparison.Ordinal)) s = s.Substring(0, s.Length - 1);
+        bool exact = Math.Abs(e * 10 - Math.Round(e * 10)) < 1e-9;
+        if (exact && s.EndsWith("0", StringComparison.Ordinal)) s = s.Substring(0, s.Length - 1);
         return s;
     }
+
+    /// <summary>Three decimals for the derivation (trainer_state.json keeps the full float).</summary>
+    public static string EpochsPrecise(double e) => e.ToString("0.###", CultureInfo.InvariantCulture) is var s && s.Contains(".") ? s : s + ".0";
 
     private static long CeilDiv(long a, long b) => (a + b - 1) / b;
 
@@ -116,41 +162,56 @@ public static class Schedules
             nb = i.DropLast ? n / b : CeilDiv(n, b);
             // accelerate BatchSamplerShard.__len__: even_batches pads to a multiple of W (floor with drop_last).
             L = W == 1 ? nb : (i.DropLast ? nb / W : CeilDiv(nb.Value, W));
-            // transformers: num_update_steps_per_epoch = max(L // A (old) or ceil(L / A) (>= 4.52), 1)
+            // transformers set_initial_training_values: num_update_steps_per_epoch = max(ceil(L / A), 1) (>= 4.52),
+            // max(L // A, 1) before. An empty dataloader (L = 0) still plans one step per epoch.
             U = Math.Max(i.Rounding == StepsPerEpochRounding.Ceil ? CeilDiv(L.Value, A) : L.Value / A, 1);
             partial = L.Value % A;
         }
 
-        long? S = null; double? epochs = null; long? loop = null;
+        // The steps the run is planned for (TrainingArguments max_steps as the Trainer ends up with it).
+        long? planned = null; long? loop = null;
         if (i.MaxSteps > 0)
         {
-            S = i.MaxSteps;
-            if (U is long u)
-            {
-                epochs = (double)S.Value / u;
-                loop = CeilDiv(S.Value, u);
-            }
+            planned = i.MaxSteps;
+            if (U is long u) loop = CeilDiv(planned.Value, u);
         }
         else if (U is long u)
         {
             if (i.Estimator == RunLengthEstimator.Axolotl)
             {
-                // axolotl utils/trainer.py calculate_total_num_steps (no packing): ceil(N x epochs / (B x A x W)).
-                S = Math.Max(1L, (long)Math.Ceiling(i.DatasetSize!.Value * i.NumTrainEpochs / (double)(i.PerDeviceBatch * A * W) - 1e-9));
-                epochs = (double)S.Value / u;
-                loop = CeilDiv(S.Value, u);
+                // axolotl utils/trainer.py calculate_total_num_steps (no packing): ceil(N x epochs / batch_size), with
+                // batch_size = micro_batch_size x accumulation x world size; it passes that as max_steps.
+                planned = Math.Max(1L, (long)Math.Ceiling(i.DatasetSize!.Value * i.NumTrainEpochs / (double)(i.PerDeviceBatch * A * W) - 1e-9));
+                loop = CeilDiv(planned.Value, u);
             }
             else
             {
-                S = (long)Math.Ceiling(i.NumTrainEpochs * u - 1e-9);
-                epochs = i.NumTrainEpochs;
+                planned = (long)Math.Ceiling(i.NumTrainEpochs * u - 1e-9);
                 loop = (long)Math.Ceiling(i.NumTrainEpochs - 1e-12);
             }
         }
 
-        long? samples = null;
-        if (S is long steps && U is long uu && L is long ll && i.DatasetSize is long nn)
-            samples = SamplesOver(steps, uu, ll, A, b, W, nn, i.DropLast, i.Rounding);
+        long? S = planned; double? epochs = null; long? finalEpoch = null, finalMicro = null, samples = null;
+        if (planned is long p && L is long l && U is long uu && i.DatasetSize is long nn)
+        {
+            if (l == 0)
+            {
+                // Trainer._inner_training_loop: the epoch iterator yields nothing (step stays -1), so it warns "There seems
+                // not to be a single sample in your epoch_iterator" and stops at global_step 0 (with max_steps; without
+                // it set_initial_training_values raises before the loop).
+                S = 0; epochs = 0; finalEpoch = 0; finalMicro = 0; samples = 0;
+            }
+            else
+            {
+                var at = Position(i.Loop, p, l, uu, A, nn);
+                S = at.Steps; epochs = at.Epochs; finalEpoch = at.EpochIndex; finalMicro = at.MicroBatches;
+                samples = SamplesOver(at, l, b, W, nn, i.DropLast, loop ?? 1);
+            }
+        }
+        else if (planned is long p2 && L is null)
+        {
+            S = p2;
+        }
 
         long? warm = null;
         if (S is long total)
@@ -164,27 +225,104 @@ public static class Schedules
         return sched with
         {
             Batches = nb, MicroBatchesPerEpoch = L, StepsPerEpoch = U, TotalSteps = S, Epochs = epochs,
+            FinalEpochIndex = finalEpoch, FinalEpochMicroBatches = finalMicro,
             EpochLoopBound = loop, Samples = samples, WarmupSteps = warm, PartialWindowMicroBatches = partial,
         };
     }
 
+    /// <summary>Where the run is after its last optimizer step.</summary>
+    internal readonly struct RunPosition
+    {
+        public RunPosition(long steps, long epochIndex, long microBatches, long l, long consumedPerEpoch)
+        {
+            Steps = steps; EpochIndex = epochIndex; MicroBatches = microBatches; L = l; ConsumedPerEpoch = consumedPerEpoch;
+        }
+
+        /// <summary>Optimizer steps actually made (fewer than planned only in the 4.46-4.51 loop's dead end).</summary>
+        public long Steps { get; }
+        /// <summary>0-based epoch of the last step.</summary>
+        public long EpochIndex { get; }
+        /// <summary>Micro-batches of that epoch consumed at the last step.</summary>
+        public long MicroBatches { get; }
+        public long L { get; }
+        /// <summary>Micro-batches a whole epoch consumes (L, except in the 4.46-4.51 loop).</summary>
+        public long ConsumedPerEpoch { get; }
+        /// <summary>trainer_state.json's epoch: epoch_index + (step_in_epoch + 1) / len(dataloader).</summary>
+        public double Epochs => EpochIndex + (double)MicroBatches / L;
+    }
+
     /// <summary>
-    /// Samples processed by S optimizer steps. Each micro-batch holds b samples per process, except the last of an
-    /// epoch on one process without drop_last (N - (nb-1) b); across W &gt; 1 processes even_batches pads every batch to b.
+    /// The position of the <paramref name="steps"/>-th optimizer step, by the loop of the release (L &gt;= 1):
+    /// in which epoch it falls and after how many of that epoch's micro-batches.
     /// </summary>
-    private static long SamplesOver(long steps, long u, long l, long a, long b, long w, long n, bool dropLast, StepsPerEpochRounding rounding)
+    internal static RunPosition Position(TrainerLoop loop, long steps, long l, long u, long a, long n)
+    {
+        if (steps <= 0) return new RunPosition(0, 0, 0, l, l);
+        switch (loop)
+        {
+            case TrainerLoop.Current:
+            {
+                // _inner_training_loop (>= 4.52): per epoch U = ceil(L / A) windows; window j (1-based) ends after
+                // min(j x A, L) micro-batches, and the step sets epoch = epoch_index + (step + 1) / steps_in_epoch.
+                long k = (steps - 1) / u, r = steps - k * u;
+                return new RunPosition(steps, k, Math.Min(r * a, l), l, l);
+            }
+            case TrainerLoop.PrefetchWindows:
+            {
+                // 4.46-4.51: total_updates = L // A + 1 windows (L when A = 1); all take A batches but the last, which takes
+                // num_examples % A (A when 0). A step follows micro-batch m when m % A == 0 or m == L. Batches the last
+                // window does not fetch are never seen that epoch; its gradients wait for the next epoch's first step.
+                long consumed, perEpoch;
+                if (a == 1) { consumed = l; perEpoch = l; }
+                else
+                {
+                    long rem = n % a == 0 ? a : n % a;
+                    consumed = Math.Min(l, l / a * a + rem);
+                    perEpoch = consumed / a + (consumed == l && l % a != 0 ? 1 : 0);
+                }
+                // A window that never reaches a step boundary (L < A and num_examples % A < L): no step is ever made.
+                if (perEpoch == 0) return new RunPosition(0, 0, 0, l, consumed);
+                long k = (steps - 1) / perEpoch, r = steps - k * perEpoch;
+                return new RunPosition(steps, k, Math.Min(r * a, consumed), l, consumed);
+            }
+            default:
+            {
+                // < 4.46: a step at every running micro-batch count m with m % A == 0, and at an epoch's last batch when
+                // the epoch has no more than A (is_last_step_and_steps_less_than_grad_acc). epoch = m / L.
+                long m;
+                if (l > a) m = steps * a;
+                else
+                {
+                    // Steps up to count m: m / A + m / L - m / lcm(A, L) (an epoch end that is also a multiple of A steps once).
+                    long lcm = a / Gcd(a, l) * l;
+                    long StepsUpTo(long x) => x / a + x / l - x / lcm;
+                    long lo = 1, hi = steps * l;
+                    while (lo < hi)
+                    {
+                        long mid = lo + (hi - lo) / 2;
+                        if (StepsUpTo(mid) >= steps) hi = mid; else lo = mid + 1;
+                    }
+                    m = lo;
+                }
+                long k = (m - 1) / l;
+                return new RunPosition(steps, k, m - k * l, l, l);
+            }
+        }
+    }
+
+    private static long Gcd(long x, long y) { while (y != 0) { var t = x % y; x = y; y = t; } return x; }
+
+    /// <summary>
+    /// Samples processed up to the last step: whole epochs before the final one, then the final epoch's consumed
+    /// micro-batches. Each micro-batch holds b samples per process, except the last of an epoch on one process without
+    /// drop_last (N - (nb-1) b); across W &gt; 1 processes even_batches pads every batch to b.
+    /// </summary>
+    private static long SamplesOver(RunPosition at, long l, long b, long w, long n, bool dropLast, long loopBound)
     {
         long epochSamples = w == 1 ? (dropLast ? l * b : n) : l * b * w;
         long MicroSamples(long micro) => micro >= l ? epochSamples : micro * b * w;
-
-        if (rounding == StepsPerEpochRounding.Ceil)
-        {
-            long full = steps / u, rem = steps % u;
-            return full * epochSamples + MicroSamples(Math.Min(rem * a, l));
-        }
-        // Older releases: micro-batches flow on across epoch ends (leftovers roll into the next epoch).
-        long micros = steps * a;
-        long fullEpochs = micros / l, restMicros = micros % l;
-        return fullEpochs * epochSamples + MicroSamples(restMicros);
+        // The 4.46-4.51 dead end: no step, but every epoch of the loop still runs its consumed batches.
+        if (at.Steps == 0) return loopBound * MicroSamples(at.ConsumedPerEpoch);
+        return at.EpochIndex * MicroSamples(at.ConsumedPerEpoch) + MicroSamples(at.MicroBatches);
     }
 }

@@ -69,6 +69,15 @@ public sealed class ConfigEntry
     private string? _valueText;
     private readonly string? _source;
 
+    /// <summary>The value's source text for a message: at most <paramref name="max"/> characters ("[1, 1, 1, ..." for a
+    /// 60 MB list), without cutting the whole value out of the source first.</summary>
+    public string ValuePreview(int max = 60)
+    {
+        if (ValueSpan.Length <= max) return ValueText;
+        var head = _valueText is not null ? _valueText.Substring(0, max - 3) : _source!.Substring(ValueSpan.Start, max - 3);
+        return head + "...";
+    }
+
     /// <summary>An entry whose value text is cut from <paramref name="source"/> only when asked for (large nested values).</summary>
     public static ConfigEntry FromSource(string key, string path, ConfigValue value, SourceSpan keySpan, SourceSpan valueSpan,
         SourceSpan removalSpan, string source, string? section = null) =>
@@ -82,6 +91,13 @@ public sealed class ConfigEntry
     }
     /// <summary>For Python/C# documents: the call or type the entry belongs to (TrainingArguments, LoraConfig...).</summary>
     public string? Section { get; }
+    /// <summary>
+    /// For Python documents: the upstream class whose field this key is (TrainingArguments, SFTConfig, LoraConfig,
+    /// BitsAndBytesConfig...), so a key is judged against its own class. For a call of a subclass defined in the file it
+    /// is the upstream class the subclass extends, except for the fields that subclass declares itself, whose Owner is
+    /// the subclass's own name (no upstream table knows it). Null where the file's dialect decides (YAML, JSON).
+    /// </summary>
+    public string? Owner { get; init; }
     public bool IsTopLevel => Path == Key;
 
     public override string ToString() => $"{Path} = {ValueText} @{KeySpan.Range.Start}";
@@ -126,6 +142,11 @@ public sealed class ConfigDocument
     public LineIndex Lines { get; }
     /// <summary>Where this configuration is in the text (the call in a Python file); null for a whole file.</summary>
     public SourceSpan? ConfigSpan { get; }
+    /// <summary>
+    /// False for a Python document built from a BitsAndBytesConfig or LoraConfig call that no TrainingArguments-family
+    /// call is connected to: it is checked on its own, and no schedule is made up from TrainingArguments' defaults.
+    /// </summary>
+    public bool HasTrainingArguments { get; init; } = true;
 
     public ConfigEntry? Find(string key)
     {
@@ -133,6 +154,10 @@ public sealed class ConfigDocument
         foreach (var e in Entries) if (e.Key == key) found = e; // the last one wins, as in YAML loaders and Python kwargs
         return found;
     }
+
+    /// <summary>The entry of a key written with a value: a null (YAML `key:` left empty, JSON null, Python None) means
+    /// "not set" to every tool we model, so it is not returned.</summary>
+    public ConfigEntry? FindSet(string key) => Find(key) is { } e && e.Value.Kind != ValueKind.Null ? e : null;
 
     /// <summary>A span for findings that belong to the whole document (the first line, or the config's call).</summary>
     public SourceSpan HeadSpan => ConfigSpan is { } s

@@ -131,6 +131,10 @@ public static class SetupBuilder
                 info = KeyTable.Get(e.Key);
                 if (info is null) { unknown.Add(e); continue; }
             }
+            // A null value (YAML `eval_steps:` left empty, `~`, JSON null, Python None) means "not set": axolotl tests
+            // `data.get("eval_steps")`, pydantic and the dataclasses take None as their default. Every rule and the
+            // arithmetic then see the dialect's default, exactly as for a key that is not written at all.
+            if (e.Value.Kind == ValueKind.Null) continue;
             // A deprecated spelling feeds its replacement when the replacement is not written too.
             var name = info.ReplacedBy is { } newer && KeyTable.Get(newer) is not null ? newer : info.Name;
             if (name != info.Name && settings.TryGetValue(name, out var existing) && existing.Entry?.Key == name) continue;
@@ -169,7 +173,7 @@ public static class SetupBuilder
             foreach (var key in new[] { "train_batch_size", "train_micro_batch_size_per_gpu", "gradient_accumulation_steps" })
             {
                 var e = deepSpeed.Find(key);
-                if (e is null) continue;
+                if (e is null || e.Value.Kind == ValueKind.Null) continue;
                 setup.Set(new Setting("deepspeed." + key, e.Value, ValueOrigin.Referenced, e, deepSpeed,
                     $"{key} in DeepSpeed config {System.IO.Path.GetFileName(deepSpeed.Path ?? "")}"));
             }

@@ -157,12 +157,13 @@ internal sealed class Notebook
         return !PythonCellMagics.Contains(cell.ToString(2, e - 2));
     }
 
+    /// <summary>The stated language; an empty one (Colab writes <c>"language_info": {"name": ""}</c>) states nothing.</summary>
     private static string? LanguageOf(JsonElement meta)
     {
         if (meta.TryGetProperty("kernelspec", out var ks) && ks.ValueKind == JsonValueKind.Object
-            && ks.TryGetProperty("language", out var l) && l.ValueKind == JsonValueKind.String) return l.GetString();
+            && ks.TryGetProperty("language", out var l) && l.ValueKind == JsonValueKind.String && l.GetString() is { Length: > 0 } kl) return kl;
         if (meta.TryGetProperty("language_info", out var li) && li.ValueKind == JsonValueKind.Object
-            && li.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String) return n.GetString();
+            && li.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String && n.GetString() is { Length: > 0 } ln) return ln;
         return null;
     }
 

@@ -5,11 +5,10 @@ using Stepwise.Core.Text;
 namespace Stepwise.Readers.Python;
 
 /// <summary>
-/// Reads a Python script: one <see cref="ConfigDocument"/> per TrainingArguments-like call (TrainingArguments,
-/// Seq2SeqTrainingArguments, the TRL configs), each holding its keyword arguments and, after them, those of every
-/// BitsAndBytesConfig and LoraConfig call of the file. A script with only BitsAndBytesConfig/LoraConfig calls gives
-/// one document with those; a script with none of these calls is not a training config (no documents).
-/// Nothing is executed.
+/// Reads a Python script: one <see cref="ConfigDocument"/> per run a TrainingArguments-family call configures (its
+/// keyword arguments, then those of the BitsAndBytesConfig and LoraConfig calls data flow connects to it), and one per
+/// BitsAndBytesConfig or LoraConfig call no training call is connected to (checked on its own, with no schedule). A
+/// script with none of these calls is not a training config (no documents). Nothing is executed.
 /// </summary>
 public sealed class PythonConfigReader : IConfigReader
 {
@@ -41,26 +40,25 @@ public static class PythonDocuments
         problems.AddRange(Directives.Check(directives));
         if (extraProblems is not null) problems.InsertRange(0, extraProblems);
 
-        var training = calls.Where(c => c.IsTraining).ToList();
-        var auxiliary = calls.Where(c => !c.IsTraining).ToList();
-        var auxEntries = new List<ConfigEntry>();
-        foreach (var call in auxiliary)
+        // Each call's entries are read once; a call shared by several runs lends the same entries to each.
+        var entries = new Dictionary<FoundCall, List<ConfigEntry>>(ReferenceEqualityComparer.Instance);
+        foreach (var call in calls)
         {
-            var entries = analysis.EntriesOf(call);
-            problems.AddRange(Repeated(entries, call.Name));
-            auxEntries.AddRange(entries);
+            var own = analysis.EntriesOf(call);
+            problems.AddRange(Repeated(own, call.Name));
+            entries[call] = own;
         }
 
-        var configs = new List<(SourceSpan? Span, List<ConfigEntry> Entries)>();
-        foreach (var call in training)
+        // A training call with the quantization/LoRA calls of its run; then every quantization/LoRA call no run takes.
+        var configs = new List<(FoundCall Primary, List<FoundCall> Calls)>();
+        var connected = new HashSet<FoundCall>(ReferenceEqualityComparer.Instance);
+        foreach (var (training, aux) in new PythonRuns(analysis, calls).Runs(calls))
         {
-            var entries = analysis.EntriesOf(call);
-            problems.AddRange(Repeated(entries, call.Name));
-            entries.AddRange(auxEntries);
-            configs.Add((analysis.Span(call.Call.Start, call.Call.End), entries));
+            configs.Add((training, aux.Prepend(training).ToList()));
+            connected.UnionWith(aux);
         }
-        if (training.Count == 0 && auxiliary.Count > 0)
-            configs.Add((analysis.Span(auxiliary[0].Call.Start, auxiliary[0].Call.End), auxEntries));
+        foreach (var call in calls)
+            if (!call.IsTraining && !connected.Contains(call)) configs.Add((call, new List<FoundCall> { call }));
 
         if (configs.Count == 0)
         {
@@ -76,18 +74,24 @@ public static class PythonDocuments
 
         problems.Sort((a, b) => a.Span.Start.CompareTo(b.Span.Start));
 
-        // Each problem goes to the config whose call holds it, the rest to the first config: reported once per file.
+        // Each problem goes to the first config one of whose calls holds it, the rest to the first config: reported once.
+        var spans = new Dictionary<FoundCall, SourceSpan>(ReferenceEqualityComparer.Instance);
+        foreach (var c in calls) spans[c] = analysis.Span(c.Call.Start, c.Call.End);
         var perConfig = configs.Select(_ => new List<ReadProblem>()).ToList();
         foreach (var p in problems)
         {
-            int idx = configs.FindIndex(c => c.Span is { } s && p.Span.Start >= s.Start && p.Span.Start < s.End);
+            int idx = configs.FindIndex(c => c.Calls.Any(call => p.Span.Start >= spans[call].Start && p.Span.Start < spans[call].End));
             perConfig[idx < 0 ? 0 : idx].Add(p);
         }
         var docs = new List<ConfigDocument>(configs.Count);
         for (int i = 0; i < configs.Count; i++)
         {
-            docs.Add(new ConfigDocument(path, hostText, ConfigSyntax.Python, Dialect.Hf, configs[i].Entries, analysis.Editor,
-                directives, perConfig[i], lines, configs[i].Span, dialectCertain: true));
+            var (primary, held) = configs[i];
+            docs.Add(new ConfigDocument(path, hostText, ConfigSyntax.Python, Dialect.Hf, held.SelectMany(c => entries[c]).ToList(), analysis.Editor,
+                directives, perConfig[i], lines, spans[primary], dialectCertain: true)
+            {
+                HasTrainingArguments = primary.IsTraining,
+            });
         }
         return docs;
     }

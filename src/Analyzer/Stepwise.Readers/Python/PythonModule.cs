@@ -25,6 +25,10 @@ public sealed class PyBlock
     /// <summary>The function or class name.</summary>
     public string? Name { get; }
     public HashSet<string> Parameters { get; } = new(StringComparer.Ordinal);
+    /// <summary>For a class: the last names of its bases as written (SFTConfig for trl.SFTConfig), in order.</summary>
+    public List<string> Bases { get; } = new();
+    /// <summary>For a class: the names its body annotates (`name: type` or `name: type = default`), a dataclass's fields.</summary>
+    public HashSet<string> Fields { get; } = new(StringComparer.Ordinal);
 
     public bool IsAncestorOrSelfOf(PyBlock b)
     {
@@ -77,6 +81,7 @@ public sealed class PythonModule
     private readonly string _s;
     private readonly Token[] _t;
     private readonly List<PyStatement> _statements = new();
+    private readonly List<PyBlock> _classes = new();
     private readonly Dictionary<string, List<PyAssignment>> _assignments = new(StringComparer.Ordinal);
     private readonly List<PyMutation> _mutations = new();
     private readonly Dictionary<string, string> _aliases = new(StringComparer.Ordinal);
@@ -90,6 +95,8 @@ public sealed class PythonModule
     }
 
     public PyBlock Root { get; }
+    /// <summary>Every class statement's body, in source order (its Name, Bases and Fields).</summary>
+    public IReadOnlyList<PyBlock> Classes => _classes;
     public IReadOnlyList<PyStatement> Statements => _statements;
     public IReadOnlyList<PyMutation> Mutations => _mutations;
     /// <summary>Local name -> imported name, for `from m import X as Y`.</summary>
@@ -205,6 +212,11 @@ public sealed class PythonModule
             case "def" or "class" when IsName(k + 1):
                 Bind(_t[k + 1].Text(_s), stmt, kw == "def" ? "a function" : "a class");
                 if (kw == "def" && IsOp(k + 2, "(")) CollectParameters(k + 2, headerEnd, opened);
+                if (kw == "class")
+                {
+                    if (IsOp(k + 2, "(")) CollectBases(k + 2, headerEnd, opened);
+                    _classes.Add(opened);
+                }
                 break;
             case "for":
             {
@@ -249,6 +261,27 @@ public sealed class PythonModule
             if (IsOp(j, ",") || IsOp(j, "*") || IsOp(j, "**") || IsOp(j, "/")) { expectName = true; continue; }
             if (expectName && IsName(j)) fn.Parameters.Add(_t[j].Text(_s));
             expectName = false;
+        }
+    }
+
+    /// <summary>class C(a.B, D[T], metaclass=M): B and D, skipping keyword arguments.</summary>
+    private void CollectBases(int open, int headerEnd, PyBlock cls)
+    {
+        int close = _ts.Match[open];
+        if (close < 0 || close > headerEnd) close = headerEnd;
+        int j = open + 1;
+        while (j < close)
+        {
+            string? last = null;
+            while (j < close && IsName(j))
+            {
+                last = _t[j].Text(_s);
+                if (IsOp(j + 1, ".") && IsName(j + 2)) j += 2; else { j++; break; }
+            }
+            bool keyword = IsOp(j, "=");
+            while (j < close && !IsOp(j, ",")) j = Step(j, close);
+            if (last is not null && !keyword) cls.Bases.Add(last);
+            j++;
         }
     }
 
@@ -343,6 +376,9 @@ public sealed class PythonModule
             else if (eqs.Count == 0 && aug < 0 && AugmentedOps.Contains(_t[j].Text(_s))) { aug = j; break; }
             else if (eqs.Count == 0 && annotation < 0 && IsOp(j, ":")) annotation = j;
         }
+
+        // name: type [= default] in a class body: a dataclass field.
+        if (block.Kind == BlockKind.Class && annotation == from + 1 && IsName(from)) block.Fields.Add(_t[from].Text(_s));
 
         if (aug >= 0)
         {

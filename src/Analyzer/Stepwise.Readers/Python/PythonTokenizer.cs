@@ -82,7 +82,9 @@ public static class PythonTokenizer
     /// <param name="source">The Python text.</param>
     /// <param name="boundaries">Offsets where an independent chunk starts (notebook cells): strings and brackets
     /// left open before a boundary are reported and closed there.</param>
-    /// <param name="shellLines">Notebook mode: a logical line starting with % or ! (IPython magics, shell escapes) is a comment.</param>
+    /// <param name="shellLines">Notebook mode: a logical line starting with one of IPython's escapes (% magics, ! shell
+    /// commands, ? help, the autocall quotes) is a comment, continued over lines that end in a backslash; so are
+    /// `x = !cmd`, `x = %magic` and a trailing `obj?`.</param>
     public static TokenStream Tokenize(string source, IReadOnlyList<int>? boundaries = null, bool shellLines = false)
         => new Lexer(source, boundaries, shellLines).Run();
 
@@ -182,13 +184,10 @@ public static class PythonTokenizer
                     if (c == '\t') { _lineIndent = (_lineIndent / 8 + 1) * 8; i++; continue; }
                     if (c == '\f') { _lineIndent = 0; i++; continue; }
                     measuring = false;
-                    if (_atLineStart && _open.Count == 0 && _shellLines && (c == '%' || c == '!'))
+                    if (_atLineStart && _open.Count == 0 && _shellLines && IsEscape(c))
                     {
-                        // IPython magic or shell escape: not Python; kept as a comment so positions stay right.
-                        int e = i;
-                        while (e < n && _s[e] != '\n' && _s[e] != '\r' && e < Limit) e++;
-                        _comments.Add(new Token(TokenKind.Comment, i, e));
-                        i = e;
+                        // IPython magic, shell escape, help or autocall line: not Python; kept as comments so positions stay right.
+                        i = SkipIPythonLine(i);
                         continue;
                     }
                     if (_open.Count > 0 && _lineIndent == 0 && IsIdentStart(c))
@@ -519,14 +518,10 @@ public static class PythonTokenizer
             int len = OperatorLength(i);
             if (len > 1) { Add(new Token(TokenKind.Op, i, i + len)); return i + len; }
             char c = _s[i];
-            if (_shellLines && _open.Count == 0 && (c == '!' || c == '?'))
+            if (_shellLines && _open.Count == 0 && (c == '!' || c == '?' || (c == '%' && AfterAssignment() && i + 1 < n && IsIdentStart(_s[i + 1]))))
             {
-                // IPython: files = !ls (shell capture) and obj? (help): the rest of the line is not Python.
-                int e = i;
-                int lim = Limit;
-                while (e < n && e < lim && _s[e] != '\n' && _s[e] != '\r') e++;
-                _comments.Add(new Token(TokenKind.Comment, i, e));
-                return e;
+                // IPython: files = !ls (shell capture), x = %magic args, and obj? (help): the rest of the line is not Python.
+                return SkipIPythonLine(i);
             }
             if ("()[]{}".IndexOf(c) >= 0)
             {
@@ -567,6 +562,33 @@ public static class PythonTokenizer
                 : $"invalid character '{(char.IsControl(c) ? $"U+{(int)c:X4}" : _s.Substring(i, bad))}' in Python source");
             Add(new Token(TokenKind.Error, i, i + bad));
             return i + bad;
+        }
+
+        // IPython's escapes at the start of a logical line (IPython/core/inputtransformer2.py, ESCAPE_SINGLES):
+        // ! shell, % magic (%% for cells), ? help, and the autocall quotes , ; /. None can start a Python statement.
+        private static bool IsEscape(char c) => c is '!' or '%' or '?' or ',' or ';' or '/';
+
+        private bool AfterAssignment() => _code.Count > 0 && _code[^1].Kind == TokenKind.Op && _code[^1].Is(_s, "=");
+
+        /// <summary>
+        /// Skips an IPython line from <paramref name="i"/>: its physical line, and the next ones while a line ends in a
+        /// backslash, as IPython joins them (inputtransformer2.find_end_of_continued_line: `!pip install a \` goes on
+        /// with the next line). Each physical line becomes a comment token. Returns the offset of the last line's end.
+        /// </summary>
+        private int SkipIPythonLine(int i)
+        {
+            int n = _s.Length;
+            int lim = Limit;
+            while (true)
+            {
+                int e = i;
+                while (e < n && e < lim && _s[e] != '\n' && _s[e] != '\r') e++;
+                _comments.Add(new Token(TokenKind.Comment, i, e));
+                if (e == i || _s[e - 1] != '\\' || e >= n || e >= lim) return e;
+                int next = e + (_s[e] == '\r' && e + 1 < n && _s[e + 1] == '\n' ? 2 : 1);
+                if (next >= n || next >= lim) return e;
+                i = next;
+            }
         }
 
         private string Describe(int offset)

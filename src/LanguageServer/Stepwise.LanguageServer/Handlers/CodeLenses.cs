@@ -17,7 +17,7 @@ public static class CodeLenses
         var lenses = new List<CodeLens>();
         foreach (var config in doc.Analysis.Configs)
         {
-            if (config.Document.Dialect is not (Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory)) continue;
+            if (config.Document.Dialect is not (Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory) || !config.Document.HasTrainingArguments) continue;
             int line = config.Document.ConfigSpan?.Range.Start.Line ?? 0;
             var at = new LspRange(new LspPosition(line, 0), new LspPosition(line, 0));
             lenses.Add(new CodeLens { Range = at, Command = new Command { Title = Title(config.Result), CommandId = "" } });

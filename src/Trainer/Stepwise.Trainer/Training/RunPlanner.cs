@@ -86,6 +86,8 @@ public static class RunPlanner
         bool doubleQuant = setup.Bool("bnb_4bit_use_double_quant") || (setup.Dialect == Dialect.LlamaFactory && setup.Get("bnb_4bit_use_double_quant").Value.AsBool() != false);
         if ((args.Bf16 || args.Fp16) && options.Device.type == DeviceType.CPU)
             notes.Add("bf16/fp16 on a CPU: computing in float32 (half-precision matmuls are slower than float32 there)");
+        if (quantize && options.Device.type == DeviceType.CPU && setup.String("bnb_4bit_compute_dtype") is { } cd && cd.Replace("torch.", "") is not ("float32" or "float"))
+            notes.Add($"bnb_4bit_compute_dtype={cd} on a CPU: the 4-bit layers compute in float32 (half-precision matmuls are slower there)");
         var load = new LoadOptions { Device = options.Device, Quantize = quantize ? quantType : null, DoubleQuant = doubleQuant };
 
         // LoRA, with PEFT's options in every dialect's spelling.
@@ -94,7 +96,9 @@ public static class RunPlanner
         catch (ArgumentException e) { throw new PlanException(new[] { $"{configPath}: error: {e.Message}" }); }
 
         // Data.
-        var tok = TextTokenizer.Load(modelPath);
+        TextTokenizer tok;
+        try { tok = TextTokenizer.Load(modelPath); }
+        catch (TokenizerFormatException e) { throw new PlanException(new[] { "error: " + e.Message }); }
         int maxLength = (int)(setup.Dialect switch
         {
             Dialect.LlamaFactory => setup.Long("cutoff_len") ?? 2048,
@@ -156,7 +160,7 @@ public static class RunPlanner
         var engineInputs = analysis.Schedule!.Inputs;
         if (engineInputs.WorldSize > 1)
             notes.Add($"the config predicts {engineInputs.WorldSize} processes; the bundled trainer runs one, so steps are computed for world size 1");
-        var schedule = Schedules.Compute(engineInputs with { DatasetSize = train.Count, WorldSize = 1, Rounding = StepsPerEpochRounding.Ceil });
+        var schedule = Schedules.Compute(engineInputs with { DatasetSize = train.Count, WorldSize = 1, Loop = TrainerLoop.Current });
         if (analysis.DatasetSize.Count is long predicted && predicted != train.Count)
             notes.Add($"the engine counted {predicted} training records; after preprocessing there are {train.Count} examples, and the schedule uses {train.Count}");
         if (args.LrSchedulerType is "constant" && (schedule.WarmupSteps ?? 0) > 0)

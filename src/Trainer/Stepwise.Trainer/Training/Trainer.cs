@@ -205,6 +205,11 @@ public static class Trainer
                 throw new InvalidOperationException(
                     $"internal error: the trainer made {step} optimizer steps but the engine predicted {total} " +
                     $"(N={job.Train.Count}, b={sched.ProcessBatch}, A={A}, drop_last={args.DataloaderDropLast}); please report it");
+            // The epoch this run writes to trainer_state.json is the one the analyzer showed before it started.
+            if (!stopped && sched.Epochs is double predicted && Math.Abs(state.Epoch - predicted) > 1e-9)
+                throw new InvalidOperationException(
+                    $"internal error: the trainer ends at epoch {state.Epoch} but the engine predicted {predicted} " +
+                    $"(N={job.Train.Count}, b={sched.ProcessBatch}, A={A}, drop_last={args.DataloaderDropLast}); please report it");
 
             double runtime = clock.Elapsed.TotalSeconds;
             if (!stopped && args.LoadBestModelAtEnd && state.BestModelCheckpoint is { } bestPath && Directory.Exists(bestPath))

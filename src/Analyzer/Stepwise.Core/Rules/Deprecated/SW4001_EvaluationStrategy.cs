@@ -7,9 +7,11 @@ namespace Stepwise.Core.Rules.Deprecated;
 public sealed class SW4001_EvaluationStrategy : Rule
 {
     public static readonly RuleDescriptor Rule = new("SW4001", "evaluation_strategy was renamed eval_strategy", Severity.Error, "Deprecated",
-        "Reports `evaluation_strategy`. It is an error for transformers 4.51 and later (and v5), where the argument no longer " +
-        "exists, and a warning for 4.41 to 4.50, where it still works but is deprecated. Before 4.41 it is the right name. " +
-        "The release is the `transformers_version` setting (default 4.57).",
+        "Reports `evaluation_strategy`. For TrainingArguments (Python, Hugging Face / TRL YAML, LLaMA-Factory) it is an error " +
+        "for transformers 4.51 and later (and v5), where the argument no longer exists, and a warning for 4.41 to 4.50, where " +
+        "it still works but is deprecated; before 4.41 it is the right name. The release is the `transformers_version` " +
+        "setting. axolotl still accepts the old key (it warns and copies it to `eval_strategy`), so there it is a warning " +
+        "whatever the release, and a key left empty (null) says nothing.",
         "On current releases `TrainingArguments(evaluation_strategy=...)` raises \"unexpected keyword argument 'evaluation_strategy'\" " +
         "(and YAML-driven trainers reject the key), after the model has been loaded.",
         "```yaml\nevaluation_strategy: epoch\n```",
@@ -19,19 +21,30 @@ public sealed class SW4001_EvaluationStrategy : Rule
 
     public override void Check(RuleContext c)
     {
-        var old = c.Document.Find("evaluation_strategy");
+        bool axolotl = c.Setup.Dialect == Dialect.Axolotl;
+        // axolotl's schema (utils/schemas/deprecated.py, v0.18.0) declares `evaluation_strategy: str | None` and only
+        // warns when it is not None; TrainingArguments rejects the keyword whatever its value.
+        var old = axolotl ? c.Document.FindSet("evaluation_strategy") : c.Document.Find("evaluation_strategy");
         if (old is null) return;
+        var newer = c.Document.FindSet("eval_strategy");
+        var fix = newer is null
+            ? new Fix("Rename to eval_strategy", new[] { RuleContext.Here(c.Editor.Rename(old, "eval_strategy")) }, true)
+            : Fixes.Remove(c, old, "eval_strategy is already written");
+        if (axolotl)
+        {
+            // utils/schemas/validation.py check_eval_strategy (v0.18.0): copied to eval_strategy when that is unset.
+            var effect = newer is null ? "copies it to eval_strategy" : "ignores it because eval_strategy is written";
+            c.Report(Rule, old.KeySpan, $"evaluation_strategy is deprecated in axolotl: it warns \"evaluation_strategy is deprecated, use eval_strategy instead\" and {effect}; use eval_strategy", Severity.Warning, fix);
+            return;
+        }
         var (major, minor) = c.Options.Version;
         if (major == 4 && minor < 41 || major < 4) return;
         bool removed = major >= 5 || minor >= 51;
         var release = $"transformers {major}.{minor}";
+        // transformers PR #36946 (in 4.51) removed the field from TrainingArguments.
         var message = removed
-            ? $"evaluation_strategy no longer exists in {release} (deprecated in 4.41, removed around 4.51): the run fails with \"unexpected keyword argument 'evaluation_strategy'\"; use eval_strategy"
+            ? $"evaluation_strategy no longer exists in {release} (deprecated in 4.41, removed in 4.51): the run fails with \"unexpected keyword argument 'evaluation_strategy'\"; use eval_strategy"
             : $"evaluation_strategy is deprecated in {release} (renamed eval_strategy in 4.41) and is gone from 4.51 on; use eval_strategy";
-        var newer = c.Document.Find("eval_strategy");
-        var fix = newer is null
-            ? new Fix("Rename to eval_strategy", new[] { RuleContext.Here(c.Editor.Rename(old, "eval_strategy")) }, true)
-            : Fixes.Remove(c, old, "eval_strategy is already written");
         c.Report(Rule, old.KeySpan, message, removed ? Severity.Error : Severity.Warning, fix);
     }
 }

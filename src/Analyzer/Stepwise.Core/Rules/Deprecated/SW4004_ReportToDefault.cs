@@ -21,6 +21,7 @@ public sealed class SW4004_ReportToDefault : Rule
     /// not a LoraConfig or BitsAndBytesConfig. YAML/JSON entries carry no section.</summary>
     public static bool HasTrainerSection(ConfigDocument doc)
     {
+        if (!doc.HasTrainingArguments) return false;
         bool any = false;
         foreach (var e in doc.Entries)
         {
@@ -39,7 +40,7 @@ public sealed class SW4004_ReportToDefault : Rule
         // Only for v5 targets: there the default silently differs from what the config was written against. Under v4
         // an unwritten report_to has meant "all" for years; saying so on every file would bury the findings that matter.
         if (!c.Options.IsV5) return;
-        if (c.Setup.IsStated("report_to") || c.Document.Find("report_to") is not null) return;
+        if (c.Setup.IsStated("report_to") || c.Document.FindSet("report_to") is not null) return;
         // Only runs that train build TrainingArguments: LLaMA-Factory inference/export configs do not, and
         // LLaMA-Factory v1 files (model_class, train_dataset) run a trainer of their own.
         if (c.Setup.Dialect == Dialect.LlamaFactory && c.Document.Find("do_train")?.Value.AsBool() != true) return;

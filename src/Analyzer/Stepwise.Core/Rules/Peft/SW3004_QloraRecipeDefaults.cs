@@ -10,7 +10,9 @@ public sealed class SW3004_QloraRecipeDefaults : Rule
     public static readonly RuleDescriptor Rule = new("SW3004", "4-bit setup is not the QLoRA recipe", Severity.Warning, "Quantization",
         "In a config that loads the model in 4 bits, reports a quantization type of `fp4`, double quantization off, and a " +
         "`float32` compute dtype, whether written or left at the default. BitsAndBytesConfig defaults to all three; " +
-        "axolotl and LLaMA-Factory default to the recipe, so there only written values are reported.",
+        "axolotl and LLaMA-Factory default to the recipe, so there only written values are reported. In Python, only a " +
+        "BitsAndBytesConfig that a training call's run uses (the model passed to the trainer is loaded with it) is judged: " +
+        "one no training call is connected to may load a model for inference or a test.",
         "The QLoRA recipe is NF4 + double quantization + bfloat16 compute. fp4 loses accuracy against nf4 at the same size, " +
         "no double quantization costs about 0.37 bits per parameter, and float32 compute makes every matmul slower with no quality gain.",
         "```yaml\nload_in_4bit: true\n# bnb_4bit_quant_type left at fp4, no double quant, float32 compute\n```",
@@ -20,6 +22,8 @@ public sealed class SW3004_QloraRecipeDefaults : Rule
 
     public override void Check(RuleContext c)
     {
+        // The recipe is a training recipe: a quantization config checked on its own is not known to train anything.
+        if (!c.Document.HasTrainingArguments) return;
         var s = c.SnapshotCache();
         ConfigEntry? anchor;
         if (s.Dialect == Dialect.LlamaFactory)

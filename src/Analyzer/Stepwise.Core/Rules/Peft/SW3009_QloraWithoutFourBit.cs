@@ -20,6 +20,8 @@ public sealed class SW3009_QloraWithoutFourBit : Rule
         var s = c.SnapshotCache();
         var adapter = Fixes.Written(c, "adapter");
         if (adapter is null || s.Adapter != "qlora" || s.LoadIn4Bit == true) return;
+        // utils/schemas/peft.py validate_qlora (v0.18.0, lines 222-223) asks for load_in_4bit only when not merging.
+        if (c.Document.FindSet("merge_lora")?.Value.AsBool() == true) return;
         if (c.Setup.Get("load_in_4bit").Value.Kind == ValueKind.Unknown) return;
         var q4 = Fixes.Written(c, "load_in_4bit");
         var fix = q4 is null ? Fixes.Add(c, adapter, "load_in_4bit", true) : Fixes.Set(c, q4, true);

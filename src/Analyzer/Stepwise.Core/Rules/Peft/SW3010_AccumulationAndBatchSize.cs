@@ -7,8 +7,8 @@ namespace Stepwise.Core.Rules.Peft;
 public sealed class SW3010_AccumulationAndBatchSize : Rule
 {
     public static readonly RuleDescriptor Rule = new("SW3010", "gradient_accumulation_steps and batch_size both set", Severity.Error, "Batch",
-        "Reports an axolotl config that writes both `gradient_accumulation_steps` and `batch_size`.",
-        "axolotl derives one from the other (batch_size = micro_batch_size x gradient_accumulation_steps x world size) and " +
+        "Reports an axolotl config that sets both `gradient_accumulation_steps` and `batch_size` (a null or 0 is not set).",
+        "axolotl derives one from the other (batch_size = micro_batch_size x gradient_accumulation_steps per process) and " +
         "refuses a config that states both, since they can disagree.",
         "```yaml\nmicro_batch_size: 4\ngradient_accumulation_steps: 4\nbatch_size: 32\n```",
         "Keep one; the fix removes `batch_size` (accumulation is what the step arithmetic reads).");
@@ -19,8 +19,9 @@ public sealed class SW3010_AccumulationAndBatchSize : Rule
     {
         public Checks()
         {
+            // axolotl utils/schemas/validation.py check_gas_bsz (v0.18.0, line 275): truthiness of both values.
             RuleFor(s => s.BatchSize).Must(_ => false)
-                .When(s => s.IsAxolotl && s.Has("batch_size") && s.Has("gradient_accumulation_steps"))
+                .When(s => s.IsAxolotl && s.IsTruthy("batch_size") && s.IsTruthy("gradient_accumulation_steps"))
                 .WithMessage(s => $"batch_size={F(s.BatchSize)} and gradient_accumulation_steps={F(s.GradientAccumulationSteps)} are both written: axolotl accepts only one of them");
         }
     }

@@ -7,8 +7,8 @@ namespace Stepwise.Core.Rules.Peft;
 public sealed class SW3011_WarmupStepsAndRatio : Rule
 {
     public static readonly RuleDescriptor Rule = new("SW3011", "warmup_steps and warmup_ratio both set", Severity.Error, "Schedule",
-        "Reports `warmup_steps` and `warmup_ratio` written together: an error in axolotl, a warning elsewhere when " +
-        "`warmup_steps` is above 0 (Hugging Face then ignores the ratio).",
+        "Reports `warmup_steps` and `warmup_ratio` written together: an error in axolotl (where a null or 0 is not set), a " +
+        "warning elsewhere when `warmup_steps` is above 0 (Hugging Face then ignores the ratio).",
         "axolotl refuses the pair (\"warmup_steps and warmup_ratio are mutually exclusive\"). TrainingArguments' " +
         "`get_warmup_steps` uses warmup_steps whenever it is above 0, so the ratio is silently ignored.",
         "```yaml\nwarmup_steps: 100\nwarmup_ratio: 0.03\n```",
@@ -20,8 +20,9 @@ public sealed class SW3011_WarmupStepsAndRatio : Rule
     {
         public Checks()
         {
+            // axolotl utils/schemas/validation.py check_warmup (v0.18.0, line 297): `data.get("warmup_steps") and data.get("warmup_ratio")`.
             RuleFor(s => s.WarmupRatio).Must(_ => false)
-                .When(s => s.IsAxolotl && s.Has("warmup_steps") && s.Has("warmup_ratio"))
+                .When(s => s.IsAxolotl && s.IsTruthy("warmup_steps") && s.IsTruthy("warmup_ratio"))
                 .WithMessage("warmup_steps and warmup_ratio are both written: axolotl accepts only one of them");
             RuleFor(s => s.WarmupRatio).Must(_ => false)
                 .When(s => !s.IsAxolotl && s.Has("warmup_steps") && s.Has("warmup_ratio") && s.WarmupSteps > 0 && s.WarmupRatio > 0)

@@ -22,7 +22,7 @@ public sealed class SW1001_MaxStepsImpliesEpochs : Rule
 
     public override void Check(RuleContext c)
     {
-        if (c.Schedule is not { MaxStepsSetsLength: true, Epochs: double epochs } s) return;
+        if (c.Schedule is not { MaxStepsSetsLength: true, EmptyDataloader: false, Epochs: double epochs } s) return;
         var epochsSetting = c.Setup.Get("num_train_epochs");
         double asked = epochsSetting.Value.AsDouble() ?? 0;
         // An unknown num_train_epochs (a variable) asks for nothing we can compare with.

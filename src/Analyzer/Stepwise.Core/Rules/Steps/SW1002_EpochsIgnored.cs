@@ -20,7 +20,7 @@ public sealed class SW1002_EpochsIgnored : Rule
 
     public override void Check(RuleContext c)
     {
-        if (c.Schedule is not { MaxStepsSetsLength: true } s) return;
+        if (c.Schedule is not { MaxStepsSetsLength: true, EmptyDataloader: false } s) return;
         var epochsSetting = c.Setup.Get("num_train_epochs");
         string trains = s.Epochs is double e
             ? $"the run trains {Schedules.Epochs(e)} epochs ({ScheduleText.Arithmetic(s, s.TotalSteps!.Value)})"

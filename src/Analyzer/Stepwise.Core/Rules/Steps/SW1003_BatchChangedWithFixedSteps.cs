@@ -19,7 +19,7 @@ public sealed class SW1003_BatchChangedWithFixedSteps : Rule
 
     public override void Check(RuleContext c)
     {
-        if (c.Schedule is not { MaxStepsSetsLength: true } now || c.PreviousSchedule is not { MaxStepsSetsLength: true } before) return;
+        if (c.Schedule is not { MaxStepsSetsLength: true, EmptyDataloader: false } now || c.PreviousSchedule is not { MaxStepsSetsLength: true } before) return;
         if (now.Inputs.MaxSteps != before.Inputs.MaxSteps) return;
         if (now.SamplesPerStep == before.SamplesPerStep) return;
 

@@ -16,7 +16,7 @@ public sealed class SW1004_LessThanOneEpoch : Rule
 
     public override void Check(RuleContext c)
     {
-        if (c.Schedule is not { MaxStepsSetsLength: true, Epochs: double epochs, Samples: long samples } s || epochs >= 1) return;
+        if (c.Schedule is not { MaxStepsSetsLength: true, EmptyDataloader: false, Epochs: double epochs, Samples: long samples } s || epochs >= 1) return;
         long n = s.Inputs.DatasetSize!.Value;
         var message = $"{c.Setup.Spell("max_steps")}={s.TotalSteps} covers {Schedules.Epochs(epochs)} of an epoch " +
             $"({s.TotalSteps} of {Schedules.Num(s.StepsPerEpoch!.Value)} steps per epoch): {Schedules.Num(samples)} of {Schedules.Num(n)} examples are seen, " +

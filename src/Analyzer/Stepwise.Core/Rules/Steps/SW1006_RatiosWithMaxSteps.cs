@@ -19,14 +19,14 @@ public sealed class SW1006_RatiosWithMaxSteps : Rule
 
     public override void Check(RuleContext c)
     {
-        if (c.Schedule is not { MaxStepsSetsLength: true, TotalSteps: long total } s) return;
+        if (c.Schedule is not { MaxStepsSetsLength: true, EmptyDataloader: false, TotalSteps: long total } s) return;
         foreach (var key in new[] { "save_steps", "eval_steps", "logging_steps" })
         {
             var st = c.Setup.Get(key);
             if (!st.IsWritten || st.Entry is null || st.Document != c.Document) continue;
             if (st.Value.AsDouble() is not double v || v <= 0 || v >= 1) continue;
             long steps = (long)Math.Ceiling(total * v - 1e-9);
-            var perEpoch = s.StepsPerEpoch is long u ? $" = every {Schedules.Epochs((double)steps / u)} epochs" : "";
+            var perEpoch = s.EpochsAt(steps) is double at ? $" = every {Schedules.Epochs(at)} epochs" : "";
             Fix? fix = null;
             if (s.StepsPerEpoch is long u2)
             {
@@ -42,7 +42,7 @@ public sealed class SW1006_RatiosWithMaxSteps : Rule
         if (ratio.IsWritten && ratio.Entry is { } re && ratio.Document == c.Document && ratio.Value.AsDouble() is double r && r > 0 && c.Setup.Get("warmup_steps").Value.AsDouble() is not > 0)
         {
             long steps = (long)Math.Ceiling(total * r - 1e-9);
-            var epochs = s.StepsPerEpoch is long u ? $" ({Schedules.Epochs((double)steps / u)} epochs)" : "";
+            var epochs = s.EpochsAt(steps) is double at ? $" ({Schedules.Epochs(at)} epochs)" : "";
             c.Report(Rule, re.ValueSpan, $"{re.Key}={re.ValueText} warms up for ceil({Schedules.Num(total)} x {re.ValueText}) = {Schedules.Num(steps)} steps of max_steps{epochs}, whatever the batch size");
         }
 
@@ -54,7 +54,7 @@ public sealed class SW1006_RatiosWithMaxSteps : Rule
             double epochsWritten = c.Setup.Double("num_train_epochs") ?? 1;
             double ratioOfTotal = 1.0 / (k * epochsWritten);
             long every = Math.Max(1, (long)Math.Ceiling(total * ratioOfTotal - 1e-9));
-            var perEpoch = s.StepsPerEpoch is long u ? $" = every {Schedules.Epochs((double)every / u)} epochs, not {st.Entry.ValueText} per epoch" : "";
+            var perEpoch = s.EpochsAt(every) is double at ? $" = every {Schedules.Epochs(at)} epochs, not {st.Entry.ValueText} per epoch" : "";
             Fix? fix = null;
             if (s.StepsPerEpoch is long u2)
             {

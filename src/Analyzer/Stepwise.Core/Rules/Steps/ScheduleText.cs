@@ -13,8 +13,8 @@ internal static class ScheduleText
         var i = s.Inputs;
         long nominal = steps * s.SamplesPerStep;
         var text = $"{Schedules.Num(steps)} steps x {i.PerDeviceBatch}{(i.NGpu > 1 ? $" x {i.NGpu} GPUs" : "")} x {i.GradientAccumulation} x {i.WorldSize} = {Schedules.Num(nominal)} samples";
-        if (i.DatasetSize is long n && s.StepsPerEpoch is long u)
-            text += $" = {Schedules.Epochs((double)steps / u)} epochs of {Schedules.Num(n)}";
+        if (i.DatasetSize is long n && s.EpochsAt(steps) is double e)
+            text += $" = {Schedules.Epochs(e)} epochs of {Schedules.Num(n)}";
         return text;
     }
 

@@ -7,7 +7,8 @@ public sealed class SW2002_LoadBestStrategiesDiffer : Rule
 {
     public static readonly RuleDescriptor Rule = new("SW2002", "load_best_model_at_end needs matching eval and save strategies", Severity.Error, "Validity",
         "Reports `load_best_model_at_end: true` when `eval_strategy` and `save_strategy` differ (defaults count: eval `no`, " +
-        "save `steps`), unless `save_strategy` is `best`.",
+        "save `steps`), unless `save_strategy` is `best`. axolotl decides load_best_model_at_end itself and drops a written " +
+        "`true` unless save_steps is a multiple of eval_steps with an evaluation set: there it is a warning.",
         "The best checkpoint can only be picked among checkpoints that were evaluated, so TrainingArguments refuses the " +
         "combination (\"--load_best_model_at_end requires the save and eval strategy to match\") after the model has loaded.",
         "```yaml\nload_best_model_at_end: true\neval_strategy: epoch\nsave_strategy: steps\n```",
@@ -21,8 +22,9 @@ public sealed class SW2002_LoadBestStrategiesDiffer : Rule
         {
             RuleFor(s => s.LoadBestModelAtEnd)
                 .Must((s, best) => best != true || s.SaveStrategy is null || s.EvalStrategy is null || s.SaveStrategy == "best" || s.EvalStrategy == s.SaveStrategy)
-                // axolotl derives the strategies from evals_per_epoch/saves_per_epoch itself: judge only what is written there.
-                .When(s => !s.IsAxolotl || (s.Has("eval_strategy") && s.Has("save_strategy")))
+                // transformers training_args.py __post_init__ (4.57: lines 1458-1463; 5.x the same check). axolotl never
+                // passes the written value (see AxolotlDropsIt).
+                .When(s => !s.IsAxolotl)
                 .WithMessage(s => $"{s.Spell("load_best_model_at_end")} needs {s.Spell("eval_strategy")} and {s.Spell("save_strategy")} to match, " +
                     $"but they are {s.EvalStrategy}{(s.Has("eval_strategy") ? "" : " (default)")} and {s.SaveStrategy}{(s.Has("save_strategy") ? "" : " (default)")} " +
                     $"(TrainingArguments raises ValueError at start-up)");
@@ -31,9 +33,39 @@ public sealed class SW2002_LoadBestStrategiesDiffer : Rule
 
     private static readonly Checks Validator = new();
 
+    /// <summary>
+    /// axolotl core/builders/causal.py (v0.18.0) computes load_best_model_at_end itself: on only when it is not written
+    /// false (or early stopping is on), there is an evaluation set (val_set_size &gt; 0 without test_datasets, or
+    /// test_datasets with val_set_size 0), and save_steps and eval_steps are both set with save_steps a multiple of
+    /// eval_steps. Otherwise it passes false, so a written `true` is silently dropped rather than refused.
+    /// </summary>
+    private static string? AxolotlDropsIt(RuleContext c, SetupSnapshot s)
+    {
+        bool tests = c.Document.FindSet("test_datasets") is not null;
+        double val = s.ValSetSize ?? 0;
+        if (!(tests ? val == 0 : val > 0))
+            return tests ? "test_datasets is set but so is val_set_size" : "there is no evaluation set (val_set_size is 0 and no test_datasets)";
+        if (!(s.SaveSteps is > 0) || !(s.EvalSteps is > 0))
+            return "save_steps and eval_steps are not both set (per-epoch or strategy-based saving and evaluation do not count)";
+        if (s.SaveSteps!.Value % s.EvalSteps!.Value != 0)
+            return $"save_steps={F(s.SaveSteps)} is not a multiple of eval_steps={F(s.EvalSteps)}";
+        return null;
+    }
+
+    private static string F(double? d) => SnapshotValidator.F(d);
+
     public override void Check(RuleContext c)
     {
         var snap = c.SnapshotCache();
+        if (snap.IsAxolotl)
+        {
+            var best = Fixes.Written(c, "load_best_model_at_end");
+            if (best is null || snap.LoadBestModelAtEnd != true) return;
+            if (AxolotlDropsIt(c, snap) is not { } why) return;
+            c.Report(Rule, best.ValueSpan, $"load_best_model_at_end: true is dropped: {why}, so axolotl passes load_best_model_at_end=False and the last checkpoint is kept, not the best",
+                Severity.Warning, Fixes.Remove(c, best, preferred: false));
+            return;
+        }
         Validator.Report(c, Rule, (_, _) =>
         {
             var save = Fixes.Written(c, "save_strategy");

@@ -19,8 +19,10 @@ public sealed class SW2003_SaveStepsNotMultipleOfEvalSteps : Rule
     /// <summary>eval_steps as TrainingArguments ends up with it: unset or 0 takes logging_steps.</summary>
     internal static double? EffectiveEvalSteps(SetupSnapshot s) => s.EvalSteps is double e && e > 0 ? e : s.LoggingSteps;
 
+    // transformers training_args.py __post_init__ (4.57: lines 1464-1486). axolotl computes load_best_model_at_end itself
+    // and turns it off unless save_steps % eval_steps == 0 (SW2002 says so), so it never reaches this check.
     private static bool Applies(SetupSnapshot s) =>
-        s.LoadBestModelAtEnd == true && s.SaveStrategy == "steps" && s.EvalStrategy == "steps"
+        !s.IsAxolotl && s.LoadBestModelAtEnd == true && s.SaveStrategy == "steps" && s.EvalStrategy == "steps"
         && EffectiveEvalSteps(s) is > 0 && s.SaveSteps is > 0;
 
     private static bool Mixed(SetupSnapshot s) => (EffectiveEvalSteps(s) < 1) != (s.SaveSteps < 1);

@@ -7,7 +7,8 @@ namespace Stepwise.Core.Rules.Validity;
 public sealed class SW2006_FractionalSteps : Rule
 {
     public static readonly RuleDescriptor Rule = new("SW2006", "Step interval above 1 is not a whole number", Severity.Error, "Validity",
-        "Reports `logging_steps`, `eval_steps` or `save_steps` greater than 1 with a fractional part (`save_steps: 250.5`).",
+        "Reports `logging_steps`, `eval_steps` or `save_steps` greater than 1 with a fractional part (`save_steps: 250.5`), " +
+        "when its strategy is `steps` (transformers checks nothing else).",
         "Below 1 these values are ratios of the total steps; above 1 they count steps and must be integers. TrainingArguments " +
         "raises ValueError (\"--save_steps must be an integer if bigger than 1\").",
         "```yaml\nsave_steps: 250.5\n```",
@@ -21,9 +22,12 @@ public sealed class SW2006_FractionalSteps : Rule
     {
         public Checks()
         {
-            RuleFor(s => s.LoggingSteps).Must(Whole).WithMessage(s => Message(s, "logging_steps", s.LoggingSteps));
-            RuleFor(s => s.EvalSteps).Must(Whole).WithMessage(s => Message(s, "eval_steps", s.EvalSteps));
-            RuleFor(s => s.SaveSteps).Must(Whole).WithMessage(s => Message(s, "save_steps", s.SaveSteps));
+            // transformers training_args.py __post_init__ (4.57: lines 1444-1455): each interval is checked only when its
+            // strategy is "steps". axolotl passes eval_steps / save_steps with strategy "steps" whenever they are set
+            // (core/builders/base.py _configure_save_and_eval_strategy, v0.18.0).
+            RuleFor(s => s.LoggingSteps).Must(Whole).When(s => s.LoggingStrategy == "steps").WithMessage(s => Message(s, "logging_steps", s.LoggingSteps));
+            RuleFor(s => s.EvalSteps).Must(Whole).When(s => s.IsAxolotl || s.EvalStrategy == "steps").WithMessage(s => Message(s, "eval_steps", s.EvalSteps));
+            RuleFor(s => s.SaveSteps).Must(Whole).When(s => s.IsAxolotl || s.SaveStrategy == "steps").WithMessage(s => Message(s, "save_steps", s.SaveSteps));
         }
 
         private static string Message(SetupSnapshot s, string key, double? v) =>

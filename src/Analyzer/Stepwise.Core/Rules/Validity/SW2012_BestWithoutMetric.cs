@@ -18,9 +18,16 @@ public sealed class SW2012_BestWithoutMetric : Rule
     {
         public Checks()
         {
+            // transformers Trainer.__init__ (4.57 trainer.py lines 420-424): load_best_model_at_end alone is fine there,
+            // because TrainingArguments.__post_init__ (line 1493) sets metric_for_best_model to "loss" for it.
             RuleFor(s => s.SaveStrategy)
-                .Must((s, v) => !(v == "best" && s.MetricForBestModel is null && s.LoadBestModelAtEnd != true))
+                .Must((s, v) => !(v == "best" && s.MetricForBestModel is null && s.LoadBestModelAtEnd != true)).When(s => !s.IsAxolotl)
                 .WithMessage(s => $"{s.Spell("save_strategy")}=best but no {s.Spell("metric_for_best_model")} says what \"best\" means (Trainer raises ValueError)");
+            // axolotl utils/schemas/config.py check_save_strategy_best_requires_metric (v0.18.0): raised while the config
+            // is validated, whatever load_best_model_at_end says.
+            RuleFor(s => s.SaveStrategy)
+                .Must((s, v) => !(v == "best" && string.IsNullOrEmpty(s.MetricForBestModel))).When(s => s.IsAxolotl)
+                .WithMessage("save_strategy=best but no metric_for_best_model says what \"best\" means: axolotl refuses the config (\"save_strategy: 'best' requires metric_for_best_model to be set\")");
         }
     }
 

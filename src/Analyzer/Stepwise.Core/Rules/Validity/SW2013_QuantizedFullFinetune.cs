@@ -35,7 +35,8 @@ public sealed class SW2013_QuantizedFullFinetune : Rule
             case Dialect.Axolotl:
             {
                 var q = s.LoadIn4Bit == true ? q4 : s.LoadIn8Bit == true ? q8 : null;
-                if (q is null || s.Adapter is { Length: > 0 }) return;
+                // utils/schemas/peft.py validate_adapter (v0.18.0, lines 180-188): not for inference configs.
+                if (q is null || s.Adapter is { Length: > 0 } || c.Document.FindSet("inference")?.Value.AsBool() == true) return;
                 var adapter = s.LoadIn4Bit == true ? "qlora" : "lora";
                 c.Report(Rule, q.ValueSpan, $"{q.Key}: true with no adapter: the quantized model would be fine-tuned in full, which Trainer refuses (\"cannot perform fine-tuning on purely quantized models\")",
                     Fixes.Add(c, q, "adapter", adapter));

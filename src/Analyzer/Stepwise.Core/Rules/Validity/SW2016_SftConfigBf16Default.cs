@@ -20,7 +20,8 @@ public sealed class SW2016_SftConfigBf16Default : Rule
         foreach (var e in c.Document.Entries)
             if (e.Section == "SFTConfig") { first = e; break; }
         if (first is null) return;
-        if (c.Document.Find("bf16") is not null || c.Document.Find("fp16") is not null) return;
+        // TRL SFTConfig.__post_init__: bf16=None (also written as None) becomes `not fp16`.
+        if (c.Document.FindSet("bf16") is not null || c.Document.FindSet("fp16") is not null) return;
         var span = c.Document.ConfigSpan is { } s ? c.Document.HeadSpan : first.KeySpan;
         c.Report(Rule, span, "SFTConfig writes neither bf16 nor fp16, so TRL turns bf16 on: this run needs a GPU with bfloat16 (Ampere or newer)");
     }

@@ -26,8 +26,13 @@ public sealed class SetupSnapshot
     public bool IsAxolotl => Dialect == Dialect.Axolotl;
     public bool IsLlamaFactory => Dialect == Dialect.LlamaFactory;
 
-    /// <summary>Whether the key is written in the config (a default does not count).</summary>
+    /// <summary>Whether the key is written in the config (a default does not count; a null is not written).</summary>
     public bool Has(string hfName) => _written.Contains(hfName);
+
+    private readonly HashSet<string> _truthy = new(StringComparer.Ordinal);
+    /// <summary>Whether the written value is true in Python's sense (not 0, false, "" or an empty list): axolotl's
+    /// validators test <c>data.get(key)</c>, so `eval_steps: 0` is as unset there as `eval_steps:`.</summary>
+    public bool IsTruthy(string hfName) => _truthy.Contains(hfName);
 
     // Precision
     [HfName("fp16")] public bool? Fp16 { get; private set; }
@@ -94,6 +99,17 @@ public sealed class SetupSnapshot
     /// <summary>The Hugging Face key behind a property name (FluentValidation's PropertyName).</summary>
     public static string? HfNameOf(string propertyName) => Map.FirstOrDefault(m => m.Property.Name == propertyName).HfName;
 
+    private static bool Truthy(ConfigValue v) => v.Kind switch
+    {
+        ValueKind.Bool => v.AsBool() == true,
+        ValueKind.Integer or ValueKind.Float => v.AsDouble() is double d && d != 0,
+        ValueKind.String => (v.AsString() ?? "").Length > 0,
+        ValueKind.Sequence => v.Items.Count > 0,
+        ValueKind.Mapping => v.Entries.Count > 0,
+        ValueKind.Unknown => true, // a variable: assume it is set, as the reader cannot tell
+        _ => false,
+    };
+
     public static SetupSnapshot Of(TrainingSetup setup, AnalysisOptions options)
     {
         var s = new SetupSnapshot { Dialect = setup.Dialect, V5 = options.IsV5, Version = options.Version };
@@ -103,6 +119,7 @@ public sealed class SetupSnapshot
             // Only values written in this document count as written: a key from a referenced file has its own checks.
             if (setting.IsWritten && setting.Document == setup.Document) s._written.Add(hf);
             var v = setting.Value;
+            if (setting.IsWritten && setting.Document == setup.Document && Truthy(v)) s._truthy.Add(hf);
             if (v.Kind is ValueKind.Null or ValueKind.Unknown) continue;
             var t = Nullable.GetUnderlyingType(prop.PropertyType) ?? prop.PropertyType;
             object? converted =
