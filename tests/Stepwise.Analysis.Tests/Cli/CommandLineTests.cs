@@ -103,7 +103,11 @@ public class CommandLineTests
     {
         var (code, output, _) = Run("[suggest:18]", "stepwise check --fo");
         Assert.Equal(0, code);
+        Assert.Equal(new[] { "--for-trainer", "--format" }, output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        (_, output, _) = Run("[suggest:20]", "stepwise check --form");
         Assert.Equal(new[] { "--format" }, output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        (_, output, _) = Run("[suggest:29]", "stepwise check --for-trainer ");
+        Assert.Equal(new[] { "stepwise" }, output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         (_, output, _) = Run("[suggest:25]", "stepwise check --format j");
         Assert.Equal(new[] { "json" }, output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
