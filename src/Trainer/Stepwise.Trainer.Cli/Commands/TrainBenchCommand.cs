@@ -50,6 +50,7 @@ public sealed class TrainBenchCommand : CliCommand
 
         // 1. Next to PyTorch eager, and QLoRA next to LoRA: the same fixed-shape micro-batches, step by step.
         Console.WriteLine($"load average at start: {TorchComparison.LoadAverage()}");
+        bool sameStep = true;
         if (!skipTorch)
         {
             foreach (var (label, dir, batch, seq) in new[] { ("default model (3.6M)", model, 8, 256), ("small model (70M)", small, 4, 256) })
@@ -59,6 +60,13 @@ public sealed class TrainBenchCommand : CliCommand
                 Console.WriteLine($"  stepwise:        {ours.MedianSeconds * 1000,7:0} ms/step wall {ours.MedianCpuSeconds * 1000,7:0} ms CPU  {ours.SamplesPerSecond,7:0.00} samples/s  first loss {ours.FirstLoss:0.00000}");
                 Console.WriteLine($"  PyTorch {version,-8} {pt.MedianSeconds * 1000,7:0} ms/step wall {pt.MedianCpuSeconds * 1000,7:0} ms CPU  {pt.SamplesPerSecond,7:0.00} samples/s  first loss {pt.FirstLoss:0.00000}");
                 Console.WriteLine($"  ratio stepwise / PyTorch: {ours.MedianSeconds / pt.MedianSeconds:0.00}x wall, {ours.MedianCpuSeconds / pt.MedianCpuSeconds:0.00}x CPU time (goal <= 1.1x)  [load average {TorchComparison.LoadAverage()}]");
+                // LoRA B starts at zero, so the first loss is the base model's on the same tokens on both sides: a
+                // difference means the two sides do not run the same computation and the ratio compares nothing.
+                if (Math.Abs(ours.FirstLoss - pt.FirstLoss) > 1e-4 * Math.Max(1.0, Math.Abs(pt.FirstLoss)))
+                {
+                    Console.Error.WriteLine($"bench-train: the first losses differ ({ours.FirstLoss:R} vs PyTorch {pt.FirstLoss:R}): the two sides do not compute the same step");
+                    sameStep = false;
+                }
             }
         }
         {
@@ -127,7 +135,7 @@ public sealed class TrainBenchCommand : CliCommand
                     Console.WriteLine($"  {f.Name,-28} {f.Length,12:N0} B");
             }
         }
-        return 0;
+        return sameStep ? 0 : 1;
     }
 
     private static TrainResult Once(string model, List<Example> examples, TrainingArguments args, LoraConfig lora, QuantType? quant, string work)
