@@ -11,6 +11,7 @@ micro-batch ([steps + warmup] x batch x seq), the thread count, r and alpha. OUT
 and the losses, so the caller compares the work done, not only the time.
 """
 import json
+import os
 import struct
 import sys
 import time
@@ -115,8 +116,19 @@ def main():
         losses.append(step(ids))
         seconds.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    json.dump({"seconds": seconds, "cpu": cpu, "losses": losses, "torch": torch.__version__, "threads": torch.get_num_threads()},
-              open(sys.argv[3], "w"))
+    json.dump({"seconds": seconds, "cpu": cpu, "losses": losses, "torch": torch.__version__, "threads": torch.get_num_threads(),
+               "blas": blas_library()}, open(sys.argv[3], "w"))
+
+
+def blas_library():
+    """The BLAS shared library this process mapped (Debian's torch links the generic libblas.so.3, which the
+    alternatives system or LD_LIBRARY_PATH points at netlib's reference BLAS, OpenBLAS, BLIS...)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+    except OSError:
+        return None
+    return sorted(os.path.realpath(p) for p in paths) or None
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ public static class TorchComparison
     /// <summary>Median wall and CPU seconds of a step (CPU time: all threads of the process; the fair figure on a busy machine).</summary>
     public sealed record Side(double MedianSeconds, double MedianCpuSeconds, double SamplesPerSecond, double FirstLoss);
 
-    public static (Side Ours, Side Torch, string TorchVersion) Run(string modelDir, int batch, int seq, int steps, int warmup, string python, string work,
+    public static (Side Ours, Side Torch, string TorchVersion, string TorchBlas) Run(string modelDir, int batch, int seq, int steps, int warmup, string python, string work,
         QuantType? quant = null)
     {
         var config = LlamaConfig.Load(modelDir);
@@ -33,7 +33,7 @@ public static class TorchComparison
             .Select(_ => Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, seq).Select(_ => rng.Next(3, (int)config.VocabSize)).ToArray()).ToArray()).ToArray();
         var ours = Ours(modelDir, batches, warmup, quant);
         var torchSide = Torch(modelDir, batches, warmup, python, work);
-        return (ours, torchSide.Side, torchSide.Version);
+        return (ours, torchSide.Side, torchSide.Version, torchSide.Blas);
     }
 
     /// <summary>Our side: the training loop's step (Trainer.TokenLossSum over a collated batch, backward, clipping, AdamW).</summary>
@@ -72,7 +72,7 @@ public static class TorchComparison
         return Summarise(times.Skip(warmup).ToList(), cpus.Skip(warmup).ToList(), batches[0].Length, first);
     }
 
-    private static (Side Side, string Version) Torch(string modelDir, int[][][] batches, int warmup, string python, string work)
+    private static (Side Side, string Version, string Blas) Torch(string modelDir, int[][][] batches, int warmup, string python, string work)
     {
         string script = Path.Combine(AppContext.BaseDirectory, "Bench", "torch_lora_steps.py");
         if (!File.Exists(script)) throw new FileNotFoundException($"{script} not found (it ships beside stepwise-trainer)");
@@ -87,6 +87,10 @@ public static class TorchComparison
         };
         File.WriteAllText(spec, json.ToJsonString());
         var psi = new ProcessStartInfo(python) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        // An OpenBLAS or OpenMP BLAS behind torch takes its own thread count from the environment: the same as ours.
+        string threads = torch.get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        psi.Environment["OPENBLAS_NUM_THREADS"] = threads;
+        psi.Environment["OMP_NUM_THREADS"] = threads;
         foreach (var a in new[] { script, modelDir, spec, output }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -97,7 +101,8 @@ public static class TorchComparison
         var seconds = o["seconds"]!.AsArray().Select(x => x!.GetValue<double>()).Skip(warmup).ToList();
         var cpu = o["cpu"]!.AsArray().Select(x => x!.GetValue<double>()).Skip(warmup).ToList();
         double firstLoss = o["losses"]!.AsArray()[0]!.GetValue<double>();
-        return (Summarise(seconds, cpu, batches[0].Length, firstLoss), o["torch"]!.GetValue<string>());
+        var blas = o["blas"] is JsonArray libs ? string.Join(", ", libs.Select(l => l!.GetValue<string>())) : "unknown";
+        return (Summarise(seconds, cpu, batches[0].Length, firstLoss), o["torch"]!.GetValue<string>(), blas);
     }
 
     private static Side Summarise(List<double> times, List<double> cpus, int batch, double firstLoss)

@@ -55,10 +55,17 @@ public sealed class TrainBenchCommand : CliCommand
         {
             foreach (var (label, dir, batch, seq) in new[] { ("default model (3.6M)", model, 8, 256), ("small model (70M)", small, 4, 256) })
             {
-                var (ours, pt, version) = TorchComparison.Run(dir, batch, seq, Math.Max(3, steps / 2), 2, python, work);
+                var (ours, pt, version, blas) = TorchComparison.Run(dir, batch, seq, Math.Max(3, steps / 2), 2, python, work);
                 Console.WriteLine($"LoRA fp32 step, {label}, batch {batch}x{seq}, r=16 all-linear, AdamW, {torch.get_num_threads()} threads (median of {Math.Max(3, steps / 2)} after 2 warm-up):");
                 Console.WriteLine($"  stepwise:        {ours.MedianSeconds * 1000,7:0} ms/step wall {ours.MedianCpuSeconds * 1000,7:0} ms CPU  {ours.SamplesPerSecond,7:0.00} samples/s  first loss {ours.FirstLoss:0.00000}");
                 Console.WriteLine($"  PyTorch {version,-8} {pt.MedianSeconds * 1000,7:0} ms/step wall {pt.MedianCpuSeconds * 1000,7:0} ms CPU  {pt.SamplesPerSecond,7:0.00} samples/s  first loss {pt.FirstLoss:0.00000}");
+                Console.WriteLine($"  PyTorch's BLAS: {blas}");
+                // Debian's python3-torch calls the generic libblas.so.3; where that is netlib's reference BLAS (the
+                // default without libopenblas0 / libblis), its matmuls run an order of magnitude slower than an
+                // optimized BLAS, and the ratio flatters us.
+                if (blas.Contains("/blas/libblas.so", StringComparison.Ordinal))
+                    Console.WriteLine("  warning: that is netlib's reference BLAS, not an optimized one: the PyTorch side is handicapped and this ratio is not a fair comparison " +
+                                      "(install libopenblas0-pthread, or pass --python a wrapper that puts an optimized libblas.so.3 on LD_LIBRARY_PATH)");
                 Console.WriteLine($"  ratio stepwise / PyTorch: {ours.MedianSeconds / pt.MedianSeconds:0.00}x wall, {ours.MedianCpuSeconds / pt.MedianCpuSeconds:0.00}x CPU time (goal <= 1.1x)  [load average {TorchComparison.LoadAverage()}]");
                 // LoRA B starts at zero, so the first loss is the base model's on the same tokens on both sides: a
                 // difference means the two sides do not run the same computation and the ratio compares nothing.
