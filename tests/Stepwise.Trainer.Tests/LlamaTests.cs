@@ -224,6 +224,35 @@ public class LlamaTests
     }
 
     [Fact]
+    public void QuantizingToBfloat16RoundsTheWeightsFirstAndRecordsBfloat16InTheQuantState()
+    {
+        // transformers casts each weight to the load dtype before bitsandbytes' quantize_4bit, which records dtype=A.dtype.
+        using var dir = new TempDir();
+        string path = TestModels.Create(dir, "m"); // float32
+        using var q = LlamaLoader.Load(path, new LoadOptions { ComputeDtype = ScalarType.BFloat16, Quantize = QuantType.Nf4 });
+        BnbLayout.SaveQuantized(q, path, dir["q"]);
+        string w = "model.layers.0.self_attn.q_proj.weight";
+        using (var f = SafeTensorsFile.Open(dir["q/model.safetensors"]))
+        {
+            var state = System.Text.Encoding.UTF8.GetString(f.ReadRaw(f[w + ".quant_state.bitsandbytes__nf4"]));
+            Assert.StartsWith("{\"quant_type\": \"nf4\", \"blocksize\": 64, \"dtype\": \"bfloat16\", \"shape\": [32, 32]", state);
+            Assert.Equal("BF16", f["lm_head.weight"].DType);
+        }
+        Assert.Equal("bfloat16", JsonNode.Parse(File.ReadAllText(dir["q/config.json"]))!["quantization_config"]!["bnb_4bit_compute_dtype"]!.GetValue<string>());
+        using var src = SafeTensorsFile.Open(Path.Combine(path, "model.safetensors"));
+        using var fp32 = src.Read(w);
+        var ours = ((Linear4bit)q.model.layers[0].self_attn.q_proj).Weight;
+        using var rounded = FourBit.Quantize(fp32.to(ScalarType.BFloat16), QuantType.Nf4, doubleQuant: true);
+        using var unrounded = FourBit.Quantize(fp32, QuantType.Nf4, doubleQuant: true);
+        Assert.Equal(rounded.Packed.data<byte>().ToArray(), ours.Packed.data<byte>().ToArray());
+        Assert.Equal("bfloat16", ours.DType);
+        // The rounding matters: quantizing the float32 values gives other codes or scales somewhere.
+        Assert.False(unrounded.Packed.data<byte>().ToArray().SequenceEqual(ours.Packed.data<byte>().ToArray())
+                     && unrounded.QuantizedAbsmax!.data<byte>().ToArray().SequenceEqual(ours.QuantizedAbsmax!.data<byte>().ToArray())
+                     && unrounded.Offset == ours.Offset);
+    }
+
+    [Fact]
     public void QuantizedFolderWithAMissingQuantStateIsRejected()
     {
         using var dir = new TempDir();

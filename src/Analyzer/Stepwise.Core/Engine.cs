@@ -25,6 +25,12 @@ public sealed record AnalysisOptions
     public string? TransformersVersion { get; init; }
     /// <summary>The library versions the workspace found for this config (installed, pinned, or the tool's pins); null: the newest known.</summary>
     public VersionAssumptions? Versions { get; init; }
+    /// <summary>
+    /// This run goes to the bundled Stepwise trainer (`stepwise train`, `check --for-trainer stepwise`, the language
+    /// server's Train command): report every setting it would not do as written (SW5001). Off for plain analysis, where
+    /// the config is meant for HF / axolotl / LLaMA-Factory and those settings are fine.
+    /// </summary>
+    public bool ForBundledTrainer { get; init; }
     /// <summary>Per-rule severity; a null value turns the rule off.</summary>
     public IReadOnlyDictionary<string, Severity?> Severities { get; init; } = new Dictionary<string, Severity?>();
 

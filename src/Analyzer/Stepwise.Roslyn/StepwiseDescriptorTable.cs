@@ -420,6 +420,16 @@ public static class StepwiseDescriptors
         description: "When the transformers release in use is 5 or later (installed or pinned in the workspace, pinned by LLaMA-Factory, or stated by the setting; not when v5 is only the newest release assumed for want of anything else), reports a Hugging Face or LLaMA-Factory training config (LLaMA-Factory: `do_train: true`) that does not write `report_to`: its default changed from `all` (v4) to `none` (v5). Silent for v4 targets, where the unwritten default has always meant `all`. transformers v4 defaults to `all`: every installed integration (wandb, tensorboard, mlflow...) logs, and wandb may stop a headless job to ask for a login. v5 defaults to `none`: nothing is logged unless asked. The same config behaves differently across the upgrade.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW4004.md");
 
+    public static readonly DiagnosticDescriptor SW5001 = new(
+        id: "SW5001",
+        title: "Setting the bundled Stepwise trainer does not do",
+        messageFormat: "{0}",
+        category: "Trainer",
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Only when the config is trained by the bundled Stepwise trainer (`stepwise train`, `stepwise check --for-trainer stepwise`, the editor's Train command): reports each setting the trainer would not do as written: optimizers, schedulers, LoRA initialisations, tuner types, packing modes, multi-process and DeepSpeed runs it does not implement, keys it does not read that ask for something, and keys it does not know. What it does implement (LoRA and QLoRA with PEFT's rules: DoRA, rank_pattern / alpha_pattern, layers_to_transform, modules_to_save; AdamW and bitsandbytes' 8-bit AdamW; the linear, cosine and constant schedules; HF's step arithmetic and checkpoints) passes. Plain `stepwise check` and the editor's diagnostics never report it: the same settings are right for Hugging Face, axolotl or LLaMA-Factory. A trainer that skips a setting trains something other than what the config says, and the run looks fine. The bundled trainer refuses such a config before it loads a model, and this finding says which settings to change.",
+        helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW5001.md");
+
     public static readonly DiagnosticDescriptor SW9001 = new(
         id: "SW9001",
         title: "The file could not be read",
@@ -460,7 +470,7 @@ public static class StepwiseDescriptors
         description: "Reports a `deepspeed:` config, accelerate config or dataset file that the config names but that cannot be read. The run would stop at start-up; and the batch settings in that file cannot be checked.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW9004.md");
 
-    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(SW0001, SW1001, SW1002, SW1003, SW1004, SW1005, SW1006, SW1007, SW1008, SW2001, SW2002, SW2003, SW2004, SW2005, SW2006, SW2007, SW2008, SW2009, SW2010, SW2011, SW2012, SW2013, SW2014, SW2015, SW2016, SW3001, SW3002, SW3003, SW3004, SW3005, SW3006, SW3007, SW3008, SW3009, SW3010, SW3011, SW3012, SW4001, SW4002, SW4003, SW4004, SW9001, SW9002, SW9003, SW9004);
+    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(SW0001, SW1001, SW1002, SW1003, SW1004, SW1005, SW1006, SW1007, SW1008, SW2001, SW2002, SW2003, SW2004, SW2005, SW2006, SW2007, SW2008, SW2009, SW2010, SW2011, SW2012, SW2013, SW2014, SW2015, SW2016, SW3001, SW3002, SW3003, SW3004, SW3005, SW3006, SW3007, SW3008, SW3009, SW3010, SW3011, SW3012, SW4001, SW4002, SW4003, SW4004, SW5001, SW9001, SW9002, SW9003, SW9004);
 
     public static DiagnosticDescriptor? Find(string id) => id switch
     {
@@ -505,6 +515,7 @@ public static class StepwiseDescriptors
         "SW4002" => SW4002,
         "SW4003" => SW4003,
         "SW4004" => SW4004,
+        "SW5001" => SW5001,
         "SW9001" => SW9001,
         "SW9002" => SW9002,
         "SW9003" => SW9003,

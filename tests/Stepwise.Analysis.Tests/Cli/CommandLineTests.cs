@@ -96,6 +96,7 @@ public class CommandLineTests
     [InlineData("--format", "xml", "--format must be human, json or sarif, not 'xml'")]
     [InlineData("--severity", "SW1001", "--severity wants SWnnnn=error|warning|info|hint|off, not 'SW1001'")]
     [InlineData("--transformers-version", "latest", "--transformers-version needs a release such as 4.57 or 4.46.3, not 'latest'")]
+    [InlineData("--for-trainer", "axolotl", "--for-trainer knows 'stepwise' (the bundled trainer), not 'axolotl'")]
     public void Bad_option_values_exit_2_naming_the_option(string option, string value, string message)
     {
         var (code, output, error) = Run("check", option, value, "x.yaml");
@@ -144,7 +145,11 @@ public class CommandLineTests
     {
         var (code, output, _) = Run("[suggest:18]", "stepwise check --fo");
         Assert.Equal(0, code);
+        Assert.Equal(new[] { "--for-trainer", "--format" }, output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        (_, output, _) = Run("[suggest:20]", "stepwise check --form");
         Assert.Equal(new[] { "--format" }, output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        (_, output, _) = Run("[suggest:29]", "stepwise check --for-trainer ");
+        Assert.Equal(new[] { "stepwise" }, output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         (_, output, _) = Run("[suggest:25]", "stepwise check --format j");
         Assert.Equal(new[] { "json" }, output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }

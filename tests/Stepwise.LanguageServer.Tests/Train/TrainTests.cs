@@ -192,6 +192,33 @@ public class TrainTests
     }
 
     [Fact]
+    public async Task The_bundled_trainer_refuses_settings_it_does_not_do_though_the_editor_does_not_flag_them()
+    {
+        using var dir = new TempDir();
+        var h = await Harness.Start(WorkDone.DeepClone().AsObject());
+        await using var __ = h;
+        await h.Client.Notify("workspace/didChangeConfiguration", new JsonObject { ["settings"] = new JsonObject { ["stepwise"] = new JsonObject
+        {
+            ["trainer"] = new JsonObject { ["path"] = FakeTrainer },
+        } } });
+        const string text = "learning_rate: 0.0002\nper_device_train_batch_size: 8\noptim: adafactor\nneftune_noise_alpha: 5\nnum_train_epochs: 1\n";
+        dir.Write("hf.yaml", text);
+        var uri = dir.Uri("hf.yaml");
+        await h.Open(uri, text);
+        // A plain config for HF Trainer: the editor's diagnostics do not call these settings wrong.
+        var diagnostics = h.Client.WaitForDiagnostics(uri, 1)["diagnostics"]!.AsArray();
+        Assert.DoesNotContain(diagnostics, d => (string?)d!["code"] == "SW5001");
+        var response = await Train(h, uri);
+        Assert.Equal(-32803, (int)response["error"]!["code"]!);
+        var message = (string)response["error"]!["message"]!;
+        Assert.StartsWith("Cannot train hf.yaml with the bundled Stepwise trainer: 2 settings it does not do", message);
+        Assert.Contains("\n3:1 SW5001 optim = adafactor: optim 'adafactor' is not available in the bundled trainer", message);
+        Assert.Contains("\n4:1 SW5001 neftune_noise_alpha = 5: the bundled trainer does not read this setting", message);
+        Assert.Equal(new[] { "1 " + message }, Messages(h, "window/showMessage"));
+        Assert.Empty(h.Client.Notifications("$/progress"));
+    }
+
+    [Fact]
     public async Task Without_work_done_progress_the_run_is_reported_in_the_log()
     {
         using var dir = new TempDir();

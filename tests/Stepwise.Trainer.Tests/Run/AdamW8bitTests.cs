@@ -58,6 +58,22 @@ public sealed class AdamW8bitTests
     }
 
     [Fact]
+    public void Optimizer_state_outlives_the_dispose_scope_of_the_step_that_created_it()
+    {
+        // Regression: the moments were created lazily inside the caller's dispose scope and freed with it.
+        var w = new Parameter(torch.ones(8));
+        using var opt = new TorchAdamW("adamw_torch", new[] { w }, 0.1, 0.9, 0.999, 1e-8, 0);
+        for (int i = 0; i < 3; i++)
+            using (torch.NewDisposeScope())
+            {
+                (w * w).sum().backward();
+                opt.Step(0.1);
+                opt.ZeroGrad();
+            }
+        Assert.True(w.detach().max().item<float>() < 1f);
+    }
+
+    [Fact]
     public void Eight_bit_state_is_about_a_quarter_of_float32_state()
     {
         var ps = new[] { new Parameter(torch.zeros(256, 1024)), new Parameter(torch.zeros(1024, 64)) };

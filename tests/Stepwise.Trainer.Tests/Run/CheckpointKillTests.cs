@@ -127,7 +127,7 @@ public sealed class CheckpointKillTests
     {
         using var m = LlamaLoader.Load(model);
         LoraModel.Apply(m, Lora, 0);
-        Checkpoints.LoadAdapterWeights(m, checkpoint);
+        Checkpoints.LoadAdapterWeights(m, Lora, checkpoint);
         Assert.True(TrainerState.Read(Path.Combine(checkpoint, "trainer_state.json")).GlobalStep > 0);
     }
 

@@ -76,7 +76,7 @@ public sealed class CheckpointResumeTests
         Assert.Equal("checkpoint-2", Path.GetFileName(latest));
         using var m = LlamaLoader.Load(model);
         LoraModel.Apply(m, Lora, 0);
-        Checkpoints.LoadAdapterWeights(m, latest!);
+        Checkpoints.LoadAdapterWeights(m, Lora, latest!);
         Assert.Equal(2, TrainerState.Read(Path.Combine(latest!, "trainer_state.json")).GlobalStep);
         Assert.Single(Checkpoints.CleanTemporary(dir["out"]));
     }

@@ -33,7 +33,7 @@ public sealed class FailureTests
         // The checkpoint holds the weights of step 2 (nothing of the NaN window was applied) and loads into a fresh model.
         using var fresh = LlamaLoader.Load(path);
         LoraModel.Apply(fresh, job.Lora);
-        Checkpoints.LoadAdapterWeights(fresh, expected);
+        Checkpoints.LoadAdapterWeights(fresh, job.Lora, expected);
         Assert.All(LoraModel.Adapters(fresh), a => Assert.False(a.Layer.lora_B.weight.isnan().any().item<bool>()));
         Assert.Contains(LoraModel.Adapters(fresh), a => a.Layer.lora_B.weight.abs().max().item<float>() > 0);
     }

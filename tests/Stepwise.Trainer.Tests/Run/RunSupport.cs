@@ -48,6 +48,7 @@ public sealed class RecordingSink : IProgressSink
     public List<StepEvent> Steps { get; } = new();
     public List<SaveEvent> Saves { get; } = new();
     public List<EvalEvent> Evals { get; } = new();
+    public List<string> Logs { get; } = new();
     public StartEvent? Started { get; private set; }
     public void Start(StartEvent e) => Started = e;
     public void Step(StepEvent e) { Steps.Add(e); if (e.Step == _stopAfter) _stop?.Cancel(); }
@@ -55,5 +56,5 @@ public sealed class RecordingSink : IProgressSink
     public void Save(SaveEvent e) => Saves.Add(e);
     public void Done(DoneEvent e) { }
     public void Error(string message, string? checkpoint = null) { }
-    public void Log(string message) { }
+    public void Log(string message) => Logs.Add(message);
 }

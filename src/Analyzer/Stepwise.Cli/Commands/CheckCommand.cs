@@ -64,13 +64,23 @@ public sealed class CheckCommand : CliCommand
             }
         });
         var noGit = new Option<bool>("--no-git") { Description = "Do not compare with the committed version (SW1003)" };
+        // The trainer the run goes to. "stepwise" (the bundled trainer) adds SW5001 for every setting it would not do as
+        // written; the configs' own stacks need no flag.
+        var forTrainer = new Option<string?>("--for-trainer") { Description = "The run goes to this trainer; 'stepwise' (the bundled trainer) reports each setting it does not do (SW5001)", HelpName = "stepwise" };
+        forTrainer.CompletionSources.Add("stepwise");
+        forTrainer.Validators.Add(r =>
+        {
+            var v = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+            if (v != "stepwise") r.AddError($"--for-trainer knows 'stepwise' (the bundled trainer), not '{v}'");
+        });
 
         var command = WithExamples(new Command("check", "Check training configs: steps and epochs, start-up errors, quantization, PEFT, renamed keys")
-        { paths, format, fix, explain, world, dataset, threshold, transformers, accelerate, severity, noGit },
+        { paths, format, fix, explain, world, dataset, threshold, transformers, accelerate, severity, noGit, forTrainer },
             "stepwise check examples/",
             "stepwise check train.yaml --dataset-size 52002 --world-size 8",
             "stepwise check 'configs/**/*.yaml' --format sarif > stepwise.sarif",
             "stepwise check train.yaml --fix --severity SW1004=off",
+            "stepwise check train.yaml --for-trainer stepwise",
             "",
             "Exit codes: 0 nothing at warning or above, 1 findings, 2 usage or I/O error.");
         command.SetAction(parse =>
@@ -85,6 +95,7 @@ public sealed class CheckCommand : CliCommand
             if (parse.GetValue(dataset) is long n) analysis = analysis with { DatasetSize = n };
             if (parse.GetValue(threshold) is double t) analysis = analysis with { EpochThreshold = t };
             if (parse.GetValue(transformers) is { } v) analysis = analysis with { TransformersVersion = v };
+            if (parse.GetValue(forTrainer) is not null) analysis = analysis with { ForBundledTrainer = true };
             var severities = new Dictionary<string, Severity?>(StringComparer.OrdinalIgnoreCase);
             foreach (var kv in parse.GetValue(severity) ?? Array.Empty<string>())
             {

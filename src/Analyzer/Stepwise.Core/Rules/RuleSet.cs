@@ -4,6 +4,7 @@ using Stepwise.Core.Rules.Deprecated;
 using Stepwise.Core.Rules.File;
 using Stepwise.Core.Rules.Peft;
 using Stepwise.Core.Rules.Steps;
+using Stepwise.Core.Rules.Trainer;
 using Stepwise.Core.Rules.Validity;
 
 namespace Stepwise.Core.Rules;
@@ -53,6 +54,7 @@ public static class RuleSet
         new SW4002_MaxSeqLength(),
         new SW4003_WarmupRatioV5(),
         new SW4004_ReportToDefault(),
+        new SW5001_NotDoneByBundledTrainer(),
         new SW9003_UnknownKey(),
     };
 

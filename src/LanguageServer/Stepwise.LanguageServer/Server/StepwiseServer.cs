@@ -566,6 +566,16 @@ public sealed class StepwiseServer
         if (blocking.Count > 0)
             throw Fail($"Cannot train {name}: {blocking.Count} error finding{(blocking.Count == 1 ? "" : "s")}:\n{string.Join("\n", blocking)}");
         var settings = _trainerSettings;
+        if (settings.Launcher == "stepwise")
+        {
+            // The bundled trainer refuses settings it would not do as written (SW5001). The editor's diagnostics leave
+            // them out (the same config is right for HF / axolotl / LLaMA-Factory), so they are listed here, as
+            // `stepwise train` lists them before it loads a model.
+            var refusals = BundledTrainerRefusals(snap);
+            if (refusals.Count > 0)
+                throw Fail($"Cannot train {name} with the bundled Stepwise trainer: {refusals.Count} setting{(refusals.Count == 1 ? "" : "s")} it does not do " +
+                           $"(change them, or set stepwise.launcher to the stack the config is written for):\n{string.Join("\n", refusals)}");
+        }
         var (launch, problem) = TrainerLaunch.Resolve(settings, path, TrainCommands.DialectOf(snap) ?? Stepwise.Core.Model.Dialect.Hf, AppContext.BaseDirectory);
         if (launch is null) throw Fail($"Cannot train {name}: {problem}");
         if (_training.IsRunning(uri)) throw Fail($"{name} is already training (stepwise.server.stop stops it)", MessageType.Warning);
@@ -575,6 +585,18 @@ public sealed class StepwiseServer
         // The client's token is valid until the answer: answer when the run is over; cancelling the request stops it.
         using (requestCancelled.Register(() => _training.Stop(uri)))
             return await _training.OutcomeOf(uri, run.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>The SW5001 findings of the snapshot analysed for the bundled trainer, as `line:col SW5001 message` lines.</summary>
+    private List<string> BundledTrainerRefusals(DocumentSnapshot snap)
+    {
+        var options = Options with { Analysis = Options.Analysis with { ForBundledTrainer = true } };
+        var file = _options.Analyze is { } analyze ? analyze(snap.Path, snap.Text, options) : Analyzer.AnalyzeText(snap.Path, snap.Text, options);
+        return file.Configs
+            .SelectMany(c => c.Result.Findings)
+            .Where(f => f.Id == Stepwise.Core.Rules.Trainer.SW5001_NotDoneByBundledTrainer.Rule.Id)
+            .Select(f => $"{f.Span.Range.Start.Line + 1}:{f.Span.Range.Start.Character + 1} {f.Id} {f.Message}")
+            .ToList();
     }
 
     /// <summary>Shows the message and makes the request fail with it (RequestFailed, -32803).</summary>

@@ -37,7 +37,7 @@ public sealed class QuantizeCommand : CliCommand
         var dst = new Argument<string>("OUT_DIR") { Description = "Where to write the quantized copy" };
         var type = CliOptions.Choice("--quant-type", "The 4-bit code (default nf4)", "nf4", "fp4");
         var noDq = new Option<bool>("--no-double-quant") { Description = "Keep the absmax scales in float32 (no double quantization)" };
-        var dtype = TrainerOptions.Dtype("The dtype of the layers that stay unquantized (default: the model's torch_dtype)");
+        var dtype = TrainerOptions.Dtype("The load dtype, as transformers' torch_dtype: weights are cast to it before quantizing (the quant_state records it) and the layers that stay unquantized are saved in it (default: the model's torch_dtype)");
         var command = WithExamples(new Command("quantize", "Save an NF4/FP4 copy of a Llama folder in the bitsandbytes layout (double quantization by default)") { src, dst, type, noDq, dtype },
             "stepwise quantize models/tiny models/tiny-nf4", "stepwise quantize models/llama models/llama-fp4 --quant-type fp4 --no-double-quant");
         command.SetAction(parse => ModelCommands.Quantize(parse.GetValue(src)!, parse.GetValue(dst)!, parse.GetValue(type) ?? "nf4", !parse.GetValue(noDq), parse.GetValue(dtype)));

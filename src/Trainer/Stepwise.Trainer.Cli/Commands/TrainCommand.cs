@@ -50,7 +50,10 @@ public sealed class TrainCommand : CliCommand
         try
         {
             // 1. The engine.
-            var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false });
+            // ForBundledTrainer: the engine also reports (SW5001) every setting this trainer would not do as written,
+            // so the run is refused here, before any model loads, with the same findings `check --for-trainer stepwise` shows.
+            var forTrainer = new AnalysisOptions { ForBundledTrainer = true };
+            var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, Analysis = forTrainer });
             FileAnalysis file;
             string shownPath;
             if (configPath is null)
@@ -59,7 +62,7 @@ public sealed class TrainCommand : CliCommand
                 file = analyzer.AnalyzeText(shownPath, BundledData.ConfigText(), new WorkspaceOptions
                 {
                     UseGit = false, UseDefaultAccelerateConfig = false,
-                    Analysis = new AnalysisOptions { DatasetSize = BundledTrainCount() },
+                    Analysis = forTrainer with { DatasetSize = BundledTrainCount() },
                 });
             }
             else

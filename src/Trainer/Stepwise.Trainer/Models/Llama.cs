@@ -81,26 +81,67 @@ public sealed class LlamaModel : Module<Tensor, Tensor?, Tensor>
     {
         long batch = input_ids.shape[0], seq = input_ids.shape[1];
         var h = embed_tokens.forward(input_ids);
+        var (cos, sin) = Rotary(seq, h.dtype, input_ids.device);
 
-        // Rotary tables for positions 0..seq-1: freqs = pos * inv_freq, emb = cat(freqs, freqs).
-        var positions = torch.arange(seq, ScalarType.Float32, input_ids.device);
-        var freqs = positions.unsqueeze(1) * _invFreq.unsqueeze(0);
-        var emb = torch.cat(new[] { freqs, freqs }, -1);
-        var cos = emb.cos().to(h.dtype);
-        var sin = emb.sin().to(h.dtype);
-
-        // Additive mask: a key is visible if it is not in the future and is not padding; hidden keys get the
-        // dtype's most negative value (not -inf), so a row with nothing visible stays finite, as in transformers.
-        var visible = torch.ones(seq, seq, ScalarType.Bool, input_ids.device).tril().view(1, 1, seq, seq);
-        if (attention_mask is not null) visible = visible.logical_and(attention_mask.to(ScalarType.Bool).view(batch, 1, 1, seq));
-        var mask = torch.zeros(visible.shape, h.dtype, input_ids.device).masked_fill(visible.logical_not(), torch.finfo(h.dtype).min);
+        // Which keys each query sees: the causal ones that are not padding. Without padding, scaled_dot_product_attention
+        // applies the causal rule itself (is_causal, its fused kernel). With padding it takes an additive mask where
+        // hidden keys get the dtype's most negative value (not -inf), so a row with nothing visible (a left-padded
+        // position) stays finite and attends evenly, as transformers' eager mask and its sdpa _unmask_unattended do.
+        Tensor? mask = null;
+        if (attention_mask is not null && !attention_mask.all().item<bool>())
+        {
+            var visible = CausalKeys(seq, input_ids.device).view(1, 1, seq, seq).logical_and(attention_mask.to(ScalarType.Bool).view(batch, 1, 1, seq));
+            mask = torch.zeros(visible.shape, h.dtype, input_ids.device).masked_fill(visible.logical_not(), torch.finfo(h.dtype).min);
+        }
 
         foreach (var layer in layers) h = layer.forward(h, cos, sin, mask);
         return norm.forward(h);
     }
+
+    // Rotary tables and the causal pattern depend only on the length: built once for the longest length seen and
+    // sliced, rather than recomputed by every forward (LlamaRotaryEmbedding recomputes them per call).
+    private Tensor? _cos, _sin, _causal;
+
+    /// <summary>cos / sin [seq, head_dim] for positions 0..seq-1: freqs = pos * inv_freq (float32), emb = cat(freqs, freqs).</summary>
+    private (Tensor Cos, Tensor Sin) Rotary(long seq, ScalarType dtype, Device device)
+    {
+        if (_cos is null || _cos.shape[0] < seq || _cos.dtype != dtype || !SameDevice(_cos, device))
+        {
+            _cos?.Dispose(); _sin?.Dispose();
+            using var scope = torch.NewDisposeScope();
+            // Room to grow (generation lengthens the sequence one token at a time), up to max_position_embeddings.
+            long rows = Math.Max(seq, Math.Min(2 * seq, _config.MaxPositionEmbeddings));
+            var positions = torch.arange(rows, ScalarType.Float32, device);
+            var freqs = positions.unsqueeze(1) * _invFreq.to(device).unsqueeze(0);
+            var emb = torch.cat(new[] { freqs, freqs }, -1);
+            _cos = emb.cos().to(dtype).DetachFromDisposeScope();
+            _sin = emb.sin().to(dtype).DetachFromDisposeScope();
+        }
+        return (_cos.narrow(0, 0, seq), _sin!.narrow(0, 0, seq));
+    }
+
+    /// <summary>[seq, seq] true where the key is not in the query's future.</summary>
+    private Tensor CausalKeys(long seq, Device device)
+    {
+        if (_causal is null || _causal.shape[0] < seq || !SameDevice(_causal, device))
+        {
+            _causal?.Dispose();
+            long rows = Math.Max(seq, Math.Min(2 * seq, _config.MaxPositionEmbeddings));
+            _causal = torch.ones(rows, rows, ScalarType.Bool, device).tril().DetachFromDisposeScope();
+        }
+        return _causal.narrow(0, 0, seq).narrow(1, 0, seq);
+    }
+
+    private static bool SameDevice(Tensor t, Device d) => t.device_type == d.type && (d.index < 0 || t.device_index == d.index);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) { _cos?.Dispose(); _sin?.Dispose(); _causal?.Dispose(); }
+        base.Dispose(disposing);
+    }
 }
 
-public sealed class LlamaDecoderLayer : Module<Tensor, Tensor, Tensor, Tensor, Tensor>
+public sealed class LlamaDecoderLayer : Module<Tensor, Tensor, Tensor, Tensor?, Tensor>
 {
     public LlamaAttention self_attn;
     public LlamaMLP mlp;
@@ -117,14 +158,14 @@ public sealed class LlamaDecoderLayer : Module<Tensor, Tensor, Tensor, Tensor, T
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor h, Tensor cos, Tensor sin, Tensor mask)
+    public override Tensor forward(Tensor h, Tensor cos, Tensor sin, Tensor? mask)
     {
         h = h + self_attn.forward(input_layernorm.forward(h), cos, sin, mask);
         return h + mlp.forward(post_attention_layernorm.forward(h));
     }
 }
 
-public sealed class LlamaAttention : Module<Tensor, Tensor, Tensor, Tensor, Tensor>, ILinearHost
+public sealed class LlamaAttention : Module<Tensor, Tensor, Tensor, Tensor?, Tensor>, ILinearHost
 {
     private readonly int _heads, _kvHeads;
     private readonly long _headDim;
@@ -140,7 +181,7 @@ public sealed class LlamaAttention : Module<Tensor, Tensor, Tensor, Tensor, Tens
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor mask)
+    public override Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask)
     {
         long b = x.shape[0], s = x.shape[1];
         var q = q_proj.forward(x).view(b, s, _heads, _headDim).transpose(1, 2);
@@ -155,9 +196,10 @@ public sealed class LlamaAttention : Module<Tensor, Tensor, Tensor, Tensor, Tens
             k = k.repeat_interleave(groups, 1);
             v = v.repeat_interleave(groups, 1);
         }
-        var scores = q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(_headDim)) + mask;
-        var probs = functional.softmax(scores, -1, ScalarType.Float32).to(q.dtype);
-        var o = probs.matmul(v).transpose(1, 2).reshape(b, s, _heads * _headDim);
+        // softmax(q k^T / sqrt(head_dim) + mask) v, as transformers' sdpa attention: fused on the CPU, no [s, s]
+        // score matrix kept for the backward. Causal without a mask; the additive mask (causal and padding) otherwise.
+        var o = functional.scaled_dot_product_attention(q, k, v, mask, 0.0, mask is null)
+            .transpose(1, 2).reshape(b, s, _heads * _headDim);
         return o_proj.forward(o);
     }
 

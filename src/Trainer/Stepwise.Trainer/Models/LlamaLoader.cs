@@ -95,6 +95,12 @@ public static class LlamaLoader
         using var scope = torch.NewDisposeScope();
         var t = ckpt.Read(name);
         if (o.Device.type != DeviceType.CPU) t = t.to(o.Device);
+        // As transformers + bitsandbytes do: the weight is first cast to the load dtype (modeling_utils.py v4.57.6,
+        // _infer_parameter_dtype: casting_dtype = config._pre_quantization_dtype; _load_state_dict_into_meta_model:
+        // param = param.to(casting_dtype)), then Params4bit._quantize -> functional.quantize_4bit(A) quantizes those values
+        // and records dtype=A.dtype, which QuantState.as_dict writes as "dtype" (bitsandbytes 0.49.1). So --dtype bfloat16
+        // quantizes bf16-rounded weights and writes "bfloat16".
+        t = t.to(o.ComputeDtype);
         var q = FourBit.Quantize(t, o.Quantize ?? QuantType.Nf4, o.DoubleQuant, o.BlockSize);
         return q; // its tensors are detached from every dispose scope: the Linear4bit owns them
     }

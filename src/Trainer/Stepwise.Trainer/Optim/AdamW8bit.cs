@@ -1,103 +1,137 @@
+using System.Collections;
 using Stepwise.Trainer.Quantization;
 using Stepwise.Trainer.SafeTensors;
 
 namespace Stepwise.Trainer.Optim;
 
 /// <summary>
-/// bitsandbytes' 8-bit blockwise AdamW (adamw_bnb_8bit / adamw_8bit / paged_adamw_8bit), as shared/reference/qlora.md
-/// describes it: m and v live as uint8 codes in blocks of 256 with one float32 absmax per block, m on the signed
-/// dynamic map, v on the unsigned one; tensors under 4096 elements keep float32 state (bnb min_8bit_size). A step
-/// dequantizes, runs float32 AdamW (bias correction, decoupled weight decay applied first, as
-/// kOptimizerStatic8bit2StateBlockwise), and re-quantizes with fresh per-block absmax. Codes are chosen by the CUDA
-/// kernel's dQuantize search (<see cref="DynamicMap.Quantize"/>).
+/// bitsandbytes' AdamW (bitsandbytes 0.49.1 optim/adamw.py on Optimizer2State "adam"), as HF Trainer creates it for
+/// adamw_bnb_8bit / adamw_8bit / paged_adamw_8bit (optim_bits 8) and paged_adamw_32bit (optim_bits 32). With 8 bits,
+/// m and v live as uint8 codes in blocks of 256 with one float32 absmax per block, m on the signed dynamic map, v on
+/// the unsigned one; tensors under 4096 elements (min_8bit_size), and parameters registered for 32-bit optimization
+/// (HF registers nn.Embedding weights), keep float32 state. A step dequantizes, runs float32 AdamW (bias correction,
+/// decoupled weight decay applied first, as kOptimizerStatic8bit2StateBlockwise), and re-quantizes with fresh
+/// per-block absmax. Codes are chosen by the CUDA kernel's dQuantize search (<see cref="DynamicMap.Quantize"/>).
+/// Its state_dict is bnb's (Optimizer2State.init_state): per parameter {"step" (int), "state1", "qmap1", "state2",
+/// "qmap2", "absmax1", "absmax2"} for 8-bit state, {"step", "state1", "state2"} (float32) otherwise.
 /// </summary>
 public sealed class AdamW8bit : ITrainOptimizer
 {
     public const int BlockSize = 256;
     public const int MinEightBitSize = 4096;
-    private const string StateFile = "optimizer.safetensors";
 
-    private readonly double _beta1, _beta2, _eps, _weightDecay;
-    private readonly List<ParamState> _states;
-    private long _step;
+    private readonly int _optimBits;
+    private readonly double _initialLr;
+    private readonly List<Group> _groups;
+
+    private sealed class Group
+    {
+        public required List<ParamState> States;
+        public double WeightDecay, Beta1, Beta2, Eps;
+    }
 
     private sealed class ParamState
     {
         public required Parameter Param;
         public bool EightBit;
-        public float[] M = Array.Empty<float>(), V = Array.Empty<float>(); // float32 state (small tensors)
+        public long Step;
+        public float[] M = Array.Empty<float>(), V = Array.Empty<float>(); // float32 state
         public byte[] MCodes = Array.Empty<byte>(), VCodes = Array.Empty<byte>();
         public float[] MAbsmax = Array.Empty<float>(), VAbsmax = Array.Empty<float>();
-    }
 
-    public AdamW8bit(string name, IReadOnlyList<Parameter> parameters, double beta1, double beta2, double eps, double weightDecay)
-    {
-        Name = name;
-        _beta1 = beta1; _beta2 = beta2; _eps = eps; _weightDecay = weightDecay;
-        _states = parameters.Select(p =>
+        public void Reset()
         {
-            long n = p.numel();
-            var s = new ParamState { Param = p, EightBit = n >= MinEightBitSize };
-            if (s.EightBit)
+            Step = 0;
+            long n = Param.numel();
+            if (EightBit)
             {
                 int blocks = (int)((n + BlockSize - 1) / BlockSize);
                 // Zero state: code of 0 with absmax 0 dequantizes to 0 (signed map: index 127; unsigned: index 0).
-                s.MCodes = Enumerable.Repeat((byte)127, (int)n).ToArray();
-                s.VCodes = new byte[n];
-                s.MAbsmax = new float[blocks]; s.VAbsmax = new float[blocks];
+                MCodes = Enumerable.Repeat((byte)127, (int)n).ToArray();
+                VCodes = new byte[n];
+                MAbsmax = new float[blocks]; VAbsmax = new float[blocks];
             }
-            else { s.M = new float[n]; s.V = new float[n]; }
-            return s;
+            else { M = new float[n]; V = new float[n]; }
+        }
+    }
+
+    public AdamW8bit(string name, IReadOnlyList<ParamGroup> groups, double lr, double beta1, double beta2, double eps, int optimBits = 8,
+        IReadOnlySet<Parameter>? keep32 = null)
+    {
+        if (optimBits is not (8 or 32)) throw new ArgumentException($"optim_bits must be 8 or 32, got {optimBits}");
+        Name = name;
+        _optimBits = optimBits;
+        _initialLr = lr;
+        _groups = groups.Select(g => new Group
+        {
+            States = g.Parameters.Select(p =>
+            {
+                var s = new ParamState
+                {
+                    Param = p.Parameter,
+                    EightBit = optimBits == 8 && p.Parameter.numel() >= MinEightBitSize && keep32?.Contains(p.Parameter) != true,
+                };
+                s.Reset();
+                return s;
+            }).ToList(),
+            WeightDecay = g.WeightDecay, Beta1 = beta1, Beta2 = beta2, Eps = eps,
         }).ToList();
     }
 
+    /// <summary>One group of <paramref name="parameters"/> with 8-bit state (tests and benchmarks).</summary>
+    public AdamW8bit(string name, IReadOnlyList<Parameter> parameters, double beta1, double beta2, double eps, double weightDecay)
+        : this(name, ParamGroups.Single(parameters, weightDecay), 1e-3, beta1, beta2, eps) { }
+
     public string Name { get; }
-    public long StepCount => _step;
+    public long StepCount => _groups.SelectMany(g => g.States).Select(s => s.Step).DefaultIfEmpty(0).Max();
 
     /// <summary>Bytes of state: 1 byte per element per moment + 4 bytes per block absmax for 8-bit tensors, 8 per element otherwise.</summary>
-    public long StateBytes => _states.Sum(s => s.EightBit
+    public long StateBytes => _groups.SelectMany(g => g.States).Sum(s => s.EightBit
         ? s.MCodes.LongLength + s.VCodes.LongLength + 4L * (s.MAbsmax.Length + s.VAbsmax.Length)
         : 4L * (s.M.LongLength + s.V.LongLength)) + 8;
 
     public void ZeroGrad()
     {
-        foreach (var s in _states)
+        foreach (var s in _groups.SelectMany(g => g.States))
             if (s.Param.grad is { } g) g.zero_();
     }
 
     public void Step(double learningRate)
     {
-        _step++;
-        double bc1 = 1 - Math.Pow(_beta1, _step), bc2 = 1 - Math.Pow(_beta2, _step);
-        float b1 = (float)_beta1, b2 = (float)_beta2, eps = (float)_eps;
-        float stepSize = (float)(learningRate * Math.Sqrt(bc2) / bc1);
-        float epsHat = (float)(_eps * Math.Sqrt(bc2));
-        float decay = (float)(1 - learningRate * _weightDecay);
         var signed = DynamicMap.Signed();
         var unsigned = UnsignedMap();
         using var _ = torch.no_grad();
-        foreach (var s in _states)
+        foreach (var group in _groups)
         {
-            if (s.Param.grad is not { } gradTensor) continue;
-            var p = s.Param.detach().cpu().to(ScalarType.Float32).contiguous().data<float>().ToArray();
-            var g = gradTensor.detach().cpu().to(ScalarType.Float32).contiguous().data<float>().ToArray();
-            int n = p.Length;
-            float[] m = s.EightBit ? Dequantize(s.MCodes, s.MAbsmax, signed) : s.M;
-            float[] v = s.EightBit ? Dequantize(s.VCodes, s.VAbsmax, unsigned) : s.V;
-            for (int i = 0; i < n; i++)
+            float b1 = (float)group.Beta1, b2 = (float)group.Beta2;
+            float decay = (float)(1 - learningRate * group.WeightDecay);
+            foreach (var s in group.States)
             {
-                m[i] = m[i] * b1 + (1 - b1) * g[i];
-                v[i] = v[i] * b2 + (1 - b2) * g[i] * g[i];
-                p[i] *= decay;
-                p[i] -= stepSize * (m[i] / (MathF.Sqrt(v[i]) + epsHat));
+                if (s.Param.grad is not { } gradTensor) continue;
+                s.Step++;
+                double bc1 = 1 - Math.Pow(group.Beta1, s.Step), bc2 = 1 - Math.Pow(group.Beta2, s.Step);
+                float stepSize = (float)(learningRate * Math.Sqrt(bc2) / bc1);
+                float epsHat = (float)(group.Eps * Math.Sqrt(bc2));
+                var p = s.Param.detach().cpu().to(ScalarType.Float32).contiguous().data<float>().ToArray();
+                var g = gradTensor.detach().cpu().to(ScalarType.Float32).contiguous().data<float>().ToArray();
+                int n = p.Length;
+                float[] m = s.EightBit ? Dequantize(s.MCodes, s.MAbsmax, signed) : s.M;
+                float[] v = s.EightBit ? Dequantize(s.VCodes, s.VAbsmax, unsigned) : s.V;
+                for (int i = 0; i < n; i++)
+                {
+                    m[i] = m[i] * b1 + (1 - b1) * g[i];
+                    v[i] = v[i] * b2 + (1 - b2) * g[i] * g[i];
+                    p[i] *= decay;
+                    p[i] -= stepSize * (m[i] / (MathF.Sqrt(v[i]) + epsHat));
+                }
+                if (s.EightBit)
+                {
+                    (s.MCodes, s.MAbsmax) = DynamicMap.QuantizeBlockwise(m, BlockSize, signed);
+                    (s.VCodes, s.VAbsmax) = DynamicMap.QuantizeBlockwise(v, BlockSize, unsigned);
+                }
+                using var updated = torch.tensor(p, s.Param.shape, ScalarType.Float32);
+                s.Param.copy_(updated);
             }
-            if (s.EightBit)
-            {
-                (s.MCodes, s.MAbsmax) = DynamicMap.QuantizeBlockwise(m, BlockSize, signed);
-                (s.VCodes, s.VAbsmax) = DynamicMap.QuantizeBlockwise(v, BlockSize, unsigned);
-            }
-            using var updated = torch.tensor(p, s.Param.shape, ScalarType.Float32);
-            s.Param.copy_(updated);
         }
     }
 
@@ -136,58 +170,97 @@ public sealed class AdamW8bit : ITrainOptimizer
         return _unsigned = data.ToArray();
     }
 
-    public void Save(string folder)
+    public void Save(string folder, double learningRate)
     {
-        var entries = new List<TensorToWrite>();
-        for (int i = 0; i < _states.Count; i++)
+        var state = new System.Collections.Specialized.OrderedDictionary();
+        var groups = new ArrayList();
+        int index = 0;
+        foreach (var g in _groups)
         {
-            var s = _states[i];
-            if (s.EightBit)
+            var ids = new ArrayList();
+            foreach (var s in g.States)
             {
-                entries.Add(TensorToWrite.Of($"{i}.m_codes", torch.tensor(s.MCodes, ScalarType.Byte)));
-                entries.Add(TensorToWrite.Of($"{i}.v_codes", torch.tensor(s.VCodes, ScalarType.Byte)));
-                entries.Add(TensorToWrite.Of($"{i}.m_absmax", torch.tensor(s.MAbsmax)));
-                entries.Add(TensorToWrite.Of($"{i}.v_absmax", torch.tensor(s.VAbsmax)));
+                if (s.Step > 0)
+                    state.Add(index, s.EightBit
+                        ? TorchFiles.Dict(("step", s.Step), ("state1", Bytes(s.MCodes, s.Param.shape)), ("qmap1", torch.tensor(DynamicMap.Signed())),
+                            ("state2", Bytes(s.VCodes, s.Param.shape)), ("qmap2", torch.tensor(UnsignedMap())),
+                            ("absmax1", torch.tensor(s.MAbsmax)), ("absmax2", torch.tensor(s.VAbsmax)))
+                        : TorchFiles.Dict(("step", s.Step), ("state1", torch.tensor(s.M, s.Param.shape)), ("state2", torch.tensor(s.V, s.Param.shape))));
+                ids.Add(index++);
             }
-            else
-            {
-                entries.Add(TensorToWrite.Of($"{i}.m", torch.tensor(s.M)));
-                entries.Add(TensorToWrite.Of($"{i}.v", torch.tensor(s.V)));
-            }
+            // HF passes {"params", "weight_decay"}; torch adds bnb's defaults (lr, betas, eps, weight_decay, alpha,
+            // t_alpha, t_beta3), LambdaLR adds initial_lr; state_dict puts params last.
+            groups.Add(TorchFiles.Dict(("weight_decay", g.WeightDecay), ("lr", learningRate), ("betas", new object[] { g.Beta1, g.Beta2 }), ("eps", g.Eps),
+                ("alpha", 0.0), ("t_alpha", null), ("t_beta3", null), ("initial_lr", _initialLr), ("params", ids)));
         }
-        SafeTensorsWriter.Write(Path.Combine(folder, StateFile), entries, new Dictionary<string, string>
-        {
-            ["optim"] = Name, ["step"] = _step.ToString(System.Globalization.CultureInfo.InvariantCulture), ["params"] = _states.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        TorchFiles.Write(Path.Combine(folder, ITrainOptimizer.FileName), TorchFiles.Dict(("state", state), ("param_groups", groups)));
     }
 
-    public void Load(string folder)
+    private static Tensor Bytes(byte[] codes, long[] shape) => torch.tensor(codes, ScalarType.Byte).reshape(shape);
+
+    public IReadOnlyList<string> Load(string folder)
     {
-        string path = Path.Combine(folder, StateFile);
-        if (!File.Exists(path)) throw new IOException($"{folder}: no {StateFile} (was the checkpoint written with another optimizer?)");
-        using var f = SafeTensorsFile.Open(path);
-        if (!f.Metadata.TryGetValue("params", out var count) || count != _states.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            throw new CheckpointFormatException($"{path}: optimizer state is for {count ?? "?"} parameters, this model trains {_states.Count}");
-        _step = long.Parse(f.Metadata["step"], System.Globalization.CultureInfo.InvariantCulture);
-        for (int i = 0; i < _states.Count; i++)
+        string file = Path.Combine(folder, ITrainOptimizer.FileName);
+        if (!File.Exists(file)) throw new IOException($"{folder}: no {ITrainOptimizer.FileName} (a checkpoint saved without optimizer state cannot be resumed exactly)");
+        var sd = TorchFiles.Read(file);
+        var groups = TorchFiles.ListAt(sd, "param_groups", file);
+        var state = TorchFiles.DictAt(sd, "state", file);
+        OptimizerStateCheck.Groups(file, groups, _groups.Select(g => g.States.Count).ToList());
+        var notes = new List<string>();
+        var signed = DynamicMap.Signed();
+        var unsigned = UnsignedMap();
+        for (int gi = 0; gi < _groups.Count; gi++)
         {
-            var s = _states[i];
-            if (s.EightBit)
+            var g = _groups[gi];
+            var saved = (Hashtable)groups[gi]!;
+            var (b1, b2) = OptimizerStateCheck.Betas(saved, file);
+            double eps = TorchFiles.Number(saved["eps"], "eps", file), wd = TorchFiles.Number(saved["weight_decay"], "weight_decay", file);
+            OptimizerStateCheck.NoteDifferences(notes, gi, (g.Beta1, g.Beta2, g.Eps, g.WeightDecay), (b1, b2, eps, wd));
+            g.Beta1 = b1; g.Beta2 = b2; g.Eps = eps; g.WeightDecay = wd;
+            var ids = (ArrayList)saved["params"]!;
+            for (int i = 0; i < g.States.Count; i++)
             {
-                s.MCodes = f.ReadRaw(f[$"{i}.m_codes"]);
-                s.VCodes = f.ReadRaw(f[$"{i}.v_codes"]);
-                s.MAbsmax = Floats(f, $"{i}.m_absmax");
-                s.VAbsmax = Floats(f, $"{i}.v_absmax");
+                var s = g.States[i];
+                s.Reset();
+                object key = ids[i]!;
+                if (state[key] is not Hashtable ps) continue;
+                if (ps.ContainsKey("exp_avg")) throw new CheckpointFormatException($"{file}: parameter {key} holds torch AdamW state (exp_avg); this run's optim is {Name} (bitsandbytes)");
+                foreach (var unsupported in new[] { "max1", "gnorm_vec", "unorm_vec" })
+                    if (ps.ContainsKey(unsupported)) throw new CheckpointFormatException($"{file}: parameter {key} holds '{unsupported}' (non-blockwise state or percentile/unorm clipping), which the bundled trainer does not do");
+                s.Step = TorchFiles.Integer(ps["step"], $"state {key} step", file);
+                var s1 = TorchFiles.TensorAt(ps, "state1", $"state {key}", file);
+                var s2 = TorchFiles.TensorAt(ps, "state2", $"state {key}", file);
+                if (s1.numel() != s.Param.numel() || s2.numel() != s.Param.numel())
+                    throw new CheckpointFormatException($"{file}: state {key} has {s1.numel()} elements, the parameter {s.Param.numel()} (another r?)");
+                bool eightBit = s1.dtype == ScalarType.Byte;
+                if (eightBit != s.EightBit)
+                    throw new CheckpointFormatException($"{file}: state {key} is {(eightBit ? "8-bit" : "32-bit")}, this run keeps {(s.EightBit ? "8-bit" : "32-bit")} state for it (optim {Name})");
+                if (eightBit)
+                {
+                    CheckMap(ps, "qmap1", signed, key, file);
+                    CheckMap(ps, "qmap2", unsigned, key, file);
+                    s.MCodes = s1.contiguous().data<byte>().ToArray();
+                    s.VCodes = s2.contiguous().data<byte>().ToArray();
+                    s.MAbsmax = Floats(TorchFiles.TensorAt(ps, "absmax1", $"state {key}", file));
+                    s.VAbsmax = Floats(TorchFiles.TensorAt(ps, "absmax2", $"state {key}", file));
+                    int blocks = (int)((s.Param.numel() + BlockSize - 1) / BlockSize);
+                    if (s.MAbsmax.Length != blocks || s.VAbsmax.Length != blocks)
+                        throw new CheckpointFormatException($"{file}: state {key} has {s.MAbsmax.Length} absmax blocks, {blocks} expected (blocksize {BlockSize})");
+                }
+                else { s.M = Floats(s1); s.V = Floats(s2); }
             }
-            else { s.M = Floats(f, $"{i}.m"); s.V = Floats(f, $"{i}.v"); }
         }
+        return notes;
     }
 
-    private static float[] Floats(SafeTensorsFile f, string name)
+    private static void CheckMap(Hashtable ps, string name, float[] expected, object key, string file)
     {
-        using var t = f.Read(name);
-        return t.to(ScalarType.Float32).data<float>().ToArray();
+        var map = Floats(TorchFiles.TensorAt(ps, name, $"state {key}", file));
+        if (map.Length != expected.Length || map.Zip(expected).Any(p => Math.Abs(p.First - p.Second) > 1e-7f))
+            throw new CheckpointFormatException($"{file}: state {key} {name} is not bitsandbytes' dynamic map (the codes would mean other values)");
     }
+
+    private static float[] Floats(Tensor t) => t.to(ScalarType.Float32).contiguous().data<float>().ToArray();
 
     public void Dispose() { }
 }

@@ -74,21 +74,24 @@ public sealed class TrainerState
         JsonObject o;
         try { o = JsonNode.Parse(File.ReadAllText(path))!.AsObject(); }
         catch (JsonException e) { throw new IOException($"{path}: not valid JSON: {e.Message}"); }
+        // HF writes the *_steps fields from float TrainingArguments fields (500 or 500.0), so numbers are read as doubles.
+        static double? D(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+        static long? L(JsonNode? n) => D(n) is double d ? (long)Math.Round(d) : null;
         var s = new TrainerState
         {
-            Epoch = o["epoch"]?.GetValue<double>() ?? 0,
-            GlobalStep = o["global_step"]?.GetValue<long>() ?? 0,
-            MaxSteps = o["max_steps"]?.GetValue<long>() ?? 0,
-            LoggingSteps = o["logging_steps"]?.GetValue<long>() ?? 500,
-            EvalSteps = o["eval_steps"]?.GetValue<long?>(),
-            SaveSteps = o["save_steps"]?.GetValue<long>() ?? 500,
-            NumTrainEpochs = o["num_train_epochs"]?.GetValue<long>() ?? 0,
-            TrainBatchSize = o["train_batch_size"]?.GetValue<long>() ?? 0,
-            NumInputTokensSeen = o["num_input_tokens_seen"]?.GetValue<long>() ?? 0,
-            TotalFlos = o["total_flos"]?.GetValue<double>() ?? 0,
-            BestMetric = o["best_metric"]?.GetValue<double?>(),
-            BestGlobalStep = o["best_global_step"]?.GetValue<long?>(),
-            BestModelCheckpoint = o["best_model_checkpoint"]?.GetValue<string?>(),
+            Epoch = D(o["epoch"]) ?? 0,
+            GlobalStep = L(o["global_step"]) ?? 0,
+            MaxSteps = L(o["max_steps"]) ?? 0,
+            LoggingSteps = L(o["logging_steps"]) ?? 500,
+            EvalSteps = L(o["eval_steps"]),
+            SaveSteps = L(o["save_steps"]) ?? 500,
+            NumTrainEpochs = L(o["num_train_epochs"]) ?? 0,
+            TrainBatchSize = L(o["train_batch_size"]) ?? 0,
+            NumInputTokensSeen = L(o["num_input_tokens_seen"]) ?? 0,
+            TotalFlos = D(o["total_flos"]) ?? 0,
+            BestMetric = D(o["best_metric"]),
+            BestGlobalStep = L(o["best_global_step"]),
+            BestModelCheckpoint = o["best_model_checkpoint"] is JsonValue b && b.TryGetValue<string>(out var bs) ? bs : null,
         };
         if (o["log_history"] is JsonArray logs)
             foreach (var l in logs.OfType<JsonObject>()) s.LogHistory.Add((JsonObject)l.DeepClone());

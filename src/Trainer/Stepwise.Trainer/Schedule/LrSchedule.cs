@@ -7,7 +7,8 @@ namespace Stepwise.Trainer.Schedule;
 /// </summary>
 public sealed class LrSchedule
 {
-    public static readonly IReadOnlyList<string> Supported = new[] { "linear", "cosine", "constant", "constant_with_warmup" };
+    /// <summary>The names the engine's table of the bundled trainer lists (SW5001 refuses the others before any model loads).</summary>
+    public static IReadOnlyList<string> Supported => Stepwise.Core.Rules.Trainer.BundledTrainerSupport.Schedulers;
 
     public string Type { get; }
     public double BaseLr { get; }

@@ -220,28 +220,9 @@ public static class Checkpoints
         return deleted;
     }
 
-    /// <summary>Fills the model's existing LoRA layers from an adapter folder (keys and shapes checked).</summary>
-    public static void LoadAdapterWeights(LlamaForCausalLM model, string folder)
-    {
-        string path = Path.Combine(folder, PeftAdapter.WeightsFile);
-        using var file = SafeTensorsFile.Open(path);
-        using var _ = torch.no_grad();
-        int n = 0;
-        foreach (var (p, layer) in LoraModel.Adapters(model))
-        {
-            foreach (var (key, param) in new[] { (PeftAdapter.KeyA(p), layer.lora_A.weight), (PeftAdapter.KeyB(p), layer.lora_B.weight) })
-            {
-                if (!file.Contains(key)) throw new CheckpointFormatException($"{path}: missing '{key}' (the checkpoint was trained with other target_modules?)");
-                var info = file[key];
-                if (!info.Shape.SequenceEqual(param.shape))
-                    throw new CheckpointFormatException($"{path}: '{key}' has shape {SafeTensorsFile.FormatShape(info.Shape)}, this run needs {SafeTensorsFile.FormatShape(param.shape)} (another r?)");
-                using var t = file.Read(info);
-                param.copy_(t);
-                n++;
-            }
-        }
-        if (n != file.Tensors.Count) throw new CheckpointFormatException($"{path}: holds {file.Tensors.Count} tensors, this run's adapters have {n}");
-    }
+    /// <summary>Fills the model's existing LoRA layers (and modules_to_save) from an adapter folder (keys and shapes checked).</summary>
+    public static void LoadAdapterWeights(LlamaForCausalLM model, LoraConfig config, string folder) =>
+        PeftAdapter.LoadWeights(model, config, Path.Combine(folder, PeftAdapter.WeightsFile));
 
     public static void WriteJson(string path, JsonNode node) =>
         File.WriteAllText(path, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Stepwise.Core;
 using Stepwise.Core.Arithmetic;
 using Stepwise.Core.Model;
+using Stepwise.Core.Rules.Trainer;
 using Stepwise.Trainer.Data;
 using Stepwise.Trainer.Lora;
 using Stepwise.Trainer.Models;
@@ -48,20 +49,15 @@ public static class RunPlanner
         string At(string key) => setup.Find(key)?.Entry is { } e ? $"{e.ValueSpan.File ?? configPath}:{e.ValueSpan.Range.Start}" : configPath;
         problems.AddRange(conversion.Select(c => $"{configPath}: {c}"));
 
-        // Refusals before any model loads.
-        if (Optimizers.Refusal(args.Optim) is { } o) problems.Add($"{At("optim")}: error: {o}");
-        if (LrSchedule.Refusal(args.LrSchedulerType) is { } s) problems.Add($"{At("lr_scheduler_type")}: error: {s}");
-        if (args.LoadIn8Bit || setup.Long("quantization_bit") == 8)
-            problems.Add($"{At(args.LoadIn8Bit ? "load_in_8bit" : "quantization_bit")}: error: 8-bit base models are not supported by the bundled trainer; use load_in_4bit (QLoRA) or a float base");
-        if (setup.Dialect == Dialect.LlamaFactory && setup.String("finetuning_type") is { } ft && ft != "lora")
-            problems.Add($"{At("finetuning_type")}: error: finetuning_type '{ft}': the bundled trainer trains LoRA adapters only");
-        if (setup.Dialect == Dialect.Axolotl && setup.String("adapter") is not ("lora" or "qlora"))
-            problems.Add($"{At("adapter")}: error: the bundled trainer trains LoRA adapters only: set adapter: lora or qlora");
-        foreach (var (key, value) in new[] { ("eval_strategy", args.EvalStrategy), ("logging_strategy", args.LoggingStrategy) })
-            if (value is not ("no" or "steps" or "epoch")) problems.Add($"{At(key)}: error: {key} '{value}': use no, steps or epoch");
-        if (args.SaveStrategy is not ("no" or "steps" or "epoch" or "best")) problems.Add($"{At("save_strategy")}: error: save_strategy '{args.SaveStrategy}': use no, steps, epoch or best");
+        // Refusals before any model loads: every setting the trainer would not do as written (the table SW5001 reports
+        // from), then what only the typed view can tell.
+        foreach (var (entry, key, reason) in BundledTrainerSupport.Refusals(setup))
+            problems.Add($"{(entry is null ? configPath : $"{entry.KeySpan.File ?? configPath}:{entry.KeySpan.Range.Start}")}: error: SW5001 {key}: {reason}");
         if (analysis.Schedule is null) problems.Add($"{configPath}: error: the batch settings cannot be used (see the errors above)");
         if (problems.Count > 0) throw new PlanException(problems);
+        var inert = BundledTrainerSupport.Notes(setup);
+        if (inert.Count > 0)
+            notes.Add("settings that change nothing here: " + string.Join("; ", inert.GroupBy(n => n.Note).Select(g => $"{string.Join(", ", g.Select(n => n.Entry.Key))} ({g.Key})")));
 
         // Model.
         bool quantize = args.LoadIn4Bit || setup.Long("quantization_bit") == 4 || setup.String("adapter") == "qlora";
@@ -94,19 +90,10 @@ public static class RunPlanner
             notes.Add($"bnb_4bit_compute_dtype={cd} on a CPU: the 4-bit layers compute in float32 (half-precision matmuls are slower there)");
         var load = new LoadOptions { Device = options.Device, Quantize = quantize ? quantType : null, DoubleQuant = doubleQuant };
 
-        // LoRA. PEFT's default targets for Llama are q_proj and v_proj; "all" (LLaMA-Factory) and axolotl's
-        // lora_target_linear mean every linear layer but lm_head.
-        var targets = args.TargetModules?.ToList();
-        if (targets is null && setup.Dialect == Dialect.LlamaFactory) targets = new() { "all" };
-        if (setup.Bool("lora_target_linear")) targets = new() { LoraConfig.AllLinear };
-        if (targets is { Count: 1 } && targets[0] is "all") targets = new() { LoraConfig.AllLinear };
-        var lora = new LoraConfig
-        {
-            R = (int)(setup.Long("r") ?? args.LoraR), LoraAlpha = setup.Double("lora_alpha") ?? args.LoraAlpha,
-            LoraDropout = args.LoraDropout, TargetModules = targets ?? new List<string> { "q_proj", "v_proj" }, UseRslora = args.UseRslora,
-            BaseModelNameOrPath = modelName,
-        };
-        try { lora.Validate(); } catch (ArgumentException e) { throw new PlanException(new[] { $"{At("r")}: error: {e.Message}" }); }
+        // LoRA, with PEFT's options in every dialect's spelling.
+        LoraConfig lora;
+        try { lora = PeftSettings.Read(setup, args, Path.GetFullPath(modelPath)); }
+        catch (ArgumentException e) { throw new PlanException(new[] { $"{configPath}: error: {e.Message}" }); }
 
         // Data.
         TextTokenizer tok;
@@ -122,6 +109,12 @@ public static class RunPlanner
         IReadOnlyList<DataRecord> records;
         try { records = datasetPath is null ? BundledData.Dataset() : RecordFiles.Load(datasetPath); }
         catch (DatasetException e) { throw new PlanException(new[] { "error: " + e.Message }); }
+        // LLaMA-Factory's max_samples keeps each dataset's first records (data/loader.py: dataset.select(range(n))).
+        if (setup.Dialect == Dialect.LlamaFactory && setup.Long("max_samples") is long cap && cap > 0 && records.Count > cap)
+        {
+            notes.Add($"max_samples {cap}: using the first {cap} of {records.Count} records");
+            records = records.Take((int)Math.Min(cap, int.MaxValue)).ToList();
+        }
         if (datasetPath is null) notes.Add($"no dataset: training on the bundled {BundledData.DatasetName} ({records.Count} instruction records)");
         string? format = options.DataFormat ?? setup.Document.Find("dataset_format")?.Value.AsString();
         RecordShape shape;
@@ -177,10 +170,12 @@ public static class RunPlanner
 
         var job = new TrainJob
         {
-            Args = args with { OutputDir = outputDir, MaxLength = maxLength, ValSize = valSize, Packing = packing },
+            // The accumulation the engine computed (axolotl derives it from batch_size when it is not written).
+            Args = args with { OutputDir = outputDir, MaxLength = maxLength, ValSize = valSize, Packing = packing,
+                               GradientAccumulationSteps = (int)schedule.Inputs.GradientAccumulation },
             Schedule = schedule, ModelPath = modelPath, ModelName = modelName, Load = load, Lora = lora,
             Train = train, Eval = eval, OutputDir = outputDir, ConfigPath = configPath,
-            PadId = tok.EosId ?? 0, TrainingArgsJson = ArgsJson(args with { OutputDir = outputDir }),
+            PadId = tok.EosId ?? 0, TrainingArgsJson = ArgsJson(args with { OutputDir = outputDir, GradientAccumulationSteps = (int)schedule.Inputs.GradientAccumulation }),
         };
         return (job, notes);
     }

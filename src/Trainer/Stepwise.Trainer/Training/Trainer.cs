@@ -48,8 +48,11 @@ public static class Trainer
         try
         {
             LoraModel.Apply(model, job.Lora, args.Seed);
-            var trainable = model.parameters().Where(p => p.requires_grad).ToList();
-            using var optimizer = Optimizers.Create(args.Optim, trainable, args.LearningRate, args.AdamBeta1, args.AdamBeta2, args.AdamEpsilon, args.WeightDecay);
+            // HF Trainer's decay / no-decay parameter groups, in PEFT's parameter order (optimizer.pt indices follow it).
+            var groups = ParamGroups.For(model, args.WeightDecay);
+            var trainable = groups.SelectMany(g => g.Parameters.Select(p => p.Parameter)).ToList();
+            var embeddings = new HashSet<Parameter>(LoraModel.ModulesToSaveParameters(model).Where(m => m.Module is Models.Embedding).Select(m => m.Parameter));
+            using var optimizer = Optimizers.Create(args.Optim, groups, args.LearningRate, args.AdamBeta1, args.AdamBeta2, args.AdamEpsilon, embeddings);
             if (Optimizers.IsPaged(args.Optim) && device.type == DeviceType.CPU)
                 sink.Log($"note: {args.Optim}: paging (CUDA unified memory) means nothing on a CPU; the states live in ordinary memory, as bitsandbytes does there");
             var lr = new LrSchedule(args.LrSchedulerType, args.LearningRate, sched.WarmupSteps ?? 0, total);
@@ -80,9 +83,10 @@ public static class Trainer
                 var saved = TrainerState.Read(Path.Combine(resumeFrom, "trainer_state.json"));
                 if (saved.MaxSteps != total)
                     sink.Log($"note: {resumeFrom} was saved by a run of {saved.MaxSteps} steps; this run has {total}");
-                Checkpoints.LoadAdapterWeights(model, resumeFrom);
-                optimizer.Load(resumeFrom);
+                Checkpoints.LoadAdapterWeights(model, job.Lora, resumeFrom);
+                foreach (var n in optimizer.Load(resumeFrom)) sink.Log("note: " + n);
                 step = saved.GlobalStep;
+                lr = ResumeState.Schedule(resumeFrom, lr, step, groups.Count, sink);
                 state.Epoch = saved.Epoch; state.GlobalStep = step; state.NumInputTokensSeen = saved.NumInputTokensSeen; state.TotalFlos = saved.TotalFlos;
                 state.BestMetric = saved.BestMetric; state.BestGlobalStep = saved.BestGlobalStep; state.BestModelCheckpoint = saved.BestModelCheckpoint;
                 state.LogHistory.AddRange(saved.LogHistory.Where(l => !l.ContainsKey("train_runtime")));
@@ -139,7 +143,7 @@ public static class Trainer
                         optimizer.ZeroGrad();
                         string? ckpt = lastCheckpoint;
                         if (step > 0 && (ckpt is null || !ckpt.EndsWith(Checkpoints.Prefix + step.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)))
-                            ckpt = SaveCheckpoint(job, model, optimizer, state, step, sink, trackBest);
+                            ckpt = SaveCheckpoint(job, model, optimizer, lr, state, step, sink, trackBest);
                         throw new TrainingException($"the loss became {loss} at step {step + 1} (epoch {epoch + (double)w / L:0.00}); training stopped. " +
                             "Lower learning_rate, set max_grad_norm, or check the data." + (ckpt is null ? "" : $" Last good checkpoint: {ckpt}"), ckpt);
                     }
@@ -187,7 +191,7 @@ public static class Trainer
                         || (step >= total && args.SaveStrategy is "steps" or "epoch");
                     if (stop.IsCancellationRequested) { doSave = true; stopped = true; }
                     if (newBest && doSave) state.BestModelCheckpoint = Path.GetFullPath(Checkpoints.PathFor(job.OutputDir, step));
-                    if (doSave) lastCheckpoint = SaveCheckpoint(job, model, optimizer, state, step, sink, trackBest);
+                    if (doSave) lastCheckpoint = SaveCheckpoint(job, model, optimizer, lr, state, step, sink, trackBest);
                     if (stopped)
                     {
                         sink.Log($"stop requested: finished step {step}, saved {lastCheckpoint}");
@@ -211,7 +215,7 @@ public static class Trainer
             if (!stopped && args.LoadBestModelAtEnd && state.BestModelCheckpoint is { } bestPath && Directory.Exists(bestPath))
             {
                 sink.Log($"loading the best model from {bestPath} ({metric} = {state.BestMetric})");
-                Checkpoints.LoadAdapterWeights(model, bestPath);
+                Checkpoints.LoadAdapterWeights(model, job.Lora, bestPath);
             }
 
             // HF speed_metrics: samples = max_steps x total batch when max_steps is set, else N x num_train_epochs.
@@ -226,7 +230,7 @@ public static class Trainer
                 });
 
             // Final outputs (trainer.save_model + save_state): the adapter, trainer_state.json, training_args.json, the curve.
-            var lora = job.Lora with { BaseModelNameOrPath = job.ModelName };
+            var lora = AdapterConfig(job);
             PeftAdapter.Save(model, lora, job.OutputDir);
             state.Write(Path.Combine(job.OutputDir, "trainer_state.json"));
             Checkpoints.WriteJson(Path.Combine(job.OutputDir, "training_args.json"), job.TrainingArgsJson);
@@ -269,6 +273,11 @@ public static class Trainer
             if (ownsModel) model.Dispose();
         }
     }
+
+    /// <summary>The adapter's config as saved: base_model_name_or_path is the planner's (the model folder's full path, which
+    /// AutoPeftModelForCausalLM can load), else the job's model name.</summary>
+    private static LoraConfig AdapterConfig(TrainJob job) =>
+        job.Lora.BaseModelNameOrPath.Length > 0 ? job.Lora : job.Lora with { BaseModelNameOrPath = job.ModelName };
 
     /// <summary>Sum of next-token cross-entropies over the batch's label tokens (-100 ignored).</summary>
     public static Tensor TokenLossSum(LlamaForCausalLM model, Batch batch)
@@ -313,20 +322,16 @@ public static class Trainer
         return loss;
     }
 
-    private static string SaveCheckpoint(TrainJob job, LlamaForCausalLM model, ITrainOptimizer optimizer, TrainerState state, long step, IProgressSink sink, bool trackBest)
+    private static string SaveCheckpoint(TrainJob job, LlamaForCausalLM model, ITrainOptimizer optimizer, LrSchedule lr, TrainerState state, long step, IProgressSink sink, bool trackBest)
     {
         string path = Checkpoints.Save(job.OutputDir, step, tmp =>
         {
-            PeftAdapter.Save(model, job.Lora with { BaseModelNameOrPath = job.ModelName }, tmp);
-            optimizer.Save(tmp);
-            Checkpoints.WriteJson(Path.Combine(tmp, "scheduler.json"), new JsonObject
-            {
-                ["lr_scheduler_type"] = job.Args.LrSchedulerType, ["last_epoch"] = step, ["base_lrs"] = new JsonArray(job.Args.LearningRate),
-            });
-            Checkpoints.WriteJson(Path.Combine(tmp, "rng_state.json"), new JsonObject
-            {
-                ["seed"] = job.Args.Seed, ["scheme"] = "torch.manual_seed(seed + global_step) before each optimizer step; epoch order from (seed, epoch)",
-            });
+            PeftAdapter.Save(model, AdapterConfig(job), tmp);
+            // optimizer.pt and scheduler.pt as HF Trainer._save_optimizer_and_scheduler writes them. No rng_state.pth:
+            // this trainer reseeds torch with seed + global_step before each step instead of continuing one generator,
+            // a state HF's generators cannot take; without the file HF logs that it found none and continues.
+            optimizer.Save(tmp, lr.LearningRate(step));
+            SchedulerFile.Write(tmp, lr, step, groups: 2);
             Checkpoints.WriteJson(Path.Combine(tmp, "training_args.json"), job.TrainingArgsJson);
             // The state as it will be once this folder is in place (best_model_checkpoint already points at it).
             state.Write(Path.Combine(tmp, "trainer_state.json"));
