@@ -4,9 +4,10 @@ using Stepwise.Trainer.SafeTensors;
 namespace Stepwise.Trainer.Optim;
 
 /// <summary>
-/// bitsandbytes' 8-bit blockwise AdamW (adamw_bnb_8bit / adamw_8bit / paged_adamw_8bit), as shared/reference/qlora.md
-/// describes it: m and v live as uint8 codes in blocks of 256 with one float32 absmax per block, m on the signed
-/// dynamic map, v on the unsigned one; tensors under 4096 elements keep float32 state (bnb min_8bit_size). A step
+/// bitsandbytes' 8-bit blockwise AdamW (adamw_bnb_8bit / adamw_8bit / paged_adamw_8bit), as bitsandbytes 0.50.1 sets it
+/// up in bitsandbytes/optim/optimizer.py (Optimizer2State.init_state): m and v live as uint8 codes in blocks of 256
+/// with one float32 absmax per block, m on the signed dynamic map, v on the unsigned one (create_dynamic_map); tensors
+/// under 4096 elements keep float32 state (min_8bit_size). A step
 /// dequantizes, runs float32 AdamW (bias correction, decoupled weight decay applied first, as
 /// kOptimizerStatic8bit2StateBlockwise), and re-quantizes with fresh per-block absmax. Codes are chosen by the CUDA
 /// kernel's dQuantize search (<see cref="DynamicMap.Quantize"/>).
