@@ -29,7 +29,7 @@ public class CommandLineTests
         var expected = TrainerProgram.Listed().Select(c => $"{c.Name}\t{c.Summary}").ToList();
         var actual = File.ReadAllLines(file).Where(l => l.Length > 0 && l[0] != '#').ToList();
         Assert.True(expected.SequenceEqual(actual),
-            $"{file} is stale: regenerate it with `dotnet src/Trainer/Stepwise.Trainer.Cli/bin/Release/net10.0/stepwise-trainer.dll commands > {file}`\n" +
+            $"{file} is stale: run `./stepwise dev generate`\n" +
             $"expected:\n{string.Join("\n", expected)}\nfound:\n{string.Join("\n", actual)}");
     }
 

@@ -4,7 +4,8 @@ namespace Stepwise.Trainer.Tests;
 
 public class FourBitTests
 {
-    // Published NF4 values (QLoRA paper / bitsandbytes get_4bit_type("nf4")), copied from shared/reference/qlora.md.
+    // Published NF4 values: the QLoRA paper's, as bitsandbytes 0.50.1 lists them in bitsandbytes/functional.py
+    // get_4bit_type("nf4").
     private static readonly double[] PublishedNf4 =
     {
         -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,

@@ -4,10 +4,14 @@ using Stepwise.Core.Model;
 namespace Stepwise.Readers;
 
 /// <summary>
-/// Tells which tool a config is written for from its top-level keys (shared/reference/dialects.md):
-/// axolotl has base_model with micro_batch_size/num_epochs/adapter; LLaMA-Factory has model_name_or_path with
-/// stage/finetuning_type/template; DeepSpeed and accelerate files have their own tell-tale keys; anything using
-/// TrainingArguments names is HF-style. Files with none of these are not training configs (Unknown).
+/// Tells which tool a config is written for from its top-level keys: axolotl has base_model with
+/// micro_batch_size/num_epochs/adapter (fields of axolotl v0.18.0's config schema, src/axolotl/utils/schemas/
+/// config.py, training.py, peft.py); LLaMA-Factory has model_name_or_path with stage/finetuning_type/template (v0.9.5,
+/// src/llamafactory/hparams/model_args.py, finetuning_args.py, data_args.py); DeepSpeed files have the keys of
+/// deepspeed/runtime/constants.py (v0.19.5: train_micro_batch_size_per_gpu, train_batch_size, ...) and
+/// zero_optimization; accelerate files the fields of accelerate v1.14.0's BaseConfig / ClusterConfig
+/// (src/accelerate/commands/config/config_args.py); anything using TrainingArguments names is HF-style. Files with
+/// none of these are not training configs (Unknown).
 /// </summary>
 public static class DialectDetector
 {

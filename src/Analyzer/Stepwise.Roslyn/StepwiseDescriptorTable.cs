@@ -1,6 +1,5 @@
-// Generated from Stepwise.Core.Rules.RuleSet.Descriptors by tests/Stepwise.Roslyn.Tests/DescriptorTableTests.cs.
-// Do not edit: after a rule change run
-//   STEPWISE_REGENERATE=1 dotnet test tests/Stepwise.Roslyn.Tests --filter DescriptorTable
+// Generated from Stepwise.Core.Rules.RuleSet.Descriptors by `./stepwise dev generate`
+// (Stepwise.Core/Artefacts/RoslynDescriptorTable.cs). Do not edit; run it again after a rule change
 // (checked in rather than built at run time because Roslyn's release tracking needs constant ids).
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;

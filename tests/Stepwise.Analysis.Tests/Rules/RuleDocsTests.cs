@@ -12,8 +12,8 @@ public class RuleDocsTests
         foreach (var d in RuleSet.Descriptors)
         {
             var path = Path.Combine(dir, d.Id + ".md");
-            Assert.True(File.Exists(path), $"{path} missing: run `./stepwise docs docs/rules`");
-            Assert.True(File.ReadAllText(path) == d.ToMarkdown(), $"{path} is stale: run `./stepwise docs docs/rules`");
+            Assert.True(File.Exists(path), $"{path} missing: run `./stepwise dev generate`");
+            Assert.True(File.ReadAllText(path) == d.ToMarkdown(), $"{path} is stale: run `./stepwise dev generate`");
         }
     }
 

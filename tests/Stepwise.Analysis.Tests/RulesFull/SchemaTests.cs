@@ -28,8 +28,8 @@ public class SchemaTests
     {
         var dialect = DialectNames.Parse(id)!.Value;
         var path = Path.Combine(SchemaDir, JsonSchemaWriter.FileName(dialect));
-        Assert.True(File.Exists(path), $"{path} missing: run `./stepwise schema --all schemas`");
-        Assert.True(File.ReadAllText(path) == JsonSchemaWriter.Write(dialect), $"{path} is stale: run `./stepwise schema --all schemas`");
+        Assert.True(File.Exists(path), $"{path} missing: run `./stepwise dev generate`");
+        Assert.True(File.ReadAllText(path) == JsonSchemaWriter.Write(dialect), $"{path} is stale: run `./stepwise dev generate`");
     }
 
     [Theory]

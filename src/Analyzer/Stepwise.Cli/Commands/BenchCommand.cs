@@ -8,7 +8,7 @@ using Stepwise.Workspace;
 namespace Stepwise.Cli.Commands;
 
 /// <summary>
-/// `stepwise bench`: the figures issue #2 asks for, measured in one run: dataset counting throughput next to `wc -l`
+/// `stepwise bench`: the analyzer's speed figures, measured in one run: dataset counting throughput next to `wc -l`
 /// on the same 1 GB JSONL, a warm re-check of an unchanged dataset, and `check` time on a 20-line and a 10 MB config;
 /// then what the language server does per keystroke on a 2 MB config that inlines its data mix (re-analysis of the
 /// edited text), and the price of building every entry of the 10 MB config (what a full outline asks for), which the

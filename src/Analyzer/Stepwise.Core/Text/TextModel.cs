@@ -60,18 +60,29 @@ public sealed class LineIndex
     {
         Text = text;
         File = file;
-        var starts = new List<int> { 0 };
+        // Two passes (count, then fill) so the table is allocated once at its size: a 30-million-line config costs
+        // 120 MB, not three times that in a growing list and its copy.
+        int count = 1;
         for (int i = 0; i < text.Length; i++)
         {
             char c = text[i];
-            if (c == '\r')
+            if (c == '\r' || c == '\n')
             {
-                if (i + 1 < text.Length && text[i + 1] == '\n') i++;
-                starts.Add(i + 1);
+                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
+                count++;
             }
-            else if (c == '\n') starts.Add(i + 1);
         }
-        _lineStarts = starts.ToArray();
+        _lineStarts = new int[count];
+        int line = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '\r' || c == '\n')
+            {
+                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
+                _lineStarts[++line] = i + 1;
+            }
+        }
     }
 
     public int LineCount => _lineStarts.Length;

@@ -1,3 +1,5 @@
+using Stepwise.Core.Text;
+
 namespace Stepwise.Readers.Python;
 
 public enum BlockKind { Module, Function, Class, Conditional, Plain }
@@ -85,7 +87,7 @@ public sealed class PythonModule
     private readonly Dictionary<string, List<PyAssignment>> _assignments = new(StringComparer.Ordinal);
     private readonly List<PyMutation> _mutations = new();
     private readonly Dictionary<string, string> _aliases = new(StringComparer.Ordinal);
-    private int[]? _lineStarts;
+    private LineIndex? _lines;
 
     public PythonModule(TokenStream ts)
     {
@@ -119,19 +121,8 @@ public sealed class PythonModule
 
     public PyBlock BlockAt(int offset) => StatementAt(offset)?.Block ?? Root;
 
-    public int LineOf(int offset)
-    {
-        if (_lineStarts is null)
-        {
-            var starts = new List<int> { 0 };
-            for (int k = 0; k < _s.Length; k++)
-                if (_s[k] == '\n' || (_s[k] == '\r' && (k + 1 >= _s.Length || _s[k + 1] != '\n'))) starts.Add(k + 1);
-            _lineStarts = starts.ToArray();
-        }
-        int line = Array.BinarySearch(_lineStarts, offset);
-        if (line < 0) line = ~line - 1;
-        return line + 1;
-    }
+    /// <summary>The 1-based line of an offset in the module's code.</summary>
+    public int LineOf(int offset) => (_lines ??= new LineIndex(_s)).PositionOf(offset).Line + 1;
 
     private bool IsOp(int k, string op) => k < _t.Length && _t[k].Kind == TokenKind.Op && _t[k].Is(_s, op);
     private bool IsName(int k, string name) => k < _t.Length && _t[k].Kind == TokenKind.Name && _t[k].Is(_s, name);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Stepwise.Core.Text;
 
 namespace Stepwise.Readers.Python;
 
@@ -106,7 +107,7 @@ public static class PythonTokenizer
         private int _suppressed;
         private readonly List<int> _open = new(); // indices into _code of open brackets
         private readonly List<(int Open, int Close)> _pairs = new();
-        private int[]? _lineStarts;
+        private LineIndex? _lines;
         private int _nextBoundary;
         private bool _atLineStart = true;
         private int _lineIndent;
@@ -591,18 +592,11 @@ public static class PythonTokenizer
             }
         }
 
+        /// <summary>"line:column", 1-based, of an offset (built only when a problem names a second position).</summary>
         private string Describe(int offset)
         {
-            if (_lineStarts is null)
-            {
-                var starts = new List<int> { 0 };
-                for (int k = 0; k < _s.Length; k++)
-                    if (_s[k] == '\n' || (_s[k] == '\r' && (k + 1 >= _s.Length || _s[k + 1] != '\n'))) starts.Add(k + 1);
-                _lineStarts = starts.ToArray();
-            }
-            int line = Array.BinarySearch(_lineStarts, offset);
-            if (line < 0) line = ~line - 1;
-            return $"{line + 1}:{offset - _lineStarts[line] + 1}";
+            var p = (_lines ??= new LineIndex(_s)).PositionOf(offset);
+            return $"{p.Line + 1}:{p.Character + 1}";
         }
     }
 

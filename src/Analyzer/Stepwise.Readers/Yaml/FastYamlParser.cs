@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Stepwise.Core.Text;
 using YamlDotNet.Core;
 
 namespace Stepwise.Readers.Yaml;
@@ -15,8 +16,7 @@ namespace Stepwise.Readers.Yaml;
 internal sealed class FastYamlParser
 {
     private readonly string _t;
-    private readonly int[] _lineStart;   // offset of each line
-    private readonly int[] _lineEnd;     // offset of each line's end (before \r\n / \n)
+    private readonly LineIndex _index; // the reader's: line starts and content ends, UTF-16 offsets
     private readonly int _lines;
     private readonly Dictionary<string, YamlNode> _anchors = new(StringComparer.Ordinal);
     private int _depth;
@@ -48,60 +48,48 @@ internal sealed class FastYamlParser
         return false;
     }
 
-    private FastYamlParser(string text, bool lazy)
+    private FastYamlParser(LineIndex index, bool lazy)
     {
-        _t = text;
+        _t = index.Text;
+        _index = index;
         _lazy = lazy;
-        // Two passes (count, then fill) so the line tables are allocated once at their size: a 30-million-line
-        // config costs 240 MB of tables, not three times that in growing lists.
-        int count = 1;
-        for (int i = 0; i < text.Length; i++)
+        for (int i = 0; i < _t.Length; i++)
         {
-            char c = text[i];
-            if (c == '\n' || c == '\r')
+            char c = _t[i];
+            if (c < ' ' ? c != '\t' && c != '\n' && c != '\r' : c >= '\u007f' && !Printable(_t, ref i))
             {
-                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
-                count++;
-            }
-            else if (c < ' ' ? c != '\t' : c >= '\u007f' && !Printable(text, ref i)) _unprintable = true;
-        }
-        _lineStart = new int[count];
-        _lineEnd = new int[count];
-        int line = 0;
-        for (int i = 0; i < text.Length; i++)
-        {
-            char c = text[i];
-            if (c == '\n' || c == '\r')
-            {
-                _lineEnd[line] = i;
-                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
-                _lineStart[++line] = i + 1;
+                _unprintable = true;
+                break;
             }
         }
-        _lineEnd[line] = text.Length;
-        _lines = count;
+        _lines = index.LineCount;
         _stopLine = _lines;
     }
 
     /// <summary>Parses the first document. Returns false when the text needs the full YAML parser.</summary>
-    public static bool TryParse(string text, int maxDepth, out YamlNode? root) => TryParse(text, maxDepth, lazy: true, out root);
+    public static bool TryParse(string text, int maxDepth, out YamlNode? root) => TryParse(new LineIndex(text), maxDepth, lazy: true, out root);
+
+    /// <summary>As <see cref="TryParse(string, int, out YamlNode?)"/>, with the line index the reader already built.</summary>
+    public static bool TryParse(LineIndex lines, int maxDepth, out YamlNode? root) => TryParse(lines, maxDepth, lazy: true, out root);
+
+    public static bool TryParse(string text, int maxDepth, bool lazy, out YamlNode? root) => TryParse(new LineIndex(text), maxDepth, lazy, out root);
 
     /// <summary>Parses the first document; with <paramref name="lazy"/>, collections below the root's are parsed only when
     /// their <see cref="YamlNode.Children"/> are first read. Returns false when the text needs the full YAML parser.</summary>
-    public static bool TryParse(string text, int maxDepth, bool lazy, out YamlNode? root)
+    public static bool TryParse(LineIndex lines, int maxDepth, bool lazy, out YamlNode? root)
     {
         root = null;
         try
         {
             try
             {
-                var parser = new FastYamlParser(text, lazy);
+                var parser = new FastYamlParser(lines, lazy);
                 if (parser._unprintable) return false;
                 root = parser.ParseDocument(maxDepth);
             }
             catch (NoSkim)
             {
-                root = new FastYamlParser(text, lazy: false).ParseDocument(maxDepth);
+                root = new FastYamlParser(lines, lazy: false).ParseDocument(maxDepth);
             }
             return true;
         }
@@ -115,7 +103,7 @@ internal sealed class FastYamlParser
     /// <summary>Column of the first non-space character, or -1 for a blank or comment-only line. Tabs in indentation give up.</summary>
     private int Indent(int line)
     {
-        int s = _lineStart[line], e = _lineEnd[line];
+        int s = _index.LineStart(line), e = _index.LineContentEnd(line);
         int i = s;
         while (i < e && _t[i] == ' ') i++;
         if (i < e && _t[i] == '\t')
@@ -143,12 +131,12 @@ internal sealed class FastYamlParser
         {
             int ind = Indent(i);
             if (ind < 0) continue;
-            int s = _lineStart[i];
+            int s = _index.LineStart(i);
             if (ind == 0 && _t[s] == '%') Fail();
             if (ind == 0 && IsMarker(i, "---"))
             {
                 if (first >= 0) { _stopLine = i; break; }
-                if (_lineEnd[i] - s > 3 && RestIsNotComment(s + 3, _lineEnd[i])) Fail(); // `--- value` or `--- !tag`
+                if (_index.LineContentEnd(i) - s > 3 && RestIsNotComment(s + 3, _index.LineContentEnd(i))) Fail(); // `--- value` or `--- !tag`
                 continue;
             }
             if (ind == 0 && IsMarker(i, "...")) { if (first >= 0) { _stopLine = i; break; } continue; }
@@ -157,7 +145,7 @@ internal sealed class FastYamlParser
         if (first < 0) return null;
         int line = first;
         int indent = Indent(line);
-        var node = ParseBlockNode(ref line, indent, _lineStart[line] + indent);
+        var node = ParseBlockNode(ref line, indent, _index.LineStart(line) + indent);
         line = NextContentLine(line);
         if (line < _stopLine) Fail(); // something left at a lower indent: malformed
         return node;
@@ -167,7 +155,7 @@ internal sealed class FastYamlParser
 
     private bool IsMarker(int line, string marker)
     {
-        int s = _lineStart[line], e = _lineEnd[line];
+        int s = _index.LineStart(line), e = _index.LineContentEnd(line);
         if (e - s < 3 || string.CompareOrdinal(_t, s, marker, 0, 3) != 0) return false;
         return e - s == 3 || _t[s + 3] == ' ' || _t[s + 3] == '\t';
     }
@@ -187,8 +175,8 @@ internal sealed class FastYamlParser
         try
         {
             char c = _t[at];
-            if (c == '-' && (at + 1 == _lineEnd[line] || _t[at + 1] == ' ')) return ParseSequence(ref line, indent, at);
-            if (KeyEnd(at, _lineEnd[line]) >= 0) return ParseMapping(ref line, indent, at);
+            if (c == '-' && (at + 1 == _index.LineContentEnd(line) || _t[at + 1] == ' ')) return ParseSequence(ref line, indent, at);
+            if (KeyEnd(at, _index.LineContentEnd(line)) >= 0) return ParseMapping(ref line, indent, at);
             Fail();
             return null!;
         }
@@ -288,7 +276,7 @@ internal sealed class FastYamlParser
         while (true)
         {
             // at: the '-' of this item on `line`.
-            int end = _lineEnd[line];
+            int end = _index.LineContentEnd(line);
             int v = at + 1;
             while (v < end && _t[v] == ' ') v++;
             if (v >= end || _t[v] == '#')
@@ -299,7 +287,7 @@ internal sealed class FastYamlParser
                 {
                     line = next;
                     int ni = Indent(next);
-                    lastEnd = Add(seq, ParseBlockNode(ref line, ni, _lineStart[next] + ni));
+                    lastEnd = Add(seq, ParseBlockNode(ref line, ni, _index.LineStart(next) + ni));
                 }
                 else
                 {
@@ -311,7 +299,7 @@ internal sealed class FastYamlParser
             else if (_t[v] == '-' && (v + 1 == end || _t[v + 1] == ' ')) Fail(); // `- - x`
             else if (KeyEnd(v, end) >= 0 && _t[v] is not ('{' or '[' or '"' or '\'' or '&' or '*'))
             {
-                lastEnd = Add(seq, ParseMapping(ref line, v - _lineStart[line], v));
+                lastEnd = Add(seq, ParseMapping(ref line, v - _index.LineStart(line), v));
             }
             else
             {
@@ -321,8 +309,8 @@ internal sealed class FastYamlParser
             if (n >= _stopLine) { line = n; break; }
             int ind = Indent(n);
             if (ind > indent) Fail();
-            int s = _lineStart[n] + ind;
-            if (ind < indent || _t[s] != '-' || !(s + 1 == _lineEnd[n] || _t[s + 1] == ' ')) { line = n; break; }
+            int s = _index.LineStart(n) + ind;
+            if (ind < indent || _t[s] != '-' || !(s + 1 == _index.LineContentEnd(n) || _t[s + 1] == ' ')) { line = n; break; }
             line = n;
             at = s;
         }
@@ -355,7 +343,7 @@ internal sealed class FastYamlParser
         int at = firstAt;
         while (true)
         {
-            int end = _lineEnd[line];
+            int end = _index.LineContentEnd(line);
             int colon = KeyEnd(at, end);
             if (colon < 0) Fail();
             Add(map, ParseKey(at, colon));
@@ -369,13 +357,13 @@ internal sealed class FastYamlParser
                 if (ni > indent)
                 {
                     line = next;
-                    value = ParseBlockNode(ref line, ni, _lineStart[next] + ni);
+                    value = ParseBlockNode(ref line, ni, _index.LineStart(next) + ni);
                 }
-                else if (ni == indent && _t[_lineStart[next] + ni] == '-' && (_lineStart[next] + ni + 1 == _lineEnd[next] || _t[_lineStart[next] + ni + 1] == ' '))
+                else if (ni == indent && _t[_index.LineStart(next) + ni] == '-' && (_index.LineStart(next) + ni + 1 == _index.LineContentEnd(next) || _t[_index.LineStart(next) + ni + 1] == ' '))
                 {
                     // `key:` followed by a sequence at the same indent (YAML allows it for block sequences).
                     line = next;
-                    value = ParseSequence(ref line, ni, _lineStart[next] + ni);
+                    value = ParseSequence(ref line, ni, _index.LineStart(next) + ni);
                 }
                 else
                 {
@@ -394,8 +382,8 @@ internal sealed class FastYamlParser
             int ind = Indent(n);
             if (ind > indent) Fail(); // continuation of a multi-line scalar, or bad indentation: let YamlDotNet decide
             if (ind < indent) { line = n; break; }
-            int s = _lineStart[n] + ind;
-            if (_t[s] == '-' && (s + 1 == _lineEnd[n] || _t[s + 1] == ' ')) { line = n; break; } // a sequence at this indent ends the mapping
+            int s = _index.LineStart(n) + ind;
+            if (_t[s] == '-' && (s + 1 == _index.LineContentEnd(n) || _t[s + 1] == ' ')) { line = n; break; } // a sequence at this indent ends the mapping
             line = n;
             at = s;
         }
@@ -459,7 +447,7 @@ internal sealed class FastYamlParser
     /// <summary>A value that starts on the key's (or the item's) line at <paramref name="v"/>.</summary>
     private YamlNode ParseInlineValue(ref int line, int v, int indent)
     {
-        int end = _lineEnd[line];
+        int end = _index.LineContentEnd(line);
         string? anchor = null;
         int nodeStart = v;
         if (_t[v] == '&')
@@ -502,7 +490,7 @@ internal sealed class FastYamlParser
                 int ind = Indent(k);
                 if (ind >= 0 && ind <= indent) Fail();
             }
-            EndOfLine(pos, _lineEnd[l]);
+            EndOfLine(pos, _index.LineContentEnd(l));
             line = l + 1;
         }
         else if (c == '"' || c == '\'')
@@ -548,7 +536,7 @@ internal sealed class FastYamlParser
     private int LineOf(int offset, int fromLine)
     {
         int l = fromLine;
-        while (l + 1 < _lines && _lineStart[l + 1] <= offset) l++;
+        while (l + 1 < _lines && _index.LineStart(l + 1) <= offset) l++;
         return l;
     }
 

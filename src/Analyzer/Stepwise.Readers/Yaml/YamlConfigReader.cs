@@ -25,7 +25,7 @@ public sealed class YamlConfigReader : IConfigReader
         int lastGood = 0;
         try
         {
-            if (!FastYamlParser.TryParse(text, MaxDepth, out root))
+            if (!FastYamlParser.TryParse(lines, MaxDepth, out root))
                 root = Parse(text, problems, lines, ref lastGood);
         }
         catch (YamlException ex)

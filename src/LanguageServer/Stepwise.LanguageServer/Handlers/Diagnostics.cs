@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Stepwise.Core;
 using Stepwise.Core.Text;
 using Stepwise.LanguageServer.Protocol;
@@ -9,23 +8,13 @@ using Stepwise.Workspace;
 namespace Stepwise.LanguageServer.Handlers;
 
 /// <summary>An edit of a fix as it travels in Diagnostic.data: which document (and at which version), where, what.</summary>
-public sealed record FixEditData(
-    [property: JsonPropertyName("uri")] string Uri,
-    [property: JsonPropertyName("version")] int? Version,
-    [property: JsonPropertyName("range")] LspRange Range,
-    [property: JsonPropertyName("newText")] string NewText);
+public sealed record FixEditData(string Uri, int? Version, LspRange Range, string NewText);
 
-public sealed record FixData(
-    [property: JsonPropertyName("title")] string Title,
-    [property: JsonPropertyName("isPreferred")] bool IsPreferred,
-    [property: JsonPropertyName("edits")] IReadOnlyList<FixEditData> Edits);
+public sealed record FixData(string Title, bool IsPreferred, IReadOnlyList<FixEditData> Edits);
 
 /// <summary>What a diagnostic carries to textDocument/codeAction: the rule, the document version it was computed
 /// for, and its fixes spelled as LSP edits, so the code action needs no second analysis.</summary>
-public sealed record DiagnosticData(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("version")] int Version,
-    [property: JsonPropertyName("fixes")] IReadOnlyList<FixData> Fixes);
+public sealed record DiagnosticData(string Id, int Version, IReadOnlyList<FixData> Fixes);
 
 /// <summary>Turns engine findings into LSP diagnostics.</summary>
 public static class Diagnostics

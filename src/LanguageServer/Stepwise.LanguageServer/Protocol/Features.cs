@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Stepwise.LanguageServer.Protocol;
 
@@ -8,70 +7,63 @@ public static class DiagnosticSeverity
     public const int Error = 1, Warning = 2, Information = 3, Hint = 4;
 }
 
-public sealed record CodeDescription([property: JsonPropertyName("href")] string Href);
+public sealed record CodeDescription(string Href);
 
-public sealed record DiagnosticRelatedInformation(
-    [property: JsonPropertyName("location")] Location Location,
-    [property: JsonPropertyName("message")] string Message);
+public sealed record DiagnosticRelatedInformation(Location Location, string Message);
 
 public sealed record Diagnostic
 {
-    [JsonPropertyName("range")] public required LspRange Range { get; init; }
-    [JsonPropertyName("severity")] public int? Severity { get; init; }
-    [JsonPropertyName("code")] public string? Code { get; init; }
-    [JsonPropertyName("codeDescription")] public CodeDescription? CodeDescription { get; init; }
-    [JsonPropertyName("source")] public string? Source { get; init; }
-    [JsonPropertyName("message")] public required string Message { get; init; }
-    [JsonPropertyName("relatedInformation")] public List<DiagnosticRelatedInformation>? RelatedInformation { get; init; }
+    public required LspRange Range { get; init; }
+    public int? Severity { get; init; }
+    public string? Code { get; init; }
+    public CodeDescription? CodeDescription { get; init; }
+    public string? Source { get; init; }
+    public required string Message { get; init; }
+    public List<DiagnosticRelatedInformation>? RelatedInformation { get; init; }
     /// <summary>Round-trips to textDocument/codeAction: our <c>DiagnosticData</c>.</summary>
-    [JsonPropertyName("data")] public JsonElement? Data { get; init; }
+    public JsonElement? Data { get; init; }
 }
 
-public sealed record PublishDiagnosticsParams(
-    [property: JsonPropertyName("uri")] string Uri,
-    [property: JsonPropertyName("version")] int? Version,
-    [property: JsonPropertyName("diagnostics")] IReadOnlyList<Diagnostic> Diagnostics);
+public sealed record PublishDiagnosticsParams(string Uri, int? Version, IReadOnlyList<Diagnostic> Diagnostics);
 
 public sealed record DocumentDiagnosticParams
 {
-    [JsonPropertyName("textDocument")] public required TextDocumentIdentifier TextDocument { get; init; }
-    [JsonPropertyName("identifier")] public string? Identifier { get; init; }
-    [JsonPropertyName("previousResultId")] public string? PreviousResultId { get; init; }
+    public required TextDocumentIdentifier TextDocument { get; init; }
+    public string? Identifier { get; init; }
+    public string? PreviousResultId { get; init; }
 }
 
 /// <summary>A full or unchanged document diagnostic report (kind "full" / "unchanged").</summary>
 public sealed record DocumentDiagnosticReport
 {
-    [JsonPropertyName("kind")] public required string Kind { get; init; }
-    [JsonPropertyName("resultId")] public string? ResultId { get; init; }
-    [JsonPropertyName("items")] public IReadOnlyList<Diagnostic>? Items { get; init; }
+    public required string Kind { get; init; }
+    public string? ResultId { get; init; }
+    public IReadOnlyList<Diagnostic>? Items { get; init; }
 }
 
 public sealed record CodeActionContext
 {
-    [JsonPropertyName("diagnostics")] public IReadOnlyList<Diagnostic> Diagnostics { get; init; } = Array.Empty<Diagnostic>();
-    [JsonPropertyName("only")] public IReadOnlyList<string>? Only { get; init; }
+    public IReadOnlyList<Diagnostic> Diagnostics { get; init; } = Array.Empty<Diagnostic>();
+    public IReadOnlyList<string>? Only { get; init; }
 }
 
 public sealed record CodeActionParams
 {
-    [JsonPropertyName("textDocument")] public required TextDocumentIdentifier TextDocument { get; init; }
-    [JsonPropertyName("range")] public required LspRange Range { get; init; }
-    [JsonPropertyName("context")] public CodeActionContext Context { get; init; } = new();
+    public required TextDocumentIdentifier TextDocument { get; init; }
+    public required LspRange Range { get; init; }
+    public CodeActionContext Context { get; init; } = new();
 }
 
 public sealed record CodeAction
 {
-    [JsonPropertyName("title")] public required string Title { get; init; }
-    [JsonPropertyName("kind")] public string? Kind { get; init; }
-    [JsonPropertyName("diagnostics")] public IReadOnlyList<Diagnostic>? Diagnostics { get; init; }
-    [JsonPropertyName("isPreferred")] public bool? IsPreferred { get; init; }
-    [JsonPropertyName("edit")] public WorkspaceEdit? Edit { get; init; }
+    public required string Title { get; init; }
+    public string? Kind { get; init; }
+    public IReadOnlyList<Diagnostic>? Diagnostics { get; init; }
+    public bool? IsPreferred { get; init; }
+    public WorkspaceEdit? Edit { get; init; }
 }
 
-public sealed record Hover(
-    [property: JsonPropertyName("contents")] MarkupContent Contents,
-    [property: JsonPropertyName("range")] LspRange? Range);
+public sealed record Hover(MarkupContent Contents, LspRange? Range);
 
 public static class InlayHintKind
 {
@@ -80,23 +72,23 @@ public static class InlayHintKind
 
 public sealed record InlayHint
 {
-    [JsonPropertyName("position")] public required LspPosition Position { get; init; }
-    [JsonPropertyName("label")] public required string Label { get; init; }
-    [JsonPropertyName("kind")] public int? Kind { get; init; }
-    [JsonPropertyName("tooltip")] public MarkupContent? Tooltip { get; init; }
-    [JsonPropertyName("paddingLeft")] public bool? PaddingLeft { get; init; }
+    public required LspPosition Position { get; init; }
+    public required string Label { get; init; }
+    public int? Kind { get; init; }
+    public MarkupContent? Tooltip { get; init; }
+    public bool? PaddingLeft { get; init; }
 }
 
 public sealed record CodeLens
 {
-    [JsonPropertyName("range")] public required LspRange Range { get; init; }
-    [JsonPropertyName("command")] public Command? Command { get; init; }
+    public required LspRange Range { get; init; }
+    public Command? Command { get; init; }
 }
 
 public sealed record CompletionParams
 {
-    [JsonPropertyName("textDocument")] public required TextDocumentIdentifier TextDocument { get; init; }
-    [JsonPropertyName("position")] public required LspPosition Position { get; init; }
+    public required TextDocumentIdentifier TextDocument { get; init; }
+    public required LspPosition Position { get; init; }
 }
 
 public static class CompletionItemKind
@@ -111,21 +103,19 @@ public static class InsertTextFormat
 
 public sealed record CompletionItem
 {
-    [JsonPropertyName("label")] public required string Label { get; init; }
-    [JsonPropertyName("kind")] public int? Kind { get; init; }
-    [JsonPropertyName("detail")] public string? Detail { get; init; }
-    [JsonPropertyName("documentation")] public MarkupContent? Documentation { get; init; }
-    [JsonPropertyName("sortText")] public string? SortText { get; init; }
-    [JsonPropertyName("filterText")] public string? FilterText { get; init; }
-    [JsonPropertyName("insertText")] public string? InsertText { get; init; }
-    [JsonPropertyName("insertTextFormat")] public int? InsertTextFormat { get; init; }
-    [JsonPropertyName("textEdit")] public LspTextEdit? TextEdit { get; init; }
-    [JsonPropertyName("deprecated")] public bool? Deprecated { get; init; }
+    public required string Label { get; init; }
+    public int? Kind { get; init; }
+    public string? Detail { get; init; }
+    public MarkupContent? Documentation { get; init; }
+    public string? SortText { get; init; }
+    public string? FilterText { get; init; }
+    public string? InsertText { get; init; }
+    public int? InsertTextFormat { get; init; }
+    public LspTextEdit? TextEdit { get; init; }
+    public bool? Deprecated { get; init; }
 }
 
-public sealed record CompletionList(
-    [property: JsonPropertyName("isIncomplete")] bool IsIncomplete,
-    [property: JsonPropertyName("items")] IReadOnlyList<CompletionItem> Items);
+public sealed record CompletionList(bool IsIncomplete, IReadOnlyList<CompletionItem> Items);
 
 public static class SymbolKind
 {
@@ -134,10 +124,10 @@ public static class SymbolKind
 
 public sealed record DocumentSymbol
 {
-    [JsonPropertyName("name")] public required string Name { get; init; }
-    [JsonPropertyName("detail")] public string? Detail { get; init; }
-    [JsonPropertyName("kind")] public required int Kind { get; init; }
-    [JsonPropertyName("range")] public required LspRange Range { get; init; }
-    [JsonPropertyName("selectionRange")] public required LspRange SelectionRange { get; init; }
-    [JsonPropertyName("children")] public List<DocumentSymbol>? Children { get; init; }
+    public required string Name { get; init; }
+    public string? Detail { get; init; }
+    public required int Kind { get; init; }
+    public required LspRange Range { get; init; }
+    public required LspRange SelectionRange { get; init; }
+    public List<DocumentSymbol>? Children { get; init; }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Stepwise.LanguageServer.Protocol;
 
@@ -81,36 +80,24 @@ public static class InitializeAnswer
     }
 }
 
-public sealed record Registration(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("method")] string Method,
-    [property: JsonPropertyName("registerOptions")] object? RegisterOptions);
+public sealed record Registration(string Id, string Method, object? RegisterOptions);
 
-public sealed record RegistrationParams([property: JsonPropertyName("registrations")] IReadOnlyList<Registration> Registrations);
+public sealed record RegistrationParams(IReadOnlyList<Registration> Registrations);
 
-public sealed record Unregistration(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("method")] string Method);
+public sealed record Unregistration(string Id, string Method);
 
-public sealed record UnregistrationParams([property: JsonPropertyName("unregisterations")] IReadOnlyList<Unregistration> Unregisterations);
+public sealed record UnregistrationParams(IReadOnlyList<Unregistration> Unregisterations);
 
-public sealed record FileSystemWatcher(
-    [property: JsonPropertyName("globPattern")] string GlobPattern,
-    [property: JsonPropertyName("kind")] int? Kind = null);
+public sealed record FileSystemWatcher(string GlobPattern, int? Kind = null);
 
-public sealed record DidChangeWatchedFilesRegistrationOptions(
-    [property: JsonPropertyName("watchers")] IReadOnlyList<FileSystemWatcher> Watchers);
+public sealed record DidChangeWatchedFilesRegistrationOptions(IReadOnlyList<FileSystemWatcher> Watchers);
 
-public sealed record FileEvent(
-    [property: JsonPropertyName("uri")] string Uri,
-    [property: JsonPropertyName("type")] int Type);
+public sealed record FileEvent(string Uri, int Type);
 
-public sealed record DidChangeWatchedFilesParams([property: JsonPropertyName("changes")] IReadOnlyList<FileEvent> Changes);
+public sealed record DidChangeWatchedFilesParams(IReadOnlyList<FileEvent> Changes);
 
-public sealed record DidChangeConfigurationParams([property: JsonPropertyName("settings")] JsonElement? Settings);
+public sealed record DidChangeConfigurationParams(JsonElement? Settings);
 
-public sealed record ConfigurationItem(
-    [property: JsonPropertyName("scopeUri")] string? ScopeUri,
-    [property: JsonPropertyName("section")] string? Section);
+public sealed record ConfigurationItem(string? ScopeUri, string? Section);
 
-public sealed record ConfigurationParams([property: JsonPropertyName("items")] IReadOnlyList<ConfigurationItem> Items);
+public sealed record ConfigurationParams(IReadOnlyList<ConfigurationItem> Items);

@@ -4,12 +4,15 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace Stepwise.LanguageServer.Server;
 
-/// <summary>The serializer settings of the wire format: property names as declared, nulls left out, metadata from
-/// <see cref="LspJsonContext"/>.</summary>
+/// <summary>The serializer settings of the wire format: property names in camelCase (unless a [JsonPropertyName] says
+/// otherwise), nulls left out, metadata from <see cref="LspJsonContext"/>.</summary>
 public static class LspJson
 {
     public static void Configure(JsonSerializerOptions options)
     {
+        // Set here too, not only on the context: the names are resolved against these options at run time, and
+        // StreamJsonRpc's formatter brings options of its own.
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.PropertyNameCaseInsensitive = false;
         options.NumberHandling = JsonNumberHandling.Strict;

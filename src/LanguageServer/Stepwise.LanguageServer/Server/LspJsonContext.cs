@@ -9,11 +9,14 @@ namespace Stepwise.LanguageServer.Server;
 /// <summary>
 /// Compile-time JSON metadata for every LSP record the server reads or writes. Without it System.Text.Json builds
 /// each type's metadata by reflection on first use and emits IL for its accessors, which the JIT then compiles: most
-/// of what the first initialize and the first diagnostics cost after the runtime itself. Types not listed here (the
-/// It is the only resolver: every type that crosses the wire is listed here.
-/// The options match <see cref="LspJson.Configure"/>.
+/// of what the first initialize and the first diagnostics cost after the runtime itself. It is the only resolver
+/// (<see cref="LspJson.Configure"/>), so every type that crosses the wire is listed here: one that is not fails with
+/// NotSupportedException in the tests instead of being reflected over, and Native AOT needs nothing else.
+/// The options match <see cref="LspJson.Configure"/>: property names are the C# names in camelCase (LSP's own
+/// spelling), so a record names a property with [JsonPropertyName] only where the two differ.
 /// </summary>
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNameCaseInsensitive = false, NumberHandling = JsonNumberHandling.Strict)]
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNameCaseInsensitive = false,
+    NumberHandling = JsonNumberHandling.Strict, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 // Requests and notifications the client sends.
 [JsonSerializable(typeof(DidOpenTextDocumentParams))]
 [JsonSerializable(typeof(DidChangeTextDocumentParams))]

@@ -9,13 +9,13 @@ namespace Stepwise.LanguageServer.Server.Training;
 
 /// <summary>What <c>stepwise.runs</c> lists for one active run.</summary>
 public sealed record RunInfo(
-    [property: System.Text.Json.Serialization.JsonPropertyName("config")] string Config,
-    [property: System.Text.Json.Serialization.JsonPropertyName("pid")] int Pid,
-    [property: System.Text.Json.Serialization.JsonPropertyName("step")] long Step,
-    [property: System.Text.Json.Serialization.JsonPropertyName("total")] long? Total,
-    [property: System.Text.Json.Serialization.JsonPropertyName("started")] string Started,
-    [property: System.Text.Json.Serialization.JsonPropertyName("token")] string Token,
-    [property: System.Text.Json.Serialization.JsonPropertyName("command")] string Command);
+    string Config,
+    int Pid,
+    long Step,
+    long? Total,
+    string Started,
+    string Token,
+    string Command);
 
 /// <summary>
 /// The training runs the server started: one child process per config, its stdout mapped to work-done progress
@@ -345,17 +345,15 @@ public sealed class TrainingRuns
 }
 
 /// <summary>window/workDoneProgress/create params.</summary>
-public sealed record WorkDoneProgressCreateParams([property: System.Text.Json.Serialization.JsonPropertyName("token")] string Token);
+public sealed record WorkDoneProgressCreateParams(string Token);
 
 /// <summary>$/progress params: a work-done begin, report or end (absent members are left out of the JSON). Named
 /// records rather than anonymous objects so that their JSON metadata is generated (<see cref="LspJsonContext"/>).</summary>
-public sealed record ProgressParams(
-    [property: System.Text.Json.Serialization.JsonPropertyName("token")] string Token,
-    [property: System.Text.Json.Serialization.JsonPropertyName("value")] ProgressValue Value);
+public sealed record ProgressParams(string Token, ProgressValue Value);
 
 public sealed record ProgressValue(
-    [property: System.Text.Json.Serialization.JsonPropertyName("kind")] string Kind,
-    [property: System.Text.Json.Serialization.JsonPropertyName("title")] string? Title = null,
-    [property: System.Text.Json.Serialization.JsonPropertyName("cancellable")] bool? Cancellable = null,
-    [property: System.Text.Json.Serialization.JsonPropertyName("message")] string? Message = null,
-    [property: System.Text.Json.Serialization.JsonPropertyName("percentage")] uint? Percentage = null);
+    string Kind,
+    string? Title = null,
+    bool? Cancellable = null,
+    string? Message = null,
+    uint? Percentage = null);
