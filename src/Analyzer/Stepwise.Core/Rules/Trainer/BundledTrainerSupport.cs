@@ -63,7 +63,7 @@ public static class BundledTrainerSupport
 
     private static readonly Dictionary<string, TrainerKey> _keys = new(StringComparer.Ordinal);
 
-    /// <summary>Dialect spellings of keys the trainer reads that the key table does not know yet, mapped to the HF name.</summary>
+    /// <summary>Dialect spellings of keys the trainer reads, mapped to the HF / PEFT name they are passed on as.</summary>
     private static readonly Dictionary<(Dialect, string), string> _aliases = new()
     {
         [(Dialect.Axolotl, "lora_rank_pattern")] = "rank_pattern",
@@ -190,12 +190,16 @@ public static class BundledTrainerSupport
     /// <summary>The trainer's view of a canonical key (null: not read).</summary>
     public static TrainerKey? Get(string canonical) => _keys.TryGetValue(canonical, out var k) ? k : null;
 
-    /// <summary>The canonical name of a key written in <paramref name="dialect"/>: the key table's, else the trainer's own aliases.</summary>
+    /// <summary>
+    /// The canonical name of a key written in <paramref name="dialect"/>: the trainer's own aliases first, else the key
+    /// table's. The aliases come first because the key table also lists each dialect's own upstream keys under their
+    /// written names (axolotl's lora_rank_pattern is an axolotl key of its own there), while the trainer reads them as
+    /// the PEFT setting they are passed on to (rank_pattern).
+    /// </summary>
     public static string? CanonicalOf(Dialect dialect, string written)
     {
-        var info = KeyTable.Lookup(dialect, written) ?? KeyTable.Get(written);
-        if (info is not null) return info.Name;
-        return _aliases.TryGetValue((dialect, written), out var a) ? a : null;
+        if (_aliases.TryGetValue((dialect, written), out var a)) return a;
+        return (KeyTable.Lookup(dialect, written) ?? KeyTable.Get(written))?.Name;
     }
 
     /// <summary>The entry stating a canonical key in the document, in any spelling the trainer reads (the last one wins).</summary>
