@@ -313,6 +313,8 @@ public static class Engine
             WarmupSteps = WarmupStepsAfterPostInit(setup, options),
             WarmupRatio = setup.Double("warmup_ratio") ?? 0,
             V5 = options.IsV5,
+            StatedWarmupSteps = setup.Dialect == Dialect.Axolotl ? Stated(setup, "warmup_steps") : null,
+            StatedWarmupRatio = setup.Dialect == Dialect.Axolotl ? Stated(setup, "warmup_ratio") : null,
         };
         return (inputs, problems);
     }
@@ -322,9 +324,12 @@ public static class Engine
     /// replaces it there (training_args.py __post_init__, `if self.warmup_ratio is not None: self.warmup_steps =
     /// self.warmup_ratio`, v5.0.0 to v5.14.1), and get_warmup_steps reads a value below 1 as a fraction; v4 keeps both
     /// fields and picks in get_warmup_steps (Schedule does that); 5.15.0 has no warmup_ratio field at all (SW4003 says
-    /// the run stops on it). axolotl computes its own warm-up from warmup_ratio (core/builders/base.py) and is left to
-    /// the schedule as before.
+    /// the run stops on it). axolotl computes its own warm-up (core/builders/base.py): Schedule.AxolotlWarmup.
     /// </summary>
+    /// <summary>A number the config writes for <paramref name="name"/> (null when unwritten, null or not a number).</summary>
+    private static double? Stated(TrainingSetup setup, string name) =>
+        setup.Find(name) is { IsWritten: true } s ? s.Value.AsDouble() : null;
+
     private static double WarmupStepsAfterPostInit(TrainingSetup setup, AnalysisOptions options)
     {
         var steps = setup.Double("warmup_steps") ?? 0;

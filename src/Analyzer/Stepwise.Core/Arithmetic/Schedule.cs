@@ -61,6 +61,10 @@ public sealed record ScheduleInputs
     public double WarmupRatio { get; init; }
     /// <summary>transformers v5 semantics for warmup_steps floats.</summary>
     public bool V5 { get; init; }
+    /// <summary>axolotl only: warmup_steps as the config states it (null: not written or null), which axolotl passes on as is.</summary>
+    public double? StatedWarmupSteps { get; init; }
+    /// <summary>axolotl only: warmup_ratio as the config states it (null: not written or null), which axolotl turns into steps itself.</summary>
+    public double? StatedWarmupRatio { get; init; }
 }
 
 /// <summary>
@@ -181,7 +185,7 @@ public static class Schedules
             {
                 // axolotl utils/trainer.py calculate_total_num_steps (no packing): ceil(N x epochs / batch_size), with
                 // batch_size = micro_batch_size x accumulation x world size; it passes that as max_steps.
-                planned = Math.Max(1L, (long)Math.Ceiling(i.DatasetSize!.Value * i.NumTrainEpochs / (double)(i.PerDeviceBatch * A * W) - 1e-9));
+                planned = AxolotlTotalSteps(i, A, W);
                 loop = CeilDiv(planned.Value, u);
             }
             else
@@ -214,7 +218,11 @@ public static class Schedules
         }
 
         long? warm = null;
-        if (S is long total)
+        if (i.Estimator == RunLengthEstimator.Axolotl)
+        {
+            if (S is not null) warm = AxolotlWarmup(i);
+        }
+        else if (S is long total)
         {
             if (i.V5)
                 warm = i.WarmupSteps >= 1 ? (long)i.WarmupSteps : (long)Math.Ceiling(total * i.WarmupSteps);
@@ -228,6 +236,34 @@ public static class Schedules
             FinalEpochIndex = finalEpoch, FinalEpochMicroBatches = finalMicro,
             EpochLoopBound = loop, Samples = samples, WarmupSteps = warm, PartialWindowMicroBatches = partial,
         };
+    }
+
+    /// <summary>
+    /// axolotl utils/trainer.py calculate_total_num_steps without packing: ceil(N x epochs / batch_size), with batch_size
+    /// = micro_batch_size x accumulation x world size (at least 1). axolotl passes it to the Trainer as max_steps.
+    /// </summary>
+    private static long AxolotlTotalSteps(ScheduleInputs i, long A, long W) =>
+        Math.Max(1L, (long)Math.Ceiling(i.DatasetSize!.Value * i.NumTrainEpochs / (double)(i.PerDeviceBatch * A * W) - 1e-9));
+
+    /// <summary>
+    /// The warm-up axolotl hands the Trainer (core/builders/base.py _configure_warmup_and_logging at v0.15.0 through
+    /// v0.18.0; v0.8.0 had the same arithmetic, v0.12.0 read a stated 0 as unset): a stated warmup_steps as is; else a stated warmup_ratio as max(int(ratio x total), 0); else
+    /// min(int(0.03 x total), 100); a result of 1 becomes 2. "total" is axolotl's own total_num_steps, capped by max_steps
+    /// when that is set (utils/data/sft.py). It passes only warmup_steps, never warmup_ratio, so the Trainer uses this
+    /// count in every transformers release. Unknown (null) when the total needs a dataset size that is not known.
+    /// </summary>
+    private static long? AxolotlWarmup(ScheduleInputs i)
+    {
+        long? warm;
+        if (i.StatedWarmupSteps is double stated) warm = (long)stated;
+        else
+        {
+            long? total = i.DatasetSize is null ? null : AxolotlTotalSteps(i, i.GradientAccumulation, i.WorldSize);
+            if (i.MaxSteps > 0) total = total is long t ? Math.Min(t, i.MaxSteps) : null;
+            if (total is not long n) return null;
+            warm = i.StatedWarmupRatio is double ratio ? Math.Max((long)(ratio * n), 0) : Math.Min((long)(0.03 * n), 100);
+        }
+        return warm == 1 ? 2 : warm;
     }
 
     /// <summary>Where the run is after its last optimizer step.</summary>
