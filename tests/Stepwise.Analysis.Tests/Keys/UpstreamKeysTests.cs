@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Stepwise.Core.Keys;
 using Stepwise.Core.Keys.Upstream;
+using Stepwise.Core.Model;
 
 namespace Stepwise.Analysis.Tests.Keys;
 
@@ -207,5 +208,21 @@ public class UpstreamKeysTests
         Assert.NotNull(liger);
         Assert.False(liger!.Handwritten);
         Assert.Contains("LigerArgs", liger.Description);
+    }
+}
+
+public class PeftKeyHomeTests
+{
+    // PEFT 0.19.1 tuners/lora/config.py LoraConfig: r: int = 8, lora_alpha: int = 8. Newer tuners declare the same names
+    // with other defaults (AdamssConfig's r = 100); a LoRA / QLoRA file's r is LoraConfig's.
+    // Python files and the key table read PEFT's classes for HF-style settings (KeyTable builds from python: true).
+    [Fact]
+    public void Lora_keys_shared_with_other_tuners_are_LoraConfig_s()
+    {
+        const Dialect dialect = Dialect.Hf;
+        var ever = KeyCatalog.EverDeclared(dialect, python: true);
+        Assert.Equal("LoraConfig", ever["r"].Owner.Name);
+        Assert.Equal("LoraConfig", ever["lora_alpha"].Owner.Name);
+        Assert.Equal(8L, Convert.ToInt64(KeyTable.Get("r")!.DefaultIn(dialect)));
     }
 }

@@ -32,6 +32,25 @@ public class SchemaTests
         Assert.True(File.ReadAllText(path) == JsonSchemaWriter.Write(dialect), $"{path} is stale: run `./stepwise dev generate`");
     }
 
+    /// <summary>
+    /// Defaults made by a default_factory (PEFT's rank_pattern = {}, TrainingArguments' list fields = []) are JSON values
+    /// of the declared type, never a .NET type name; a default of an annotation that admits None still admits null.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(DialectIds))]
+    public void Defaults_are_json_values_of_the_key_s_type(string id)
+    {
+        using var doc = JsonDocument.Parse(JsonSchemaWriter.Write(DialectNames.Parse(id)!.Value));
+        foreach (var key in doc.RootElement.GetProperty("properties").EnumerateObject())
+        {
+            Assert.DoesNotContain("System.", key.Value.GetProperty("markdownDescription").GetString()!);
+            if (!key.Value.TryGetProperty("default", out var def) || !key.Value.TryGetProperty("type", out var type)) continue;
+            var types = type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Select(t => t.GetString()!).ToList() : new List<string> { type.GetString()! };
+            if (types.Contains("object")) Assert.True(def.ValueKind == JsonValueKind.Object || types.Contains("string"), $"{key.Name}: default {def}");
+            if (types.Contains("array")) Assert.True(def.ValueKind == JsonValueKind.Array || types.Contains("string"), $"{key.Name}: default {def}");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(DialectIds))]
     public void Schema_is_draft07_json_with_descriptions_and_open_properties(string id)

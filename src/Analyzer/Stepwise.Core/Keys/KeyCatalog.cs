@@ -189,11 +189,19 @@ public static class KeyCatalog
 
         // The home of a key shared by several libraries: transformers' (TrainingArguments, BitsAndBytesConfig) before
         // PEFT's before TRL's (ModelConfig repeats bnb_4bit_quant_type with its own default "nf4").
-        static int Rank(UpstreamField f) => f.Owner.Library.Name switch { "transformers" => 0, "peft" => 1, "trl" => 2, _ => 3 };
+        // Within PEFT, LoraConfig and its bases come first: the same key in another tuner's config (AdamssConfig's r
+        // defaults to 100, LoraConfig's to 8) is not what a LoRA/QLoRA file means, however recent that tuner is.
+        static int Rank(UpstreamField f) => f.Owner.Library.Name switch
+        {
+            "transformers" => 0,
+            "peft" => f.Owner.Name is "LoraConfig" or "PeftConfig" or "PeftConfigMixin" ? 1 : 2,
+            "trl" => 3,
+            _ => 4,
+        };
         void Keep(string key, UpstreamField f)
         {
             if (!result.TryGetValue(key, out var old) || Rank(f) < Rank(old)
-                || (old.Owner.Library == f.Owner.Library && f.Releases.Last > old.Releases.Last))
+                || (Rank(f) == Rank(old) && old.Owner.Library == f.Owner.Library && f.Releases.Last > old.Releases.Last))
                 result[key] = f;
         }
     }

@@ -53,7 +53,9 @@ public static class JsonSchemaWriter
     private static void WriteKey(JsonOut w, KeyInfo k, Dialect dialect)
     {
         var def = k.DefaultIn(dialect);
-        bool nullable = def is null;
+        // A default of None, or an annotation that admits None (`dict | None` with default_factory=dict): null is valid.
+        bool nullable = def is null
+            || (k.Declarations.TryGetValue(dialect, out var declared) && (declared.Annotation.Contains("None") || declared.Annotation.StartsWith("Optional", StringComparison.Ordinal)));
         var types = new List<string>();
         var type = k.TypeIn(dialect);
         switch (type)
@@ -113,6 +115,7 @@ public static class JsonSchemaWriter
         double d => d.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e"),
         long l => l.ToString(CultureInfo.InvariantCulture),
         int i => i.ToString(CultureInfo.InvariantCulture),
+        System.Collections.IEnumerable and not string => JsonOut.Inline(v),
         _ => v.ToString() ?? "",
     };
 
@@ -144,25 +147,24 @@ public static class JsonSchemaWriter
 
         public void Value(object? value)
         {
-            if (value is IEnumerable<string> list && value is not string)
-            {
-                Sep();
-                _sb.Append('[').Append(string.Join(", ", list.Select(Quote))).Append(']');
-                return;
-            }
             Sep();
-            _sb.Append(value switch
-            {
-                null => "null",
-                bool b => b ? "true" : "false",
-                string s => Quote(s),
-                double d => double.IsNaN(d) || double.IsInfinity(d) ? "null" : Number(d),
-                float f => Number(f),
-                long l => l.ToString(CultureInfo.InvariantCulture),
-                int i => i.ToString(CultureInfo.InvariantCulture),
-                _ => Quote(value.ToString() ?? ""),
-            });
+            _sb.Append(Inline(value));
         }
+
+        /// <summary>A value on one line: scalars, and lists and mappings (a default_factory's [] or {}) as JSON.</summary>
+        public static string Inline(object? value) => value switch
+        {
+            null => "null",
+            bool b => b ? "true" : "false",
+            string s => Quote(s),
+            double d => double.IsNaN(d) || double.IsInfinity(d) ? "null" : Number(d),
+            float f => Number(f),
+            long l => l.ToString(CultureInfo.InvariantCulture),
+            int i => i.ToString(CultureInfo.InvariantCulture),
+            System.Collections.IDictionary map => "{" + string.Join(", ", map.Keys.Cast<object>().Select(k => Quote(k.ToString() ?? "") + ": " + Inline(map[k]))) + "}",
+            System.Collections.IEnumerable items => "[" + string.Join(", ", items.Cast<object?>().Select(Inline)) + "]",
+            _ => Quote(value.ToString() ?? ""),
+        };
 
         private static string Number(double d)
         {
