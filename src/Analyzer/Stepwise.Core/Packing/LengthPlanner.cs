@@ -236,10 +236,20 @@ public static class LengthPlanner
         {
             // utils/trainer.py calculate_total_num_steps with sample_packing_eff_est set:
             // int(floor(0.99 * total_num_tokens / eff / sequence_len // batch_size) - 1) * num_epochs.
-            long steps = EstimatedSteps(totalTokens, eff, seq, batchSize, batch.NumEpochs);
+            double estimate = EstimatedSteps(totalTokens, eff, seq, batchSize, batch.NumEpochs);
+            var formula = $"(floor(0.99 x {Schedules.Num(totalTokens)} tokens / {eff.ToString(CultureInfo.InvariantCulture)} / {Schedules.Num(seq)} // {batchSize}) - 1) x {Schedules.Epochs(batch.NumEpochs)}";
+            if (Math.Abs(estimate - Math.Round(estimate)) > 1e-9 || shuffledSplit)
+                return new PackingPlan
+                {
+                    Settings = s, Examples = train, Tokens = totalTokens, SamplerBatches = samplerBatches, Simulations = simulations, Notes = notes,
+                    Unknown = shuffledSplit
+                        ? "sample_packing_eff_est counts the tokens of the training split, which a shuffle draws"
+                        : $"sample_packing_eff_est gives a fractional max_steps: {formula} = {estimate.ToString("0.###", CultureInfo.InvariantCulture)}",
+                    KnownBy = "max_steps, or a whole num_epochs",
+                };
+            long steps = (long)Math.Round(estimate);
             toolSteps = CountRange.Exact(steps);
-            notes.Add($"total steps (axolotl, sample_packing_eff_est {eff.ToString(CultureInfo.InvariantCulture)}) = (floor(0.99 x {Schedules.Num(totalTokens)} tokens / {eff.ToString(CultureInfo.InvariantCulture)} / {Schedules.Num(seq)} // {batchSize}) - 1) x {Schedules.Epochs(batch.NumEpochs)} = {Schedules.Num(steps)}"
-                + (shuffledSplit ? " (tokens of one simulated split)" : ""));
+            notes.Add($"total steps (axolotl, sample_packing_eff_est {eff.ToString(CultureInfo.InvariantCulture)}) = {formula} = {Schedules.Num(steps)}");
         }
         else
         {
@@ -266,16 +276,15 @@ public static class LengthPlanner
     /// axolotl's estimate with sample_packing_eff_est, in Python's float arithmetic: (0.99 * tokens / eff / seq) // bs is a
     /// float floor division (Objects/floatobject.c float_floor_div), then floor, minus one, times num_epochs.
     /// </summary>
-    internal static long EstimatedSteps(long tokens, double eff, int seq, long batchSize, double epochs)
+    public static double EstimatedSteps(long tokens, double eff, int seq, long batchSize, double epochs)
     {
         double x = 0.99 * tokens / eff / seq;
         double q = PyFloorDiv(x, batchSize);
-        double steps = (Math.Floor(q) - 1) * epochs;
-        return (long)Math.Ceiling(steps - 1e-9);
+        return (Math.Floor(q) - 1) * epochs;
     }
 
     /// <summary>CPython float_floor_div: (x - fmod(x, y)) / y, corrected toward floor.</summary>
-    internal static double PyFloorDiv(double x, double y)
+    public static double PyFloorDiv(double x, double y)
     {
         double mod = x % y;   // C fmod: the sign of x
         double div = (x - mod) / y;
@@ -492,7 +501,7 @@ public static class LengthPlanner
     }
 
     /// <summary>🤗 datasets train_test_split: a fraction takes ceil(test_size x n) rows, a count above 1 that many.</summary>
-    internal static long ValRows(double split, long n)
+    public static long ValRows(double split, long n)
     {
         if (split <= 1e-6) return 0;
         long v = split < 1 ? (long)Math.Ceiling(split * n - 1e-9) : (long)split;

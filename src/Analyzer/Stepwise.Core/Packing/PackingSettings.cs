@@ -260,7 +260,7 @@ public sealed record PackingSettings
     }
 
     /// <summary>The placement TRL's pack_dataset runs for a strategy name at a release (trl/data_utils.py).</summary>
-    internal static PackingStrategy TrlStrategy(ToolVersion v, string? name, out string? problem)
+    public static PackingStrategy TrlStrategy(ToolVersion v, string? name, out string? problem)
     {
         problem = null;
         if (v < new ToolVersion(0, 19))
