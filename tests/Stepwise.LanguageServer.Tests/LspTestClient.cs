@@ -14,6 +14,8 @@ public sealed class LspTestClient : IAsyncDisposable
     private readonly Stream _toServer;
     private readonly Stream _fromServer;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonObject>> _pending = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonObject>> _pendingByString = new();
+    private readonly List<JsonObject> _all = new();
     private readonly List<JsonObject> _notifications = new();
     private readonly List<JsonObject> _serverRequests = new();
     private readonly SemaphoreSlim _write = new(1, 1);
@@ -47,6 +49,7 @@ public sealed class LspTestClient : IAsyncDisposable
         }
         catch (Exception) { }
         foreach (var p in _pending.Values) p.TrySetException(new EndOfStreamException("server closed the stream"));
+        foreach (var p in _pendingByString.Values) p.TrySetException(new EndOfStreamException("server closed the stream"));
     }
 
     private bool TryTake(MemoryStream buffer, out JsonObject json)
@@ -69,6 +72,7 @@ public sealed class LspTestClient : IAsyncDisposable
 
     private void Dispatch(JsonObject m)
     {
+        lock (_all) _all.Add(m);
         bool hasMethod = m.ContainsKey("method");
         bool hasId = m.ContainsKey("id");
         if (hasMethod && hasId)
@@ -82,6 +86,7 @@ public sealed class LspTestClient : IAsyncDisposable
             lock (_notifications) { _notifications.Add(m); Monitor.PulseAll(_notifications); }
         }
         else if (m["id"] is JsonValue idValue && idValue.TryGetValue<long>(out var id) && _pending.TryRemove(id, out var tcs)) tcs.TrySetResult(m);
+        else if (m["id"] is JsonValue textId && textId.TryGetValue<string>(out var sid) && _pendingByString.TryRemove(sid, out var stcs)) stcs.TrySetResult(m);
         else lock (_notifications) { _notifications.Add(m); Monitor.PulseAll(_notifications); } // errors with id null
     }
 
@@ -99,6 +104,24 @@ public sealed class LspTestClient : IAsyncDisposable
     }
 
     public long NextId() => Interlocked.Increment(ref _nextId);
+
+    /// <summary>The response to a request the test sends itself (raw bytes): register before sending.</summary>
+    public Task<JsonObject> ExpectResponse(long id)
+    {
+        var tcs = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = tcs;
+        return tcs.Task;
+    }
+
+    public Task<JsonObject> ExpectResponse(string id)
+    {
+        var tcs = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingByString[id] = tcs;
+        return tcs.Task;
+    }
+
+    /// <summary>Every message the server sent so far, in order.</summary>
+    public List<JsonObject> AllMessages() { lock (_all) return _all.ToList(); }
 
     /// <summary>Sends a request and returns the whole response message (result or error).</summary>
     public async Task<JsonObject> Request(string method, object? @params, long? id = null)

@@ -12,7 +12,7 @@ namespace Stepwise.Trainer.Tests;
 public static class JinjaOracle
 {
     public sealed record Case(string Template, Dictionary<string, object?> Vars, string? Now = null);
-    public sealed record Result(string? Text, string? Error, bool Raised);
+    public sealed record Result(string? Text, string? Error, bool Raised, IReadOnlyList<(int Start, int End)> Generation);
 
     public static List<Result> Render(IReadOnlyList<Case> cases)
     {
@@ -23,7 +23,8 @@ public static class JinjaOracle
         File.WriteAllText(dir["cases.json"], arr.ToJsonString());
         Oracle.RunScript("jinja_reference.py", dir["cases.json"], dir["out.json"]);
         return JsonNode.Parse(File.ReadAllText(dir["out.json"]))!.AsArray().Select(n => new Result(
-            n!["text"]?.GetValue<string>(), n["error"]?.GetValue<string>(), n["raised"]?.GetValue<bool>() ?? false)).ToList();
+            n!["text"]?.GetValue<string>(), n["error"]?.GetValue<string>(), n["raised"]?.GetValue<bool>() ?? false,
+            (n["generation"] as JsonArray)?.Select(g => (g![0]!.GetValue<int>(), g[1]!.GetValue<int>())).ToList() ?? new List<(int, int)>())).ToList();
     }
 
     public static JsonNode? ToJson(object? v) => v switch
@@ -344,9 +345,9 @@ public sealed class ChatTemplateTests
 
         // Tokens: the rendered text's own markers, no BOS/EOS added; labels only on the trained spans.
         var tok = new ByteTokenizer();
-        var e = ExampleBuilder.Build(segs, tok, 4096, trainOnInputs: false, specialTokensInText: true, out _);
+        var e = ExampleBuilder.Build(segs, tok, 4096, trainOnInputs: false, renderedByTemplate: true, out _);
         string text = string.Concat(segs.Select(s => s.Text));
-        Assert.Equal(tok.Encode(text, addBos: false), e.Ids);
+        Assert.Equal(tok.Encode(text, addSpecialTokens: false), e.Ids);
         Assert.Equal("A1<|im_end|>\nA2<|im_end|>\n", tok.Decode(e.Labels.Where(l => l != Example.Ignore)));
     }
 
@@ -438,5 +439,63 @@ public sealed class ChatTemplateTests
         Assert.Contains("none is called \"default\"", Assert.Throws<CheckpointFormatException>(() => ChatTemplate.FromModelFolder(dir.Path)).Message);
         File.WriteAllText(dir["tokenizer_config.json"], """{"eos_token": "</s>"}""");
         Assert.Null(ChatTemplate.FromModelFolder(dir.Path));
+    }
+}
+
+public sealed class GenerationBlockTests
+{
+    private static OrderedDictionary<string, object?> Msg(string role, object? content) => new(StringComparer.Ordinal) { ["role"] = role, ["content"] = content };
+
+    /// <summary>ChatML with the assistant's text in {% generation %} blocks (whitespace control inside and around).</summary>
+    private const string Template = """
+        {%- for m in messages -%}
+        {%- if m.role == 'assistant' -%}
+        <|im_start|>assistant
+        {% generation -%}
+        {{ m.content }}<|im_end|>
+        {%- endgeneration %}
+
+        {% else -%}
+        <|im_start|>{{ m.role }}
+        {{ m.content }}<|im_end|>
+        {% endif -%}
+        {%- endfor -%}
+        """;
+
+    [Fact]
+    public void Generation_blocks_give_the_trained_ranges_transformers_tracks()
+    {
+        var messages = new List<object?> { Msg("system", "S"), Msg("user", "Q1"), Msg("assistant", "A1 ✓"), Msg("user", "Q2"), Msg("assistant", " A2 ") };
+        var vars = new Dictionary<string, object?> { ["messages"] = messages, ["add_generation_prompt"] = false, ["tools"] = null, ["documents"] = null };
+        var reference = JinjaOracle.Render(new[] { new JinjaOracle.Case(Template, vars) })[0];
+        Assert.NotNull(reference.Text);
+        var t = ChatTemplate.Create(Template, "test");
+        Assert.True(t.HasGenerationBlocks);
+        var r = new DataRecord(new System.Text.Json.Nodes.JsonObject
+        {
+            ["messages"] = JinjaOracle.ToJson(messages),
+        }, "d.jsonl", 1);
+        var segs = RecordShapes.Render(r, RecordShape.Messages, t);
+        Assert.Equal(reference.Text, string.Concat(segs.Select(s => s.Text)));
+        var ours = new List<(int, int)>();
+        int pos = 0;
+        foreach (var s in segs) { if (s.Trainable) ours.Add((pos, pos + s.Text.Length)); pos += s.Text.Length; }
+        Assert.Equal(reference.Generation, ours);
+        Assert.Equal(new[] { "A1 ✓<|im_end|>", " A2 <|im_end|>" }, segs.Where(s => s.Trainable).Select(s => s.Text));
+
+        var tok = new ByteTokenizer();
+        var e = ExampleBuilder.Build(segs, tok, 4096, trainOnInputs: false, renderedByTemplate: true, out _);
+        Assert.Equal(tok.Encode(reference.Text!, addSpecialTokens: false), e.Ids);
+        Assert.Equal("A1 ✓<|im_end|> A2 <|im_end|>", tok.Decode(e.Labels.Where(l => l != Example.Ignore)));
+    }
+
+    [Fact]
+    public void A_generation_block_inside_a_macro_is_refused()
+    {
+        var t = ChatTemplate.Create("{% macro m() %}{% generation %}x{% endgeneration %}{% endmacro %}{{ m() }}", "test");
+        var r = new DataRecord(System.Text.Json.Nodes.JsonNode.Parse("""{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}""")!.AsObject(), "d.jsonl", 4);
+        var ex = Assert.Throws<DatasetException>(() => RecordShapes.Render(r, RecordShape.Messages, t));
+        Assert.Contains("d.jsonl:4", ex.Message);
+        Assert.Contains("generation block inside a set block or macro", ex.Message);
     }
 }

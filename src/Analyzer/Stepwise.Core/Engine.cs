@@ -105,6 +105,9 @@ public sealed class AnalysisResult
     public Schedule? Schedule { get; }
     public Schedule? PreviousSchedule { get; }
     public IReadOnlyList<Finding> Findings { get; }
+    /// <summary>Why <see cref="Schedule"/> is null, or why its run length (total steps, epochs, samples) is null although
+    /// N is known: a value that is not a finite number, or a run too long to count in 64 bits. Null otherwise.</summary>
+    public string? ScheduleNote { get; init; }
 }
 
 /// <summary>The engine: config document in, schedule and findings out. Pure: no I/O.</summary>
@@ -116,6 +119,8 @@ public static class Engine
         var doc = inputs.Document;
         var setup = SetupBuilder.Build(doc, inputs.DeepSpeed, inputs.Accelerate, options.WorldSize, options.WorldSize is null ? null : "--world-size / setting");
         var findings = new List<Finding>();
+        var notes = new List<string>();
+        NumberBounds.Mask(setup, findings, notes);
 
         // Rules judge training configs; a DeepSpeed or accelerate file checked on its own only gets its read problems
         // (its "auto" batch values are not trainer settings to validate).
@@ -126,14 +131,17 @@ public static class Engine
         findings.AddRange(inputProblems);
         var packing = scheduleInputs is null ? null : PackingSettings.Read(setup);
         Schedule? schedule = scheduleInputs is null ? null
-            : packing is null ? Schedules.Compute(scheduleInputs)
-            : PackedSchedule(scheduleInputs, LengthPlanner.Plan(packing, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(setup, scheduleInputs)));
+            : NumberBounds.Bound(packing is null ? Schedules.Compute(scheduleInputs)
+                : PackedSchedule(scheduleInputs, LengthPlanner.Plan(packing, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(setup, scheduleInputs))),
+                setup, findings, notes);
+        if (schedule is null && notes.Count == 0 && inputProblems.Count > 0) notes.Add("the batch settings are invalid (see the SW9002 findings)");
 
         Schedule? previous = null;
         TrainingSetup? previousSetup = null;
         if (inputs.Previous is { } prevDoc && prevDoc.Problems.Count == 0 && prevDoc.HasTrainingArguments && doc.HasTrainingArguments)
         {
             previousSetup = SetupBuilder.Build(prevDoc, inputs.DeepSpeed, inputs.Accelerate, options.WorldSize);
+            NumberBounds.Mask(previousSetup, new List<Finding>(), new List<string>());
             var (prevInputs, _) = ScheduleInputsOf(previousSetup, size, options);
             if (prevInputs is not null)
             {
@@ -141,8 +149,9 @@ public static class Engine
                 var w = scheduleInputs?.WorldSize ?? prevInputs.WorldSize;
                 prevInputs = prevInputs with { DatasetSize = size.Count, WorldSize = w };
                 var prevPacking = PackingSettings.Read(previousSetup);
-                previous = prevPacking is null ? Schedules.Compute(prevInputs)
-                    : PackedSchedule(prevInputs, LengthPlanner.Plan(prevPacking, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(previousSetup, prevInputs)));
+                previous = NumberBounds.Bound(prevPacking is null ? Schedules.Compute(prevInputs)
+                    : PackedSchedule(prevInputs, LengthPlanner.Plan(prevPacking, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(previousSetup, prevInputs))),
+                    previousSetup, null, null);
             }
         }
 
@@ -169,7 +178,7 @@ public static class Engine
             .Select(f => f!)
             .OrderBy(f => f.Span.File == doc.Path ? 0 : 1).ThenBy(f => f.Span.Start).ThenBy(f => f.Id, StringComparer.Ordinal)
             .ToList();
-        return new AnalysisResult(setup, size, schedule, previous, final);
+        return new AnalysisResult(setup, size, schedule, previous, final) { ScheduleNote = notes.Count == 0 ? null : string.Join("; ", notes) };
     }
 
     /// <summary>What the tools' own step formulas read from the batch settings.</summary>
@@ -219,7 +228,9 @@ public static class Engine
     {
         if (options.DatasetSize is long o) return new DatasetSize(o, $"{Schedules.Num(o)} examples (stated by --dataset-size / setting)", ValueOrigin.Override);
         if (setup.Find("dataset_size") is { } d && d.Value.AsLong() is long dn)
-            return new DatasetSize(dn, $"{Schedules.Num(dn)} examples (stated by # stepwise: dataset_size)", ValueOrigin.Directive);
+            return dn >= 0
+                ? new DatasetSize(dn, $"{Schedules.Num(dn)} examples (stated by # stepwise: dataset_size)", ValueOrigin.Directive)
+                : new DatasetSize(null, $"# stepwise: dataset_size={dn} is not a number of examples", ValueOrigin.Directive);
         if (datasets.Count == 0)
             return new DatasetSize(null, setup.Datasets.Count == 0 ? "no training dataset named in this config" : "dataset not resolved", ValueOrigin.Defaulted);
 
@@ -241,6 +252,8 @@ public static class Engine
         // Validation split taken out of the training rows: HF datasets train_test_split gives
         // ceil(test_size x n) test rows for a fraction, the count itself for an integer > 1.
         string splitKey = setup.Dialect == Dialect.Axolotl ? "val_set_size" : "val_size";
+        if (setup.Get(splitKey) is { IsWritten: true, Value.IsKnown: false } unknownSplit)
+            return new DatasetSize(null, $"{setup.Spell(splitKey)} is {unknownSplit.Value.UnknownReason ?? "unknown"}: the rows it takes out of the training data are unknown", ValueOrigin.Defaulted, total);
         double split = setup.Double(splitKey) ?? 0;
         long val = 0;
         if (split > 0 && split < 1) val = (long)Math.Ceiling(split * total - 1e-9);
@@ -265,7 +278,7 @@ public static class Engine
                 if (s.Entry is { } e)
                     problems.Add(new Finding("SW9002", Severity.Error,
                         v is null
-                            ? $"{e.Key} must be a positive integer, not {e.ValueText}"
+                            ? $"{e.Key} must be a positive integer, not {e.ValuePreview()}"
                             : $"{e.Key} must be at least 1, not {v}",
                         e.ValueSpan, Array.Empty<Fix>()) { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
                 return -1;
@@ -285,19 +298,21 @@ public static class Engine
 
         var maxStepsSetting = setup.Get("max_steps");
         long maxSteps = -1;
-        if (maxStepsSetting.Value.Kind is ValueKind.Integer or ValueKind.Float or ValueKind.String)
+        if (maxStepsSetting.Value.Kind is ValueKind.Integer or ValueKind.Float or ValueKind.String or ValueKind.Sequence or ValueKind.Mapping)
         {
             var ms = maxStepsSetting.Value.AsLong();
             if (ms is null && maxStepsSetting.Entry is { } e)
-                problems.Add(new Finding("SW9002", Severity.Error, $"max_steps must be an integer, not {e.ValueText}", e.ValueSpan, Array.Empty<Fix>())
+                problems.Add(new Finding("SW9002", Severity.Error, $"max_steps must be an integer, not {e.ValuePreview()}", e.ValueSpan, Array.Empty<Fix>())
                     { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
             maxSteps = ms ?? -1;
         }
 
         var epochsSetting = setup.Get("num_train_epochs");
-        double epochs = epochsSetting.Value.AsDouble() ?? 3.0;
+        // A non-finite value was taken out by NumberBounds.Mask: NaN marks "no usable epoch count", and Bound
+        // turns the run length it would give into null (never a default of 3 standing in for it).
+        double epochs = NumberBounds.WasMasked(epochsSetting) ? double.NaN : epochsSetting.Value.AsDouble() ?? 3.0;
         if (epochsSetting.IsWritten && epochsSetting.Value.AsDouble() is null && epochsSetting.Value.IsKnown && epochsSetting.Entry is { } ee)
-            problems.Add(new Finding("SW9002", Severity.Error, $"{ee.Key} must be a number, not {ee.ValueText}", ee.ValueSpan, Array.Empty<Fix>())
+            problems.Add(new Finding("SW9002", Severity.Error, $"{ee.Key} must be a number, not {ee.ValuePreview()}", ee.ValueSpan, Array.Empty<Fix>())
                 { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
 
         if (B is null or <= 0 || A is null or <= 0 || W is <= 0) return (null, problems);

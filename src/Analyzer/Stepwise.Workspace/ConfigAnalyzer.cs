@@ -202,8 +202,13 @@ public sealed class ConfigAnalyzer
             return null;
         }
         watched.Add(full);
-        var (text, _) = TextFiles.Read(full);
-        return text is null ? null : ConfigReaders.Read(text, full).FirstOrDefault();
+        var (text, error) = TextFiles.Read(full);
+        if (text is null)
+        {
+            problems.Add(new ReadProblem("SW9004", $"accelerate config '{path}' cannot be read: {error}", doc.HeadSpan, Severity.Warning));
+            return null;
+        }
+        return ConfigReaders.Read(text, full).FirstOrDefault();
     }
 
     /// <summary>A referenced path: absolute, else next to the config, else from the working folder (null = the current one).</summary>

@@ -43,11 +43,11 @@ public sealed class GitHistory
         if (!Directory.Exists(git)) return Guid.NewGuid().ToString(); // worktree/submodule file: don't cache
         var head = Path.Combine(git, "HEAD");
         var stamp = File.GetLastWriteTimeUtc(head).Ticks.ToString();
-        var content = File.ReadAllText(head).Trim();
+        var content = RegularFiles.ReadSmallText(head)?.Trim() ?? "";
         if (content.StartsWith("ref: ", StringComparison.Ordinal))
         {
             var refPath = Path.Combine(git, content[5..]);
-            stamp += File.Exists(refPath) ? ":" + File.ReadAllText(refPath).Trim() : ":" + File.GetLastWriteTimeUtc(Path.Combine(git, "packed-refs")).Ticks;
+            stamp += File.Exists(refPath) ? ":" + RegularFiles.ReadSmallText(refPath)?.Trim() : ":" + File.GetLastWriteTimeUtc(Path.Combine(git, "packed-refs")).Ticks;
         }
         return stamp;
     }
@@ -58,9 +58,18 @@ public sealed class GitHistory
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi);
         if (p is null) return null;
-        var output = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
-        if (!p.WaitForExit(5000)) { try { p.Kill(); } catch { } return null; }
-        return p.ExitCode == 0 ? output : null;
+        var error = p.StandardError.ReadToEndAsync(); // read both at once: a full stderr pipe must not block git
+        // The committed version is read no further than a config may be long (TextFiles.MaxConfigBytes, in chars).
+        var buffer = new char[64 * 1024];
+        var output = new System.Text.StringBuilder();
+        int n;
+        while ((n = p.StandardOutput.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            output.Append(buffer, 0, n);
+            if (output.Length > TextFiles.MaxConfigBytes) { try { p.Kill(); } catch (Exception) { } return null; }
+        }
+        if (!p.WaitForExit(5000)) { try { p.Kill(); } catch (Exception) { } return null; }
+        _ = error.Result;
+        return p.ExitCode == 0 ? output.ToString() : null;
     }
 }

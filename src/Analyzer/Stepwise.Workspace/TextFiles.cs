@@ -15,12 +15,12 @@ public static class TextFiles
     {
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists) return (null, Directory.Exists(path) ? "is a folder" : "no such file");
-            if (info.Length > MaxConfigBytes) return (null, $"file is {info.Length / (1024 * 1024)} MB; configs above {MaxConfigBytes / (1024 * 1024)} MB are not analysed");
-            var bytes = File.ReadAllBytes(path);
+            // Regular files only: a FIFO would block the open until a writer comes, a device never ends.
+            if (RegularFiles.NotRegular(path) is { } what) return (null, what == "no such file" ? what : $"is {what}, not a regular file; only regular files are read");
+            var bytes = RegularFiles.ReadAllBytes(path, MaxConfigBytes);
             return Decode(bytes);
         }
+        catch (FileTooLargeException ex) { return (null, $"file is {ex.Length / (1024 * 1024)} MB; configs above {MaxConfigBytes / (1024 * 1024)} MB are not analysed"); }
         catch (UnauthorizedAccessException) { return (null, "permission denied"); }
         catch (IOException ex) { return (null, ex.Message); }
     }

@@ -16,6 +16,8 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["train"] = (TrainCommand.Usage + "\n                                                         train a LoRA/QLoRA adapter (no CONFIG: the bundled demo)", TrainCommand.Run),
     ["bench-train"] = (TrainBenchCommand.Usage, TrainBenchCommand.Run),
     ["bench-load-child"] = ("", BenchCommands.LoadChild),
+    ["tokenize"] = (TokenizeCommand.Usage, TokenizeCommand.Run),
+    ["bench-tokenize"] = (TokenizerBenchCommand.Usage, TokenizerBenchCommand.Run),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

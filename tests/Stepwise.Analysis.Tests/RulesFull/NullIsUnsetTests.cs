@@ -43,6 +43,9 @@ public class NullIsUnsetTests
             foreach (var key in KeyTable.SpellingsOf(dialect).Distinct().Where(k => !present.Contains(k)))
             {
                 if (dialect != Dialect.Axolotl && key is "evaluation_strategy" or "max_seq_length") continue;
+                // A key SW9003 suggests for a typo is a different question: renaming onto a key that is written (even
+                // empty) would duplicate it, so the finding rightly drops its rename fix and says why.
+                if (baseline.Findings.Any(f => f.Id == "SW9003" && f.Message.Contains($"did you mean {key}?"))) continue;
                 var (doc2, r) = Analyze(text + key + ":\n", options: c.Options);
                 // A key name can be a dialect's tell-tale (axolotl writes `adapter:` empty for full fine-tuning): the
                 // question here is values, so only documents that keep their dialect are compared.

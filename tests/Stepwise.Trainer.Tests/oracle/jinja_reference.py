@@ -7,7 +7,10 @@ add_generation_prompt=..., **special_tokens_map).
 
 usage: jinja_reference.py CASES.json OUT.json
 CASES.json: [{"template": str, "vars": {...}, "now": "YYYY-mm-ddTHH:MM:SS" | null}]
-OUT.json:   [{"text": str} | {"error": str, "raised": bool}]
+OUT.json:   [{"text": str, "generation": [[start, end], ...]} | {"error": str, "raised": bool}]
+"generation": the ranges the {% generation %} blocks wrote, tracked as transformers' AssistantTracker does for
+apply_chat_template(return_assistant_tokens_mask=True): the template is rendered with generate(), and a block's start
+is the length of the text yielded before it (Python string indices: code points).
 """
 import json
 import sys
@@ -20,8 +23,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 class AssistantTracker(Extension):
-    # {% generation %}...{% endgeneration %} renders its body (transformers tracks the span for the assistant mask).
+    # {% generation %}...{% endgeneration %} renders its body and records where it went.
     tags = {"generation"}
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        self.rendered_blocks = None
+        self.generation_indices = None
 
     def parse(self, parser):
         lineno = next(parser.stream).lineno
@@ -29,7 +37,11 @@ class AssistantTracker(Extension):
         return nodes.CallBlock(self.call_method("_generation_support"), [], [], body).set_lineno(lineno)
 
     def _generation_support(self, caller):
-        return caller()
+        rv = caller()
+        if self.rendered_blocks is not None:
+            start = len("".join(self.rendered_blocks))
+            self.generation_indices.append([start, start + len(rv)])
+        return rv
 
 
 class Raised(Exception):
@@ -59,8 +71,14 @@ def main():
     for case in cases:
         now = datetime.fromisoformat(case["now"]) if case.get("now") else datetime.now()
         try:
-            text = compile_template(case["template"], now).render(**case["vars"])
-            out.append({"text": text})
+            template = compile_template(case["template"], now)
+            tracker = next(e for e in template.environment.extensions.values() if isinstance(e, AssistantTracker))
+            blocks, indices = [], []
+            tracker.rendered_blocks, tracker.generation_indices = blocks, indices
+            for block in template.generate(**case["vars"]):
+                blocks.append(block)
+            tracker.rendered_blocks = None
+            out.append({"text": "".join(blocks), "generation": indices})
         except Raised as e:
             out.append({"error": str(e), "raised": True})
         except (jinja2.TemplateError, TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError, KeyError, IndexError) as e:

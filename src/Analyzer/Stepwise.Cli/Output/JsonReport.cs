@@ -11,25 +11,29 @@ namespace Stepwise.Cli.Output;
 /// The JSON contract (stable; extended, never broken):
 /// {"files":[{"path", "dialect", "findings":[{"id","severity","message","range","fixes":[{"title","edits":[{"range","newText"}]}]}],
 /// "schedule":{"dataset_size","per_device_train_batch_size","gradient_accumulation_steps","world_size","steps_per_epoch",
-/// "total_steps","epochs","samples"}, "schedules":[{...,"range"}]}]}. Lines and characters are 0-based UTF-16 as in LSP.
+/// "total_steps","epochs","samples","note"}, "schedules":[{...,"range"}]}]}. Lines and characters are 0-based UTF-16 as in LSP.
+/// A number that is unknown is null, never NaN or infinity (which JSON cannot hold); "note" says why the schedule or its
+/// run length is null when the dataset size does not explain it (a non-finite or over-range value), else it is null.
 /// </summary>
 public static class JsonReport
 {
     public static void Write(IReadOnlyList<FileAnalysis> files, TextWriter output)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        // Written out file by file (ChunkedJson): the report of 50,000 configs is never held whole as bytes and as text.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteStartArray("files");
-            foreach (var f in files) WriteFile(w, f);
+            foreach (var f in files) WriteFile(w, f, () => ChunkedJson.Drain(w, buffer, output));
             w.WriteEndArray();
             w.WriteEndObject();
+            ChunkedJson.Drain(w, buffer, output);
         }
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        output.WriteLine();
     }
 
-    private static void WriteFile(Utf8JsonWriter w, FileAnalysis f)
+    private static void WriteFile(Utf8JsonWriter w, FileAnalysis f, Action drain)
     {
         w.WriteStartObject();
         w.WriteString("path", f.Path);
@@ -37,7 +41,10 @@ public static class JsonReport
         if (f.Error is not null) w.WriteString("error", f.Error);
         w.WriteStartArray("findings");
         foreach (var c in f.Configs)
+        {
             foreach (var finding in c.Result.Findings) WriteFinding(w, finding, f.Path);
+            drain();
+        }
         w.WriteEndArray();
         var trainingConfigs = f.Configs.Where(c => c.Document.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory
             && c.Document.HasTrainingArguments).ToList();
@@ -46,14 +53,18 @@ public static class JsonReport
             w.WritePropertyName("schedule");
             WriteSchedule(w, trainingConfigs[0].Result, null);
             w.WriteStartArray("schedules");
-            foreach (var c in trainingConfigs) WriteSchedule(w, c.Result, c.Document.ConfigSpan?.Range);
+            foreach (var c in trainingConfigs)
+            {
+                WriteSchedule(w, c.Result, c.Document.ConfigSpan?.Range);
+                drain();
+            }
             w.WriteEndArray();
         }
         else w.WriteNull("schedule");
         w.WriteEndObject();
     }
 
-    private static void WriteFinding(Utf8JsonWriter w, Finding f, string filePath)
+    internal static void WriteFinding(Utf8JsonWriter w, Finding f, string filePath)
     {
         w.WriteStartObject();
         w.WriteString("id", f.Id);
@@ -105,12 +116,14 @@ public static class JsonReport
         Num("world_size", s?.Inputs.WorldSize);
         Num("steps_per_epoch", s?.StepsPerEpoch);
         Num("total_steps", s?.TotalSteps);
-        if (s?.Epochs is double e) w.WriteNumber("epochs", Math.Round(e, 6)); else w.WriteNull("epochs");
+        void Real(string name, double? v) { if (v is double x && double.IsFinite(x)) w.WriteNumber(name, x); else w.WriteNull(name); }
+        Real("epochs", s?.Epochs is double e ? Math.Round(e, 6) : null);
         Num("samples", s?.Samples);
         Num("samples_per_step", s?.SamplesPerStep);
         Num("max_steps", s?.Inputs.MaxSteps);
-        if (s is not null) w.WriteNumber("num_train_epochs", s.Inputs.NumTrainEpochs); else w.WriteNull("num_train_epochs");
+        Real("num_train_epochs", s?.Inputs.NumTrainEpochs);
         Num("warmup_steps", s?.WarmupSteps);
+        if (r.ScheduleNote is { } note) w.WriteString("note", note); else w.WriteNull("note");
         if (s?.Packing is { } p && (p.Packed || p.Examples is not null))
         {
             // How the tool's length handling shaped the rows: packed counts (a low/high range when the tool packs a

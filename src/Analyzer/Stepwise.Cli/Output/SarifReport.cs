@@ -12,8 +12,8 @@ public static class SarifReport
     public static void Write(IReadOnlyList<FileAnalysis> files, TextWriter output)
     {
         var rules = RuleSet.Descriptors.ToList();
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
             w.WriteString("$schema", "https://json.schemastore.org/sarif-2.1.0.json");
@@ -46,6 +46,7 @@ public static class SarifReport
                 foreach (var c in file.Configs)
                     foreach (var f in c.Result.Findings)
                     {
+                        ChunkedJson.Drain(w, buffer, output);
                         w.WriteStartObject();
                         w.WriteString("ruleId", f.Id);
                         int index = rules.FindIndex(r => r.Id == f.Id);
@@ -94,8 +95,9 @@ public static class SarifReport
             w.WriteEndObject(); // run
             w.WriteEndArray();
             w.WriteEndObject();
+            ChunkedJson.Drain(w, buffer, output);
         }
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        output.WriteLine();
     }
 
     private static string Level(Severity s) => s switch { Severity.Error => "error", Severity.Warning => "warning", _ => "note" };

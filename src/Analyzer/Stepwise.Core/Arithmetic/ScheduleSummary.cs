@@ -16,7 +16,7 @@ public static class ScheduleSummary
         var parts = new List<string>();
         var plan = r.Schedule?.Packing;
         parts.Add(Examples(r));
-        if (r.Schedule is not { } s) { parts.Add("batch settings invalid"); return string.Join(" · ", parts); }
+        if (r.Schedule is not { } s) { parts.Add(r.ScheduleNote ?? "batch settings invalid"); return string.Join(" · ", parts); }
         var i = s.Inputs;
         string unit = plan is { Packed: true, Settings.Tool: not PackingTool.Axolotl } && s.PackedUnknown is null ? "sequences" : "samples";
         parts.Add($"{i.PerDeviceBatch}{(i.NGpu > 1 ? $"x{i.NGpu}" : "")} x {i.GradientAccumulation} x {i.WorldSize} = {Schedules.Num(s.SamplesPerStep)} {unit}/step");
@@ -36,6 +36,7 @@ public static class ScheduleSummary
             parts.Add($"{tr} steps = {EpochsRange(s) ?? "?"} epochs ({How(s)}, shuffled packing)");
         else if (s.PackedUnknown is not null)
             parts.Add($"{Schedules.Epochs(i.NumTrainEpochs)} epochs, steps unknown ({Short(s)})");
+        else if (r.ScheduleNote is { } note) parts.Add($"steps unknown: {note}");
         else parts.Add($"{Schedules.Epochs(i.NumTrainEpochs)} epochs, steps unknown");
         return string.Join(" · ", parts);
     }
@@ -70,7 +71,7 @@ public static class ScheduleSummary
     {
         var lines = new List<string>();
         lines.Add(r.DatasetSize.Count is long n0 ? $"N = {Schedules.Num(n0)} training examples ({r.DatasetSize.Detail})" : $"N unknown: {r.DatasetSize.Detail}");
-        if (r.Schedule is not { } s) { lines.Add("batch settings are invalid; see the findings"); return lines; }
+        if (r.Schedule is not { } s) { lines.Add((r.ScheduleNote ?? "batch settings are invalid") + "; see the findings"); return lines; }
         var plan = s.Packing;
         if (plan is not null)
         {
@@ -126,6 +127,7 @@ public static class ScheduleSummary
         }
         else if (s.Spread?.TotalSteps is { } tr)
             lines.Add($"total steps = {tr}");
+        else if (r.ScheduleNote is { } note) lines.Add($"total steps unknown: {note}; see the findings");
         if (s.Epochs is double e && s.TotalSteps is long steps && s.MicroBatchesPerEpoch is long lm && s.FinalEpochIndex is long k && s.FinalEpochMicroBatches is long m)
         {
             if (steps == 0)

@@ -69,6 +69,15 @@ public sealed class ConfigEntry
     private string? _valueText;
     private readonly string? _source;
 
+    /// <summary>The value's source text for a message: at most <paramref name="max"/> characters ("[1, 1, 1, ..." for a
+    /// 60 MB list), without cutting the whole value out of the source first.</summary>
+    public string ValuePreview(int max = 60)
+    {
+        if (ValueSpan.Length <= max) return ValueText;
+        var head = _valueText is not null ? _valueText.Substring(0, max - 3) : _source!.Substring(ValueSpan.Start, max - 3);
+        return head + "...";
+    }
+
     /// <summary>An entry whose value text is cut from <paramref name="source"/> only when asked for (large nested values).</summary>
     public static ConfigEntry FromSource(string key, string path, ConfigValue value, SourceSpan keySpan, SourceSpan valueSpan,
         SourceSpan removalSpan, string source, string? section = null) =>

@@ -161,9 +161,12 @@ public static class LengthPlanner
 
         bool real = s.Strategy == PackingStrategy.MultipackRealBatches;
         long mbs = batch.MicroBatch;
+        var batchSizeBig = (System.Numerics.BigInteger)(batch.BatchSizeWritten ?? mbs * (System.Numerics.BigInteger)batch.Accumulation) * batch.WorldSize;
+        if (mbs <= 0 || batchSizeBig <= 0 || batchSizeBig > long.MaxValue || double.IsNaN(batch.NumEpochs) || double.IsInfinity(batch.NumEpochs) || batch.NumEpochs > 1e12)
+            return new PackingPlan { Settings = s, Examples = train, Notes = notes, Unknown = "the batch settings or num_epochs give no step count (see the findings)", KnownBy = "valid batch settings" };
         int capacity = (int)Math.Min(int.MaxValue, real ? seq : mbs * seq);
         long perBatch = real ? mbs : 1;
-        long batchSize = (batch.BatchSizeWritten ?? mbs * batch.Accumulation) * batch.WorldSize;
+        long batchSize = (long)batchSizeBig;
         notes.Add(real
             ? $"multipack with real batches ({(s.Switch.Length > 0 ? "multipack_real_batches, or an attention without varlen packing" : "")}): bins of {Schedules.Num(seq)} tokens, {mbs} bins per micro-batch, an incomplete last batch dropped"
             : $"multipack: each micro-batch is one bin of micro_batch_size x {s.SequenceKey} = {mbs} x {Schedules.Num(seq)} = {Schedules.Num(capacity)} tokens, at most {s.BinSize} examples (sample_packing_bin_size)");

@@ -39,7 +39,14 @@ public sealed class JsonConfigReader : IConfigReader
         public readonly List<ReadProblem> Problems = new();
         public readonly List<int> CommentStarts = new();
 
-        public JsonParser(string text, LineIndex lines) { _t = text; _lines = lines; }
+        // Laziness, as the YAML reader has it: an object or array that is the value of a top-level key is first only
+        // skimmed (checked by the same code, so the text is accepted or refused exactly as a full parse would, but no
+        // values, strings or entries are built) and parsed when first read. A 60 MB `"x": [1, 1, ...]` next to
+        // `"max_steps": 10` then costs its text, not 30 million values.
+        private readonly bool _lazy;
+        private bool _skim;
+
+        public JsonParser(string text, LineIndex lines, bool lazy = true) { _t = text; _lines = lines; _lazy = lazy; }
 
         private sealed class Fail : Exception { }
 
@@ -105,9 +112,10 @@ public sealed class JsonConfigReader : IConfigReader
             char c = _t[_i];
             switch (c)
             {
+                case '{' or '[' when _lazy && !_skim && _depth == 1: return (Skim(path, c == '{'), start, _i);
                 case '{': return (ParseObject(path), start, _i);
                 case '[': return (ParseArray(path), start, _i);
-                case '"': return (ConfigValue.String(ParseString()), start, _i);
+                case '"': return (_skim ? SkimString() : ConfigValue.String(ParseString()), start, _i);
                 case 't' when Match("true"): return (ConfigValue.Bool(true), start, _i);
                 case 'f' when Match("false"): return (ConfigValue.Bool(false), start, _i);
                 case 'n' when Match("null"): return (ConfigValue.Null, start, _i);
@@ -115,6 +123,63 @@ public sealed class JsonConfigReader : IConfigReader
                     if (c == '-' || char.IsDigit(c)) return (ParseNumber(), start, _i);
                     Error($"unexpected '{c}'", _i);
                     return default;
+            }
+        }
+
+        /// <summary>Checks the collection at <see cref="_i"/> without building it; returns a value that parses it on first use.</summary>
+        private ConfigValue Skim(string path, bool mapping)
+        {
+            int start = _i, depth = _depth;
+            _skim = true;
+            try { if (mapping) ParseObject(path); else ParseArray(path); }
+            finally { _skim = false; }
+            int end = _i;
+            return mapping
+                ? ConfigValue.LazyMapping(() => Materialise(start, end, depth, path).Entries)
+                : ConfigValue.LazySequence(() => Materialise(start, end, depth, path).Items);
+        }
+
+        private ConfigValue Materialise(int start, int end, int depth, string path)
+        {
+            var parser = new JsonParser(_t, _lines, lazy: false) { _i = start, _depth = depth };
+            try
+            {
+                var (value, _, valueEnd) = parser.ParseValue(path);
+                if (valueEnd != end) throw new InvalidOperationException($"JSON value at offset {start} parsed to {valueEnd}, skimmed to {end}");
+                return value;
+            }
+            catch (Fail)
+            {
+                throw new InvalidOperationException($"JSON value at offset {start} was accepted when skimmed but refused when built");
+            }
+        }
+
+        private static readonly ConfigValue Skimmed = ConfigValue.Null;
+
+        /// <summary>A string checked as <see cref="ParseString"/> checks it, without building it.</summary>
+        private ConfigValue SkimString()
+        {
+            int start = _i;
+            _i++;
+            while (true)
+            {
+                if (_i >= _t.Length) Error("unterminated string", start);
+                char c = _t[_i++];
+                if (c == '"') return Skimmed;
+                if (c is '\n' or '\r') Error("line break inside a string", _i - 1);
+                if (c != '\\') continue;
+                if (_i >= _t.Length) Error("unterminated string", start);
+                char e = _t[_i++];
+                switch (e)
+                {
+                    case '"' or '\\' or '/' or 'b' or 'f' or 'n' or 'r' or 't': break;
+                    case 'u':
+                        if (_i + 4 > _t.Length || !int.TryParse(_t.AsSpan(_i, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out _))
+                            Error("bad \\u escape", _i - 2);
+                        _i += 4;
+                        break;
+                    default: Error($"bad escape \\{e}", _i - 2); break;
+                }
             }
         }
 
@@ -130,11 +195,11 @@ public sealed class JsonConfigReader : IConfigReader
             int start = _i;
             if (_t[_i] == '-') _i++;
             while (_i < _t.Length && (char.IsDigit(_t[_i]) || _t[_i] is '.' or 'e' or 'E' or '+' or '-')) _i++;
-            var s = _t[start.._i];
-            if (s.IndexOfAny(new[] { '.', 'e', 'E' }) < 0 && long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
-                return ConfigValue.Integer(l);
-            if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return ConfigValue.Float(d);
-            Error($"'{s}' is not a number", start);
+            var s = _t.AsSpan(start, _i - start);
+            if (s.IndexOfAny('.', 'e', 'E') < 0 && long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+                return _skim ? Skimmed : ConfigValue.Integer(l);
+            if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return _skim ? Skimmed : ConfigValue.Float(d);
+            Error($"'{(s.Length > 40 ? s[..40].ToString() + "..." : s.ToString())}' is not a number", start);
             return ConfigValue.Null;
         }
 
@@ -178,14 +243,14 @@ public sealed class JsonConfigReader : IConfigReader
         {
             if (++_depth > MaxDepth) Error($"nesting deeper than {MaxDepth} levels; not analysed", _i);
             _i++; // [
-            var items = new List<ConfigValue>();
+            var items = _skim ? null : new List<ConfigValue>();
             while (true)
             {
                 SkipWs();
                 if (_i >= _t.Length) Error("unterminated array: ']' expected", _i);
                 if (_t[_i] == ']') { _i++; break; }
-                var (v, _, _) = ParseValue($"{path}[{items.Count}]");
-                items.Add(v);
+                var (v, _, _) = ParseValue(items is null ? "" : $"{path}[{items.Count}]");
+                items?.Add(v);
                 SkipWs();
                 if (_i >= _t.Length) Error("unterminated array: ']' expected", _i);
                 if (_t[_i] == ',') { _i++; continue; }
@@ -193,7 +258,7 @@ public sealed class JsonConfigReader : IConfigReader
                 Error("',' or ']' expected", _i);
             }
             _depth--;
-            return ConfigValue.Sequence(items);
+            return items is null ? Skimmed : ConfigValue.Sequence(items);
         }
 
         private ConfigValue ParseObject(string path)
@@ -209,31 +274,39 @@ public sealed class JsonConfigReader : IConfigReader
                 if (_t[_i] == '}') { _i++; break; }
                 if (_t[_i] != '"') Error("a quoted key was expected", _i);
                 int ks = _i;
-                var key = ParseString();
+                var key = _skim ? "" : ParseString();
+                if (_skim) SkimString();
                 int ke = _i;
                 SkipWs();
-                if (_i >= _t.Length || _t[_i] != ':') Error($"':' expected after key \"{key}\"", _i);
+                if (_i >= _t.Length || _t[_i] != ':')
+                {
+                    if (_skim) { int at = _i; _i = ks; key = ParseString(); _i = at; } // the same message as a full parse
+                    Error($"':' expected after key \"{key}\"", _i);
+                }
                 _i++;
-                string childPath = path.Length == 0 ? key : path + "." + key;
+                string childPath = _skim ? "" : path.Length == 0 ? key : path + "." + key;
                 var (v, vs, ve) = ParseValue(childPath);
                 SkipWs();
                 int comma = -1;
                 if (_i < _t.Length && _t[_i] == ',') { comma = _i; _i++; }
-                pending.Add((key, childPath, v, ks, ke, vs, ve, comma));
+                if (!_skim) pending.Add((key, childPath, v, ks, ke, vs, ve, comma));
                 if (comma >= 0) continue;
                 SkipWs();
                 if (_i >= _t.Length) Error("unterminated object: '}' expected", _i);
                 if (_t[_i] == '}') { _i++; break; }
                 Error("',' or '}' expected", _i);
             }
+            _depth--;
+            if (_skim) return Skimmed;
+            var members = pending.Select(x => (x.KeyStart, x.ValueEnd, x.CommaAfter)).ToList();
             for (int k = 0; k < pending.Count; k++)
             {
                 var e = pending[k];
-                var removal = RemovalSpan(pending.Select(x => (x.KeyStart, x.ValueEnd, x.CommaAfter)).ToList(), k);
-                entries.Add(new ConfigEntry(e.Key, e.Path, e.Value, _lines.Span(e.KeyStart, e.KeyEnd - e.KeyStart),
-                    _lines.Span(e.ValueStart, e.ValueEnd - e.ValueStart), removal, _t[e.ValueStart..e.ValueEnd]));
+                var removal = RemovalSpan(members, k);
+                // The value's text is cut from the source only when asked for (a large nested value is rarely shown).
+                entries.Add(ConfigEntry.FromSource(e.Key, e.Path, e.Value, _lines.Span(e.KeyStart, e.KeyEnd - e.KeyStart),
+                    _lines.Span(e.ValueStart, e.ValueEnd - e.ValueStart), removal, _t));
             }
-            _depth--;
             return ConfigValue.Mapping(entries);
         }
 

@@ -35,26 +35,51 @@ internal sealed class FastYamlParser
     private bool _materialising; // building a skimmed collection's children: no further laziness below it
     private int _level;          // block collections entered (the root's is 1)
 
+    /// <summary>A character YAML does not allow in a stream (NUL, other C0/C1 controls, U+FFFE/FFFF, a lone surrogate):
+    /// YamlDotNet refuses those, and says where; this parser leaves the text to it.</summary>
+    private readonly bool _unprintable;
+
+    // YAML 1.1 c-printable: #x9 | #xA | #xD | [#x20-#x7E] | #x85 | [#xA0-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+    private static bool Printable(string t, ref int i)
+    {
+        char c = t[i];
+        if (c == '\u0085' || (c >= '\u00a0' && c < '\ud800') || (c >= '\ue000' && c <= '\ufffd')) return true;
+        if (char.IsHighSurrogate(c) && i + 1 < t.Length && char.IsLowSurrogate(t[i + 1])) { i++; return true; }
+        return false;
+    }
+
     private FastYamlParser(string text, bool lazy)
     {
         _t = text;
         _lazy = lazy;
-        var starts = new List<int> { 0 };
-        var ends = new List<int>();
+        // Two passes (count, then fill) so the line tables are allocated once at their size: a 30-million-line
+        // config costs 240 MB of tables, not three times that in growing lists.
+        int count = 1;
         for (int i = 0; i < text.Length; i++)
         {
             char c = text[i];
             if (c == '\n' || c == '\r')
             {
-                ends.Add(i);
                 if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
-                starts.Add(i + 1);
+                count++;
+            }
+            else if (c < ' ' ? c != '\t' : c >= '\u007f' && !Printable(text, ref i)) _unprintable = true;
+        }
+        _lineStart = new int[count];
+        _lineEnd = new int[count];
+        int line = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '\n' || c == '\r')
+            {
+                _lineEnd[line] = i;
+                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
+                _lineStart[++line] = i + 1;
             }
         }
-        ends.Add(text.Length);
-        _lineStart = starts.ToArray();
-        _lineEnd = ends.ToArray();
-        _lines = _lineStart.Length;
+        _lineEnd[line] = text.Length;
+        _lines = count;
         _stopLine = _lines;
     }
 
@@ -70,7 +95,9 @@ internal sealed class FastYamlParser
         {
             try
             {
-                root = new FastYamlParser(text, lazy).ParseDocument(maxDepth);
+                var parser = new FastYamlParser(text, lazy);
+                if (parser._unprintable) return false;
+                root = parser.ParseDocument(maxDepth);
             }
             catch (NoSkim)
             {
@@ -93,10 +120,8 @@ internal sealed class FastYamlParser
         while (i < e && _t[i] == ' ') i++;
         if (i < e && _t[i] == '\t')
         {
-            // A tab before content is an error in YAML indentation; a tab-only line is blank.
-            int j = i;
-            while (j < e && (_t[j] == '\t' || _t[j] == ' ')) j++;
-            if (j == e || _t[j] == '#') return -1;
+            // A tab before content is an error in YAML indentation. A line of tabs (or tabs and a comment) is blank
+            // for PyYAML but refused by YamlDotNet where a value is due: leave such texts to YamlDotNet.
             Fail();
         }
         if (i == e || _t[i] == '#') return -1;
@@ -197,6 +222,42 @@ internal sealed class FastYamlParser
         var node = new YamlNode { Kind = kind, Start = skimmed.Start, End = skimmed.End };
         node.SetLazyChildren(() => Materialise(startLine, indent, firstAt, kind, depth, level, node.End));
         return node;
+    }
+
+    /// <summary>A flow collection nested in the root (`max_steps: [1, 1, ...]`, `x: {...}`), checked without building
+    /// it, as <see cref="Skim"/> does for block collections: its children are parsed on first use.</summary>
+    private YamlNode SkimFlow(ref int pos)
+    {
+        int start = pos, depth = _depth;
+        _skim = true;
+        YamlNode skimmed;
+        try { skimmed = ParseFlow(ref pos, 0); }
+        finally { _skim = false; }
+        var node = new YamlNode { Kind = skimmed.Kind, Start = start, End = skimmed.End, Flow = true };
+        int end = node.End;
+        node.SetLazyChildren(() => MaterialiseFlow(start, depth, end));
+        return node;
+    }
+
+    private List<YamlNode> MaterialiseFlow(int start, int depth, int end)
+    {
+        lock (this)
+        {
+            int savedDepth = _depth;
+            _materialising = true; _depth = depth;
+            try
+            {
+                int i = start;
+                var n = ParseFlow(ref i, 0);
+                if (n.End != end) throw new InvalidOperationException($"YAML flow collection at offset {start} parsed to {n.End}, skimmed to {end}");
+                return n.MutableChildren;
+            }
+            catch (GiveUp)
+            {
+                throw new InvalidOperationException($"YAML flow collection at offset {start} was accepted when skimmed but refused when built");
+            }
+            finally { _materialising = false; _depth = savedDepth; }
+        }
     }
 
     private List<YamlNode> Materialise(int line, int indent, int at, YamlNodeKind kind, int depth, int level, int end)
@@ -347,7 +408,8 @@ internal sealed class FastYamlParser
     private int KeyEnd(int at, int end)
     {
         char c = _t[at];
-        if (c is '?' or '!' or '|' or '>' or '%' or '@' or '`') Fail();
+        // A plain scalar cannot start with an indicator (YAML 1.2 ns-plain-first): `, key: 1` is an error, not a key.
+        if (c is '?' or '!' or '|' or '>' or '%' or '@' or '`' or ',' or ']' or '}') Fail();
         if (c == '"' || c == '\'')
         {
             int close = QuotedEnd(at, end);
@@ -413,6 +475,7 @@ internal sealed class FastYamlParser
         }
         YamlNode node;
         char c = _t[v];
+        if (c == '\t') Fail(); // `key:<tab>value`: separation by a tab, which YamlDotNet reads otherwise than a space
         if (c == '*')
         {
             if (_skim) throw new NoSkim();
@@ -426,13 +489,19 @@ internal sealed class FastYamlParser
             line++;
             return node;
         }
-        if (c is '!' or '|' or '>' or '%' or '@' or '`' or '?') Fail();
+        if (c is '!' or '|' or '>' or '%' or '@' or '`' or '?' or ',' or ']' or '}') Fail();
         if (c is '{' or '[')
         {
             int pos = v;
-            node = ParseFlow(ref pos, 0);
+            node = _lazy && _level == 1 && !_skim && !_materialising ? SkimFlow(ref pos) : ParseFlow(ref pos, 0);
             // The flow collection may span lines; the rest of its last line must be empty or a comment.
             int l = LineOf(pos, line);
+            // Its continuation lines must be indented more than the block it sits in (YamlDotNet refuses `s: [\nt]`).
+            for (int k = line + 1; k <= l; k++)
+            {
+                int ind = Indent(k);
+                if (ind >= 0 && ind <= indent) Fail();
+            }
             EndOfLine(pos, _lineEnd[l]);
             line = l + 1;
         }

@@ -162,7 +162,7 @@ public sealed class HuggingFaceCache
     {
         try
         {
-            using var stream = file.OpenRead();
+            using var stream = new MemoryStream(RegularFiles.ReadAllBytes(file.FullName, 64L * 1024 * 1024), writable: false);
             using var doc = JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
             var splits = new Dictionary<string, long>(StringComparer.Ordinal);
             if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("splits", out var s) && s.ValueKind == JsonValueKind.Object)
@@ -189,7 +189,7 @@ public sealed class HuggingFaceCache
             var main = Path.Combine(repoDir, "refs", "main");
             if (File.Exists(main))
             {
-                var sha = File.ReadAllText(main).Trim();
+                var sha = RegularFiles.ReadSmallText(main)?.Trim() ?? "";
                 var candidate = Path.Combine(repoDir, "snapshots", sha);
                 if (sha.Length > 0 && Directory.Exists(candidate)) snapshot = candidate;
             }

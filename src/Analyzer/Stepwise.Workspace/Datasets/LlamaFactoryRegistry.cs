@@ -29,11 +29,14 @@ public sealed class LlamaFactoryRegistry
     /// <summary>Why the file could not be read as a registry (then <see cref="Entries"/> is empty).</summary>
     public string? Problem { get; }
 
+    /// <summary>A registry is kilobytes (LLaMA-Factory's own lists a few hundred datasets); larger ones are refused.</summary>
+    public const long MaxRegistryBytes = 64L * 1024 * 1024;
+
     public static LlamaFactoryRegistry Read(FileInfo file)
     {
         try
         {
-            using var stream = file.OpenRead();
+            using var stream = new MemoryStream(RegularFiles.ReadAllBytes(file.FullName, MaxRegistryBytes), writable: false);
             using var doc = JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = 64 });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 return new LlamaFactoryRegistry(file.FullName, new Dictionary<string, LlamaFactoryEntry>(), "the registry is not a JSON object of dataset entries");

@@ -165,7 +165,9 @@ public sealed class RecordCounter
             return new FileCount(path, null, format, "", $"{name}: {compression}-compressed; only gzip is counted");
         try
         {
-            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
+            if (RegularFiles.NotRegular(path) is { } what)
+                return new FileCount(path, null, format, "", $"{name} is {what}, not a regular file; only regular files are counted");
+            using var fs = RegularFiles.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);
             ChunkCount c;
             if (format is DataFormat.Parquet or DataFormat.Arrow)
             {
@@ -176,7 +178,9 @@ public sealed class RecordCounter
             {
                 if (fs.Length > options.MaxScanBytes)
                     return new FileCount(path, null, format, "", $"{name}: {Size(fs.Length)}, over the counting limit of {Size(options.MaxScanBytes)}; state the size instead");
-                using Stream input = compression == "gz" ? new GZipStream(fs, CompressionMode.Decompress) : fs;
+                // Never past the limit, even for a file that grows while it is counted.
+                using var bounded = new BoundedReadStream(fs, options.MaxScanBytes);
+                using Stream input = compression == "gz" ? new GZipStream(bounded, CompressionMode.Decompress) : bounded;
                 c = CountScanned(input, format.Value, options.BufferBytes, cancellationToken);
                 if (compression == "gz" && c.Rows is not null) c = c with { Shape = c.Shape + ", gzip" };
             }
@@ -269,7 +273,7 @@ public sealed class RecordCounter
     {
         try
         {
-            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+            using var fs = RegularFiles.OpenRead(path, 1 << 16);
             var buf = new byte[1 << 16];
             long line = 1, lineStart = 0, pos = 0;
             while (pos < offset)

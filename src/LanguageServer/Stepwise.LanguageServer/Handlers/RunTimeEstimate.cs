@@ -26,8 +26,7 @@ public static class RunTimeEstimate
             if (!File.Exists(file)) continue;
             try
             {
-                if (new FileInfo(file).Length > 64L * 1024 * 1024) continue;
-                using var json = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { AllowTrailingCommas = true });
+                using var json = JsonDocument.Parse(Stepwise.Workspace.RegularFiles.ReadAllBytes(file, 64L * 1024 * 1024), new JsonDocumentOptions { AllowTrailingCommas = true });
                 if (SamplesPerSecond(json.RootElement) is double sps && sps > 0)
                     return new Throughput(sps, Path.Combine(dir, name));
             }

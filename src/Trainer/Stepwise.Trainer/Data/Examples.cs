@@ -14,36 +14,57 @@ public sealed record Example(int[] Ids, int[] Labels)
 /// <summary>What preprocessing did (for the log).</summary>
 public sealed record PreprocessStats(int Records, int Truncated, int DroppedNoTrainable, int Packed);
 
-/// <summary>Records -> token ids with labels: BOS, segments, EOS after each trained segment; truncation; packing.</summary>
+/// <summary>
+/// Records -> token ids with labels. A record's segments are joined into one text and tokenized once, as transformers
+/// tokenizes a rendered conversation (so tokens that merge across a prompt / reply boundary are the tokens the model
+/// sees at inference); the trained segments are character spans mapped to tokens by their offsets. Then truncation and
+/// packing.
+/// </summary>
 public static class ExampleBuilder
 {
     public static Example Build(IReadOnlyList<Segment> segments, TextTokenizer tok, int maxLength, bool trainOnInputs, out bool truncated) =>
-        Build(segments, tok, maxLength, trainOnInputs, specialTokensInText: false, out truncated);
+        Build(segments, tok, maxLength, trainOnInputs, renderedByTemplate: false, out truncated);
 
-    /// <param name="specialTokensInText">
-    /// The segments are a rendered chat template, which writes its own BOS/EOS text: add none, and map special-token
-    /// strings in the text to their ids (transformers: apply_chat_template(tokenize=True) tokenizes with
-    /// add_special_tokens=False).
+    /// <param name="renderedByTemplate">
+    /// The segments are a rendered chat template, which writes its own BOS / EOS text: tokenize with
+    /// add_special_tokens=False, as apply_chat_template(tokenize=True) does. Otherwise (alpaca, plain text, the built-in
+    /// chat format) the tokenizer adds what it adds by default (BOS) and each trained segment ends with the EOS token's
+    /// text, which the tokenizer splits out as the EOS id.
     /// </param>
-    public static Example Build(IReadOnlyList<Segment> segments, TextTokenizer tok, int maxLength, bool trainOnInputs, bool specialTokensInText, out bool truncated)
+    public static Example Build(IReadOnlyList<Segment> segments, TextTokenizer tok, int maxLength, bool trainOnInputs, bool renderedByTemplate, out bool truncated)
     {
-        var ids = new List<int>();
-        var labels = new List<int>();
-        if (!specialTokensInText && tok.BosId is int bos) { ids.Add(bos); labels.Add(trainOnInputs ? bos : Example.Ignore); }
+        string? eos = renderedByTemplate ? null : EosText(tok);
+        var text = new System.Text.StringBuilder();
+        var spans = new List<(int Start, int End)>();
         foreach (var s in segments)
         {
-            var t = specialTokensInText ? tok.EncodeWithSpecialTokens(s.Text) : tok.Encode(s.Text, addBos: false);
-            bool learn = s.Trainable || trainOnInputs;
-            foreach (var id in t) { ids.Add(id); labels.Add(learn ? id : Example.Ignore); }
-            if (!specialTokensInText && s.Trainable && tok.EosId is int eos) { ids.Add(eos); labels.Add(eos); }
+            int start = text.Length;
+            text.Append(s.Text);
+            if (s.Trainable && eos is not null) text.Append(eos);
+            if (s.Trainable) spans.Add((start, text.Length));
         }
-        truncated = ids.Count > maxLength;
-        if (truncated)
-        {
-            ids.RemoveRange(maxLength, ids.Count - maxLength);
-            labels.RemoveRange(maxLength, labels.Count - maxLength);
-        }
-        return new Example(ids.ToArray(), labels.ToArray());
+        var enc = tok.EncodeWithOffsets(text.ToString(), addSpecialTokens: !renderedByTemplate);
+        var mask = enc.SpanMask(spans);
+        var ids = enc.Ids;
+        var labels = new int[ids.Length];
+        for (int i = 0; i < ids.Length; i++) labels[i] = trainOnInputs || mask[i] ? ids[i] : Example.Ignore;
+        truncated = ids.Length > maxLength;
+        if (truncated) return new Example(ids[..maxLength], labels[..maxLength]);
+        return new Example(ids, labels);
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TextTokenizer, string> EosChecked = new();
+
+    /// <summary>The EOS token's text, checked to come back as the one EOS id; null when the tokenizer has no EOS.</summary>
+    public static string? EosText(TextTokenizer tok)
+    {
+        if (tok.EosToken is not { Length: > 0 } eos || tok.EosId is not int eosId) return null;
+        if (EosChecked.TryGetValue(tok, out var ok)) return ok;
+        var ids = tok.Encode(eos, addSpecialTokens: false);
+        if (ids.Count != 1 || ids[0] != eosId)
+            throw new DatasetException($"the tokenizer's EOS token '{eos}' does not tokenize to its id {eosId} (got [{string.Join(", ", ids)}]), so it cannot end the trained replies");
+        EosChecked.AddOrUpdate(tok, eos);
+        return eos;
     }
 
     public static (List<Example> Examples, PreprocessStats Stats) BuildAll(IReadOnlyList<DataRecord> records, RecordShape shape,
@@ -54,8 +75,9 @@ public static class ExampleBuilder
         bool templated = chatTemplate is not null && shape == RecordShape.Messages;
         foreach (var r in records)
         {
-            var e = Build(RecordShapes.Render(r, shape, chatTemplate), tok, maxLength, trainOnInputs, templated, out bool cut);
-            if (cut) truncated++;
+            Example e;
+            try { e = Build(RecordShapes.Render(r, shape, chatTemplate), tok, maxLength, trainOnInputs, templated, out bool cut); if (cut) truncated++; }
+            catch (ArgumentException ex) { throw new DatasetException($"{r.Where}: {ex.Message}"); }
             // An example whose every label is masked (its response cut off) carries no loss: leave it out, as it
             // would make a window with no tokens to average over.
             if (e.TrainableTokens == 0) { dropped++; continue; }

@@ -8,8 +8,10 @@ namespace Stepwise.Trainer.Tokenization;
 
 /// <summary>
 /// A tokenizer's Jinja chat template, rendered as transformers' apply_chat_template does (messages, the special
-/// tokens map, add_generation_prompt, tools=None, documents=None), and split into prompt / response segments by the
-/// prefix method TRL- and LLaMA-Factory-style pipelines use.
+/// tokens map, add_generation_prompt, tools=None, documents=None), and split into the text that is trained on (the
+/// assistant turns) and the rest: by its {% generation %} blocks when it has them (transformers'
+/// return_assistant_tokens_mask path), else by the prefix method TRL- and LLaMA-Factory-style pipelines use. The
+/// conversation is rendered once and tokenized as one text; the trained parts are character ranges of it.
 /// </summary>
 public sealed class ChatTemplate
 {
@@ -57,7 +59,7 @@ public sealed class ChatTemplate
     /// tokenizer_config.json's chat_template (a string, or a list of {name, template} of which "default" is used).
     /// Null when the folder has none.
     /// </summary>
-    public static ChatTemplate? FromModelFolder(string folder)
+    public static ChatTemplate? FromModelFolder(string folder, Func<DateTime>? now = null)
     {
         string cfgPath = Path.Combine(folder, "tokenizer_config.json");
         JsonObject? cfg = null;
@@ -68,16 +70,16 @@ public sealed class ChatTemplate
         }
         var special = cfg is null ? new Dictionary<string, string>() : SpecialTokensOf(cfg);
         string jinjaPath = Path.Combine(folder, "chat_template.jinja");
-        if (File.Exists(jinjaPath)) return Create(File.ReadAllText(jinjaPath), jinjaPath, special);
+        if (File.Exists(jinjaPath)) return Create(File.ReadAllText(jinjaPath), jinjaPath, special, now);
         switch (cfg?["chat_template"])
         {
             case null: return null;
-            case JsonValue v when v.TryGetValue<string>(out var s): return Create(s, cfgPath, special);
+            case JsonValue v when v.TryGetValue<string>(out var s): return Create(s, cfgPath, special, now);
             case JsonArray list:
             {
                 foreach (var item in list.OfType<JsonObject>())
                     if (item["name"]?.GetValue<string>() == "default" && item["template"]?.GetValue<string>() is { } t)
-                        return Create(t, $"{cfgPath} (chat_template \"default\")", special);
+                        return Create(t, $"{cfgPath} (chat_template \"default\")", special, now);
                 throw new CheckpointFormatException($"{cfgPath}: chat_template lists named templates ({string.Join(", ", list.OfType<JsonObject>().Select(i => i["name"]?.ToString()))}) but none is called \"default\"");
             }
             default: throw new CheckpointFormatException($"{cfgPath}: chat_template must be a string or a list of {{name, template}}");
@@ -85,7 +87,16 @@ public sealed class ChatTemplate
     }
 
     /// <summary>apply_chat_template(messages, tokenize=False, add_generation_prompt=...).</summary>
-    public string Render(IReadOnlyList<object?> messages, bool addGenerationPrompt, IReadOnlyDictionary<string, object?>? extra = null)
+    /// <summary>
+    /// Whether the template marks the assistant's text with {% generation %} blocks (the test transformers makes before
+    /// it can return an assistant mask: re.search(r"\{\%-?\s*generation\s*-?\%\}", chat_template)).
+    /// </summary>
+    public bool HasGenerationBlocks => System.Text.RegularExpressions.Regex.IsMatch(Source, @"\{%-?\s*generation\s*-?%\}");
+
+    public string Render(IReadOnlyList<object?> messages, bool addGenerationPrompt, IReadOnlyDictionary<string, object?>? extra = null) =>
+        Render(messages, addGenerationPrompt, extra, null);
+
+    private string Render(IReadOnlyList<object?> messages, bool addGenerationPrompt, IReadOnlyDictionary<string, object?>? extra, List<(int Start, int End)>? generationSpans)
     {
         var vars = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var kv in SpecialTokens) vars[kv.Key] = kv.Value;
@@ -94,7 +105,7 @@ public sealed class ChatTemplate
         vars["documents"] = null;
         vars["add_generation_prompt"] = addGenerationPrompt;
         if (extra is not null) foreach (var kv in extra) vars[kv.Key] = kv.Value;
-        return _template.Render(vars);
+        return _template.Render(vars, generationSpans);
     }
 
     /// <summary>
@@ -105,6 +116,7 @@ public sealed class ChatTemplate
     /// </summary>
     public IReadOnlyList<Segment> Segments(IReadOnlyList<object?> messages, string where)
     {
+        if (HasGenerationBlocks) return GenerationSegments(messages, where);
         string full = RenderFor(messages, false, where);
         var segs = new List<Segment>();
         int pos = 0;
@@ -122,6 +134,28 @@ public sealed class ChatTemplate
             pos = upTo.Length;
         }
         if (!segs.Any(s => s.Trainable)) throw new DatasetException($"{where}: the conversation has no assistant turn to train on");
+        if (pos < full.Length) segs.Add(new Segment(full[pos..], false));
+        return segs;
+    }
+
+    /// <summary>The whole conversation rendered once; the text its {% generation %} blocks wrote is trained.</summary>
+    private IReadOnlyList<Segment> GenerationSegments(IReadOnlyList<object?> messages, string where)
+    {
+        var spans = new List<(int Start, int End)>();
+        string full;
+        try { full = Render(messages, false, null, spans); }
+        catch (TemplateRaisedException e) { throw new DatasetException($"{where}: the chat template ({Origin}) refused this conversation: {e.Message}"); }
+        catch (JinjaException e) { throw new DatasetException($"{where}: the chat template ({Origin}) failed at template {e.Line}:{e.Column}: {e.Reason}"); }
+        var segs = new List<Segment>();
+        int pos = 0;
+        foreach (var (start, end) in spans.OrderBy(s => s.Start).ThenByDescending(s => s.End))
+        {
+            if (start < pos) continue; // a block nested in one already taken
+            if (start > pos) segs.Add(new Segment(full[pos..start], false));
+            segs.Add(new Segment(full[start..end], true));
+            pos = end;
+        }
+        if (!segs.Any(s => s.Trainable && s.Text.Length > 0)) throw new DatasetException($"{where}: the chat template's {{% generation %}} blocks marked no text in this conversation: nothing to train on");
         if (pos < full.Length) segs.Add(new Segment(full[pos..], false));
         return segs;
     }

@@ -107,7 +107,9 @@ public static class RunPlanner
         try { lora.Validate(); } catch (ArgumentException e) { throw new PlanException(new[] { $"{At("r")}: error: {e.Message}" }); }
 
         // Data.
-        var tok = TextTokenizer.Load(modelPath);
+        TextTokenizer tok;
+        try { tok = TextTokenizer.Load(modelPath); }
+        catch (TokenizerFormatException e) { throw new PlanException(new[] { "error: " + e.Message }); }
         int maxLength = (int)(setup.Dialect switch
         {
             Dialect.LlamaFactory => setup.Long("cutoff_len") ?? 2048,

@@ -72,7 +72,7 @@ public static class TrainJobs
     /// <summary>Alpaca records tokenized for a model folder's tokenizer, as the planner does.</summary>
     public static List<Example> Tokenize(IReadOnlyList<DataRecord> records, string modelFolder, int maxLength, bool trainOnInputs = false, bool packing = false)
     {
-        var tok = Stepwise.Trainer.Tokenization.TextTokenizer.Load(modelFolder);
+        var tok = TextTokenizer.Load(modelFolder);
         var shape = RecordShapes.Detect(records[0]);
         return ExampleBuilder.BuildAll(records, shape, tok, maxLength, trainOnInputs, packing).Examples;
     }

@@ -16,10 +16,14 @@ public static class FileRules
         "Correct the syntax at the position shown.");
 
     public static readonly RuleDescriptor InvalidValue = new("SW9002", "Invalid value for a setting", Severity.Error, "File",
-        "Reports values of the wrong type or out of range for settings the step arithmetic needs (batch size, accumulation, max_steps, epochs, world size).",
-        "TrainingArguments would reject them at start-up (after the model has loaded), or worse, accept a string and fail later.",
-        "```yaml\nmax_steps: \"abc\"\nper_device_train_batch_size: 0\n```",
-        "Write a positive integer (a float for num_train_epochs).");
+        "Reports values of the wrong type or out of range for settings the step arithmetic needs (batch size, accumulation, max_steps, epochs, world size), " +
+        "numbers that are not finite (`.inf`, `.nan`, `1e309`, Python's `1e999`: an error where the step arithmetic needs them, a warning elsewhere), " +
+        "and counts too large for 64 bits (a run of more steps or samples than a 64-bit integer holds).",
+        "TrainingArguments would reject them at start-up (after the model has loaded), or worse, accept a string and fail later; " +
+        "transformers turns `num_train_epochs: .inf` into `math.ceil(inf)` and stops with an OverflowError. Stepwise leaves such a value " +
+        "out of every check and reports what it could not compute as unknown.",
+        "```yaml\nmax_steps: \"abc\"\nper_device_train_batch_size: 0\nnum_train_epochs: .inf\n```",
+        "Write a positive integer (a finite float for num_train_epochs).");
 
     public static readonly RuleDescriptor ReferenceMissing = new("SW9004", "A referenced file is missing or unreadable", Severity.Warning, "File",
         "Reports a `deepspeed:` config, accelerate config or dataset file that the config names but that cannot be read.",

@@ -49,6 +49,13 @@ public sealed class SW9003_UnknownKey : Rule
                 c.Report(Rule, e.KeySpan, $"{e.Key} is not a known {where} setting (if it is new, Stepwise's key table may lag behind)", Severity.Information);
                 continue;
             }
+            // Renaming onto a key the same call or file already writes would give it twice (a Python SyntaxError, a
+            // YAML key whose first value is silently dropped): the suggestion stays, the fix does not.
+            if (doc.Entries.Any(o => o.IsTopLevel && o.Key == near && o.Section == e.Section))
+            {
+                c.Report(Rule, e.KeySpan, $"{e.Key} is not a known {doc.Dialect.DisplayName()} setting; did you mean {near}? ({near} is written too)");
+                continue;
+            }
             var fix = new Fix($"Rename to {near}", new[] { RuleContext.Here(c.Editor.Rename(e, near)) }, true);
             c.Report(Rule, e.KeySpan, $"{e.Key} is not a known {where} setting; did you mean {near}?", fix);
         }

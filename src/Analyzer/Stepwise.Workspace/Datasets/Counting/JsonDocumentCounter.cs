@@ -286,7 +286,7 @@ public sealed class JsonDocumentCounter : ChunkCounter
         {
             if (_sawElement) _count++;
             else if (_count > 0) { Fail("trailing comma before ']'", pos); return; }
-            if (_depth == 2) _keys[^1] = (_keys[^1].Key, _count);
+            if (_depth == 2 && _keys.Count > 0) _keys[^1] = (_keys[^1].Key, _count); // no key: invalid JSON, failed when the key was due
             _countDepth = -1;
         }
         _depth--;

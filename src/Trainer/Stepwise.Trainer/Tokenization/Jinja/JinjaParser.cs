@@ -8,6 +8,8 @@ public sealed record IfNode(List<(Expr Cond, List<Node> Body)> Branches, List<No
 public sealed record ForNode(Target Target, Expr Iter, Expr? Filter, List<Node> Body, List<Node>? Else, int Line, int Col) : Node(Line, Col);
 public sealed record SetNode(Target Target, Expr? Value, List<Node>? Body, int Line, int Col) : Node(Line, Col);
 public sealed record BlockNode(List<Node> Body, int Line, int Col) : Node(Line, Col);
+/// <summary>{% generation %}...{% endgeneration %}: HF's AssistantTracker marks the text the assistant generates.</summary>
+public sealed record GenerationNode(List<Node> Body, int Line, int Col) : Node(Line, Col);
 public sealed record LoopControlNode(bool Break, int Line, int Col) : Node(Line, Col);
 public sealed record MacroNode(string Name, List<(string Name, Expr? Default)> Params, List<Node> Body, int Line, int Col) : Node(Line, Col);
 
@@ -169,7 +171,7 @@ public sealed class JinjaParser
                 ExpectBlockEnd();
                 var body = ParseBody(new[] { "endgeneration" }, out _);
                 ExpectBlockEnd();
-                return new BlockNode(body, name.Line, name.Col);
+                return new GenerationNode(body, name.Line, name.Col);
             }
             case "break":
             case "continue":

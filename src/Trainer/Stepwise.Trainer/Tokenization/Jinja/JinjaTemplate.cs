@@ -21,16 +21,31 @@ public sealed class JinjaTemplate
     /// <summary>Clock for strftime_now (tests pin it).</summary>
     public Func<DateTime> Now { get; set; } = () => DateTime.Now;
 
-    public string Render(IReadOnlyDictionary<string, object?> variables)
+    public string Render(IReadOnlyDictionary<string, object?> variables) => Render(variables, null);
+
+    private StringBuilder? _output;
+    private List<(int Start, int End)>? _generationSpans;
+
+    /// <summary>
+    /// Renders and reports the character ranges the {% generation %} blocks wrote, as transformers'
+    /// _render_with_assistant_indices does for apply_chat_template(return_assistant_tokens_mask=True).
+    /// </summary>
+    public string Render(IReadOnlyDictionary<string, object?> variables, List<(int Start, int End)>? generationSpans)
     {
         var globals = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var kv in Builtins()) globals[kv.Key] = kv.Value;
         foreach (var kv in variables) globals[kv.Key] = kv.Value;
         var scope = new Scope(null, globals);
         var sb = new StringBuilder();
-        var signal = Exec(_body, scope, sb);
-        if (signal != Signal.None) throw new JinjaException(1, 1, "'break' or 'continue' outside a loop");
-        return sb.ToString();
+        _output = sb;
+        _generationSpans = generationSpans;
+        try
+        {
+            var signal = Exec(_body, scope, sb);
+            if (signal != Signal.None) throw new JinjaException(1, 1, "'break' or 'continue' outside a loop");
+            return sb.ToString();
+        }
+        finally { _output = null; _generationSpans = null; }
     }
 
     private Dictionary<string, object?> Builtins() => new(StringComparer.Ordinal)
@@ -115,6 +130,14 @@ public sealed class JinjaTemplate
                 return Signal.None;
             }
             case BlockNode b: return Exec(b.Body, scope, sb);
+            case GenerationNode g:
+            {
+                if (!ReferenceEquals(sb, _output)) throw new JinjaException(g.Line, g.Col, "a generation block inside a set block or macro (its text has no place in the output)");
+                int start = sb.Length;
+                var signal = Exec(g.Body, scope, sb);
+                _generationSpans?.Add((start, sb.Length));
+                return signal;
+            }
             case LoopControlNode lc: return lc.Break ? Signal.Break : Signal.Continue;
             case MacroNode m: scope.Vars[m.Name] = MakeMacro(m, scope); return Signal.None;
             default: throw new JinjaException(node.Line, node.Col, $"cannot execute {node.GetType().Name}");
