@@ -164,7 +164,7 @@ public static class LengthPlanner
         var batchSizeBig = (System.Numerics.BigInteger)(batch.BatchSizeWritten ?? mbs * (System.Numerics.BigInteger)batch.Accumulation) * batch.WorldSize;
         if (mbs <= 0 || batchSizeBig <= 0 || batchSizeBig > long.MaxValue || double.IsNaN(batch.NumEpochs) || double.IsInfinity(batch.NumEpochs) || batch.NumEpochs > 1e12)
             return new PackingPlan { Settings = s, Examples = train, Notes = notes, Unknown = "the batch settings or num_epochs give no step count (see the findings)", KnownBy = "valid batch settings" };
-        int capacity = (int)Math.Min(int.MaxValue, real ? seq : mbs * seq);
+        int capacity = (int)System.Numerics.BigInteger.Min(int.MaxValue, real ? seq : (System.Numerics.BigInteger)mbs * seq);
         long perBatch = real ? mbs : 1;
         long batchSize = (long)batchSizeBig;
         notes.Add(real
@@ -260,7 +260,7 @@ public static class LengthPlanner
             // total = floor(data_loader_len * num_epochs), less ceil(num_epochs) with dataloader_drop_last.
             long StepsOf(long nb)
             {
-                long loaderLen = Math.Max(1, nb * mbs / batchSize);
+                long loaderLen = Math.Max(1, (long)((System.Numerics.BigInteger)nb * mbs / batchSize));
                 long total = (long)Math.Floor(loaderLen * batch.NumEpochs + 1e-9);
                 if (batch.DropLast) total -= (long)Math.Ceiling(batch.NumEpochs - 1e-12);
                 return total;
