@@ -71,6 +71,10 @@ public sealed record AnalysisInputs(ConfigDocument Document)
     /// tokenizer found locally); null when not counted. Packed runs need it for their steps; without it they stay unknown.
     /// </summary>
     public TokenLengths? TokenLengths { get; init; }
+    /// <summary>Without <see cref="TokenLengths"/>: why (no tokenizer found, a format not reproduced), or what is being counted.</summary>
+    public string? TokenLengthsNote { get; init; }
+    /// <summary>The token lengths are being counted in the background (the shell analyses again when they are known).</summary>
+    public bool TokenLengthsCounting { get; init; }
 }
 
 /// <summary>The base model as local files describe it.</summary>
@@ -132,7 +136,7 @@ public static class Engine
         var packing = scheduleInputs is null ? null : PackingSettings.Read(setup);
         Schedule? schedule = scheduleInputs is null ? null
             : NumberBounds.Bound(packing is null ? Schedules.Compute(scheduleInputs)
-                : PackedSchedule(scheduleInputs, LengthPlanner.Plan(packing, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(setup, scheduleInputs))),
+                : PackedSchedule(scheduleInputs, LengthPlanner.Plan(packing, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(setup, scheduleInputs), inputs.TokenLengthsNote, inputs.TokenLengthsCounting)),
                 setup, findings, notes);
         if (schedule is null && notes.Count == 0 && inputProblems.Count > 0) notes.Add("the batch settings are invalid (see the SW9002 findings)");
 
@@ -150,7 +154,7 @@ public static class Engine
                 prevInputs = prevInputs with { DatasetSize = size.Count, WorldSize = w };
                 var prevPacking = PackingSettings.Read(previousSetup);
                 previous = NumberBounds.Bound(prevPacking is null ? Schedules.Compute(prevInputs)
-                    : PackedSchedule(prevInputs, LengthPlanner.Plan(prevPacking, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(previousSetup, prevInputs))),
+                    : PackedSchedule(prevInputs, LengthPlanner.Plan(prevPacking, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(previousSetup, prevInputs), inputs.TokenLengthsNote, inputs.TokenLengthsCounting)),
                     previousSetup, null, null);
             }
         }

@@ -45,8 +45,7 @@ public static class ScheduleSummary
         s.MaxStepsSetsLength ? "max_steps" : s.Inputs.Estimator == RunLengthEstimator.Axolotl ? "axolotl estimate" : "num_train_epochs";
 
     /// <summary>"packed: needs the tokenizer", or the packer's own reason it cannot be reproduced.</summary>
-    public static string Short(Schedule s) =>
-        s.Packing is { Unknown: { } why } && why != NeedsTokenizer ? why : NeedsTokenizer;
+    public static string Short(Schedule s) => s.Packing is { Unknown: { } why } ? why : NeedsTokenizer;
 
     private static string? EpochsRange(Schedule s) => s.Spread is { EpochsLow: double lo, EpochsHigh: double hi }
         ? $"{Schedules.Epochs(lo)}-{Schedules.Epochs(hi)}" : null;

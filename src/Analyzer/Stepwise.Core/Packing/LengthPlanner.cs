@@ -34,9 +34,11 @@ public static class LengthPlanner
 
     private static readonly ConditionalWeakTable<TokenLengths, Dictionary<string, PackingPlan>> Cache = new();
 
-    public static PackingPlan Plan(PackingSettings settings, TokenLengths? lengths, long? records, PlanBatch batch)
+    /// <param name="lengthsNote">Without lengths: why they are missing (no tokenizer found, a format not reproduced) or
+    /// that they are being counted (<paramref name="counting"/>).</param>
+    public static PackingPlan Plan(PackingSettings settings, TokenLengths? lengths, long? records, PlanBatch batch, string? lengthsNote = null, bool counting = false)
     {
-        if (lengths is null) return WithoutLengths(settings, records);
+        if (lengths is null) return WithoutLengths(settings, records, lengthsNote, counting);
         var key = CacheKey(settings, batch);
         var perLengths = Cache.GetOrCreateValue(lengths);
         lock (perLengths)
@@ -58,7 +60,10 @@ public static class LengthPlanner
         $"the base model's tokenizer in a local folder or the Hugging Face cache, so Stepwise can count the tokens of every example as {s.ToolName} renders them";
 
     /// <summary>Without token lengths: packed counts are unknown; unpacked ones stay the record count, with what may change it.</summary>
-    private static PackingPlan WithoutLengths(PackingSettings s, long? records)
+    /// <summary>What the editor shows while the token lengths are being counted.</summary>
+    public const string Counting = "packed: counting tokens";
+
+    private static PackingPlan WithoutLengths(PackingSettings s, long? records, string? note, bool counting)
     {
         var notes = new List<string>();
         if (s.PackedUnknown is not null)
@@ -71,14 +76,17 @@ public static class LengthPlanner
             };
         if (s.Packed)
         {
-            string why = s.NotModelled is { } nm
-                ? $"packed ({s.Switch}), and {nm}"
+            string why = s.NotModelled is { } nm ? $"packed ({s.Switch}), and {nm}"
+                : counting ? Counting
                 : ScheduleSummary.NeedsTokenizer;
             notes.Add($"packing: {s.Describe()} packs examples into sequences of {LengthText(s)}: rows and steps follow from the token length of every example");
+            if (note is not null && s.NotModelled is null) notes.Add(counting ? note : $"token lengths unknown: {note}");
             return new PackingPlan
             {
                 Settings = s, Records = records, Unknown = why,
-                KnownBy = s.NotModelled is null ? KnownByText(s) : "max_steps, which fixes the steps (the epochs stay unknown)",
+                KnownBy = s.NotModelled is not null ? "max_steps, which fixes the steps (the epochs stay unknown)"
+                    : counting ? "the count running now"
+                    : note is not null ? $"{KnownByText(s)} ({note})" : KnownByText(s),
                 Notes = notes,
             };
         }

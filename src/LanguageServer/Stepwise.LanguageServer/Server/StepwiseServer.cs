@@ -66,7 +66,10 @@ public sealed class StepwiseServer
     public ServerSettings Settings => _settings ?? ServerSettings.Default;
     // The warm-up thread may ask first; settings applied meanwhile win over the defaults.
     private WorkspaceOptions Options => Volatile.Read(ref _workspaceOptions)
-        ?? Interlocked.CompareExchange(ref _workspaceOptions, Settings.ToWorkspaceOptions(), null) ?? _workspaceOptions!;
+        ?? Interlocked.CompareExchange(ref _workspaceOptions, WithTokenCounts(Settings.ToWorkspaceOptions()), null) ?? _workspaceOptions!;
+
+    /// <summary>Token counts never block an analysis here: a miss is counted in the background (<see cref="StartTokenCount"/>).</summary>
+    private WorkspaceOptions WithTokenCounts(WorkspaceOptions o) => o with { TokenCounting = TokenCountMode.Background, StartTokenCount = StartTokenCount };
     public ClientCapabilities Client => _client;
 
     /// <summary>Wires a JSON-RPC connection over LSP's header framing to this server and starts listening.</summary>
@@ -241,7 +244,7 @@ public sealed class StepwiseServer
         // The client usually answers with the defaults: no new snapshots (and no second analysis) for those.
         if (settings.SameAs(Settings)) return;
         _settings = settings;
-        Volatile.Write(ref _workspaceOptions, settings.ToWorkspaceOptions());
+        Volatile.Write(ref _workspaceOptions, WithTokenCounts(settings.ToWorkspaceOptions()));
         Regenerate(null);
     }
 
@@ -274,6 +277,75 @@ public sealed class StepwiseServer
         if (_client.PullDiagnostics && _client.DiagnosticRefresh) Notify("workspace/diagnostic/refresh");
         if (_client.InlayHintRefresh) Notify("workspace/inlayHint/refresh");
         if (_client.CodeLensRefresh) Notify("workspace/codeLens/refresh");
+    }
+
+    // ---------------------------------------------------------------- token counts in the background
+
+    private readonly ConcurrentDictionary<string, Task> _tokenCounts = new(StringComparer.Ordinal);
+
+    /// <summary>The token counts running now (tests wait on them).</summary>
+    public IReadOnlyCollection<Task> TokenCounts => _tokenCounts.Values.ToList();
+
+    /// <summary>
+    /// Counts a packed run's token lengths off the analysis path, with work-done progress ("Counting tokens", percent of
+    /// the records) where the client supports it, then analyses every open document again: the count is cached, so the
+    /// new analysis has the exact steps. One count per key at a time.
+    /// </summary>
+    private void StartTokenCount(Stepwise.Workspace.Tokens.TokenJob job)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_tokenCounts.TryAdd(job.Key, gate.Task)) return;
+        _ = Task.Run(async () =>
+        {
+            string? token = null;
+            var rpc = _rpc;
+            try
+            {
+                if (_client.WorkDoneProgress && rpc is { IsDisposed: false })
+                {
+                    token = "stepwise-tokens-" + Guid.NewGuid().ToString("N");
+                    try
+                    {
+                        await RpcCalls.Invoke(rpc, "window/workDoneProgress/create", new WorkDoneProgressCreateParams(token)).ConfigureAwait(false);
+                        await RpcCalls.Notify(rpc, "$/progress", new ProgressParams(token, new ProgressValue("begin", Title: "Counting tokens", Cancellable: false,
+                            Message: $"{job.Records:N0} records ({job.Describe})", Percentage: 0u))).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException) { token = null; }
+                }
+                long lastReported = 0;
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                string end;
+                try
+                {
+                    Analyzer.TokenCounts.Count(job, done =>
+                    {
+                        if (token is null || rpc is not { IsDisposed: false } || job.Records == 0) return;
+                        uint pct = (uint)Math.Min(99, done * 100 / job.Records);
+                        long now = Interlocked.Read(ref lastReported);
+                        if (pct < now + 5 || Interlocked.CompareExchange(ref lastReported, pct, now) != now) return;
+                        _ = RpcCalls.Notify(rpc, "$/progress", new ProgressParams(token, new ProgressValue("report", Message: $"{done:N0} of {job.Records:N0} records", Percentage: pct)));
+                    });
+                    end = $"{job.Records:N0} records counted in {watch.Elapsed.TotalSeconds:0.0} s";
+                    _log.Info($"token count: {end} ({job.Describe})");
+                }
+                catch (Exception ex)
+                {
+                    end = $"not counted: {ex.Message}";
+                    _log.Warning($"token count failed ({job.Describe}): {ex.Message}");
+                }
+                if (token is not null && rpc is { IsDisposed: false })
+                {
+                    try { await RpcCalls.Notify(rpc, "$/progress", new ProgressParams(token, new ProgressValue("end", Message: end))).ConfigureAwait(false); }
+                    catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException) { }
+                }
+                if (_state == 1) _queue.Mutate("token count done", () => Regenerate(null));
+            }
+            finally
+            {
+                _tokenCounts.TryRemove(job.Key, out _);
+                gate.TrySetResult();
+            }
+        });
     }
 
     /// <summary>A server-to-client request whose answer does not matter (the refresh requests).</summary>
