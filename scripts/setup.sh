@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Stepwise needs on a Debian/Ubuntu machine, only where it is missing.
 #   scripts/setup.sh          runtime needs (libstdc++ with GLIBCXX_3.4.32 for TorchSharp)
-#   scripts/setup.sh --test   also the test oracles (Debian's python3-torch, numpy, jinja2, sentencepiece, ipython) and clang
+#   scripts/setup.sh --test   also the test oracles (Debian's python3-torch, numpy, jinja2, sentencepiece, ipython), clang,
+#                             and what the real-VS-Code test needs (chromium, ripgrep, libkrb5-dev, make, g++)
 # Idempotent: every step checks first and does nothing when already satisfied.
 set -euo pipefail
 
@@ -67,11 +68,18 @@ if [ $want_test = 1 ]; then
   /usr/bin/python3 -c 'import IPython' 2>/dev/null || need+=(python3-ipython)
   # The language-server tests also run against the Native AOT server, which clang links (docs/lsp.md).
   command -v clang >/dev/null 2>&1 || need+=(clang)
+  # The real-VS-Code test (editors/vscode/test/e2e): Debian's chromium driven by playwright-core, ripgrep in place of
+  # @vscode/ripgrep's download, and what node-gyp needs to rebuild code-server's native modules.
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v rg >/dev/null 2>&1 || need+=(ripgrep)
+  [ -e /usr/include/krb5.h ] || [ -e /usr/include/krb5/krb5.h ] || need+=(libkrb5-dev)
+  command -v make >/dev/null 2>&1 || need+=(make)
+  command -v g++ >/dev/null 2>&1 || need+=(g++)
   if [ ${#need[@]} -gt 0 ]; then
     say "installing test oracles: ${need[*]}"
     apt_update
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
-    say "python3-torch, python3-numpy, python3-jinja2, python3-sentencepiece, python3-ipython and clang already installed"
+    say "python3-torch, python3-numpy, python3-jinja2, python3-sentencepiece, python3-ipython, clang and the e2e packages already installed"
   fi
 fi

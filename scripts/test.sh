@@ -35,18 +35,35 @@ else
   : > "$log"; tally_dotnet 1
 fi
 
+# Adds a TAP run's "# pass N" / "# fail M" (in $log, exit code $1) to the totals; a failure with none counts as one.
+tally_tap() {
+  local rc=$1 p f
+  [ "$rc" -ne 0 ] && status=1
+  p=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  f=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ "$rc" -ne 0 ] && [ "${f:-0}" = 0 ]; then failed=$((failed + 1)); fi
+}
+
 for dir in tests/lsp-node editors/vscode; do
   if [ -f "$dir/package.json" ]; then
     echo "== npm test in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && npm test) 2>&1 | tee "$log"
-    rc=${PIPESTATUS[0]}
-    [ "$rc" -ne 0 ] && status=1
-    p=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
-    f=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
-    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-    if [ "$rc" -ne 0 ] && [ "${f:-0}" = 0 ]; then failed=$((failed + 1)); fi
+    tally_tap "${PIPESTATUS[0]}"
   fi
 done
+
+# The packaged extension (stepwise-linux-x64.vsix, built by the packaging test above) in a real VS Code: code-server
+# in headless Chromium. Its Train step runs the scripted trainer (the real one trains through the server in
+# Train/EndToEndTests.cs above, and through the installed tools below); STEPWISE_E2E_TRAIN=real trains the demo there.
+echo "== real VS Code (code-server) end to end"
+(cd editors/vscode && npm run -s test:e2e) 2>&1 | tee "$log"
+tally_tap "${PIPESTATUS[0]}"
+
+# The .NET tools packed, installed into a temporary tool path and run outside the repository (check, lsp, train).
+echo "== dotnet tool packages"
+bash scripts/test-tool-package.sh 2>&1 | tee "$log"
+tally_tap "${PIPESTATUS[0]}"
 
 rm -f "$log"
 echo "tests: $passed passed, $failed failed"

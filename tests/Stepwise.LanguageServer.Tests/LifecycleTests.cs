@@ -21,7 +21,7 @@ public class LifecycleTests
         await using var h = await Harness.Start(initialize: false);
         var result = await h.Client.Result("initialize", new JsonObject { ["processId"] = null, ["capabilities"] = new JsonObject() });
         Assert.Equal(
-            """{"positionEncoding":"utf-16","textDocumentSync":{"openClose":true,"change":2,"save":{"includeText":false}},"hoverProvider":true,"completionProvider":{"triggerCharacters":[":"],"resolveProvider":false},"codeActionProvider":{"codeActionKinds":["quickfix"],"resolveProvider":false},"codeLensProvider":{"resolveProvider":false},"executeCommandProvider":{"commands":["stepwise.train","stepwise.stop","stepwise.runs"]},"inlayHintProvider":true,"documentSymbolProvider":true}""",
+            """{"positionEncoding":"utf-16","textDocumentSync":{"openClose":true,"change":2,"save":{"includeText":false}},"hoverProvider":true,"completionProvider":{"triggerCharacters":[":"],"resolveProvider":false},"codeActionProvider":{"codeActionKinds":["quickfix"],"resolveProvider":false},"codeLensProvider":{"resolveProvider":false},"executeCommandProvider":{"commands":["stepwise.server.train","stepwise.server.stop","stepwise.server.runs","stepwise.server.checkWorkspace"]},"inlayHintProvider":true,"documentSymbolProvider":true}""",
             result!["capabilities"]!.ToJsonString());
         Assert.Equal("stepwise-lsp", (string?)result["serverInfo"]!["name"]);
         var again = await h.Client.Request("initialize", new JsonObject { ["capabilities"] = new JsonObject() });

@@ -12,6 +12,17 @@ export const Commands = {
   restartServer: 'stepwise.restartServer',
 } as const;
 
+/**
+ * The language server's own command ids (workspace/executeCommand), in their own namespace so that they never collide
+ * with the ids above: the extension's stepwise.train shows progress and sends stepwise.server.train.
+ */
+export const ServerCommands = {
+  train: 'stepwise.server.train',
+  stop: 'stepwise.server.stop',
+  runs: 'stepwise.server.runs',
+  checkWorkspace: 'stepwise.server.checkWorkspace',
+} as const;
+
 /** Commands that start or stop processes: refused in an untrusted workspace. */
 export const LAUNCH_COMMANDS: readonly string[] = [Commands.train, Commands.stop];
 

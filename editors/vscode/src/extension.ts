@@ -8,40 +8,27 @@ import {
   LanguageClient,
   type LanguageClientOptions,
   type ServerOptions,
-  type StaticFeature,
-  type DynamicFeature,
   TransportKind,
   WorkDoneProgress,
   State,
 } from 'vscode-languageclient/node';
-import { Commands, DOTNET_DOWNLOAD_URL, RUN_STATUS_NOTIFICATION, SECTION, Settings, TASK_TYPE } from './constants';
+import { Commands, DOTNET_DOWNLOAD_URL, RUN_STATUS_NOTIFICATION, SECTION, ServerCommands, Settings, TASK_TYPE } from './constants';
 import { checkDotnet, dotnetMessage } from './dotnet';
 import { findLossCurve } from './lossCurve';
 import { type PathEnv, expandPath, resolveDotnet, resolveServer } from './paths';
 import { type WorkDoneValue, applyRunStatus, applyWorkDone } from './progress';
 import { RunStatusBar } from './runStatusBar';
 import { documentSelector, isTrainable } from './selector';
-import { ServerCommandsFeature } from './serverCommands';
 import { StepwiseTaskProvider } from './taskProvider';
 import { gate } from './trust';
 
-let client: StepwiseClient | undefined;
-let serverCommands: ServerCommandsFeature | undefined;
+let client: LanguageClient | undefined;
 let log: vscode.LogOutputChannel;
 let statusBar: RunStatusBar;
 /** Runs started from this window, by config URI: one at a time per config; Stop can cancel their request. */
 const runs = new Map<string, vscode.CancellationTokenSource>();
 /** LSP's RequestCancelled error code. */
 const RequestCancelled = -32800;
-
-/** A LanguageClient whose executeCommand feature does not claim the ids this extension registers itself. */
-class StepwiseClient extends LanguageClient {
-  override registerFeature(feature: StaticFeature | DynamicFeature<unknown>): void {
-    const method = (feature as Partial<DynamicFeature<unknown>>).registrationType?.method;
-    if (method === ExecuteCommandRequest.method && !(feature instanceof ServerCommandsFeature)) return;
-    super.registerFeature(feature);
-  }
-}
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   log = vscode.window.createOutputChannel('Stepwise', { log: true });
@@ -132,6 +119,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     if (message) return showStartProblem(message, true);
     if (check.kind === 'ok') log.info(`.NET runtime ${check.version} (${dotnet.display})`);
   }
+  if (server.source === 'bundled' && !server.needsDotnet) ensureExecutable(server.command);
   log.info(`starting the language server: ${server.display} (${server.source})`);
 
   const serverOptions: ServerOptions = {
@@ -145,14 +133,12 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     outputChannel: log,
     synchronize: { configurationSection: SECTION },
     initializationOptions: { client: 'vscode', extensionVersion: String(context.extension.packageJSON.version) },
+    middleware: {
+      // The server's "▶ Train" lens names its own command; here it runs the extension's, which shows the progress.
+      provideCodeLenses: async (document, token, next) => (await next(document, token))?.map(lensForExtension),
+    },
   };
-  const lc = new StepwiseClient('stepwise', 'Stepwise', serverOptions, clientOptions);
-  serverCommands = new ServerCommandsFeature({
-    owned: Object.values(Commands),
-    registerCommand: (id, run) => vscode.commands.registerCommand(id, run),
-    execute: (command, args) => lc.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }),
-  });
-  lc.registerFeature(serverCommands);
+  const lc = new LanguageClient('stepwise', 'Stepwise', serverOptions, clientOptions);
   lc.onDidChangeState(e => {
     if (e.newState === State.Stopped && client === lc) log.warn('the language server stopped');
   });
@@ -169,7 +155,28 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     showError(`Stepwise: the language server did not start (${errorText(e)}). Check stepwise.server.path and stepwise.dotnet.path; the output has the server's own messages.`);
     return;
   }
-  log.info(`server commands: ${serverCommands.commands().join(', ') || '(none)'}`);
+  log.info(`server commands: ${serverCommandIds(lc).join(', ') || '(none)'}`);
+}
+
+/** The ids the running server executes (its executeCommandProvider). */
+function serverCommandIds(lc: LanguageClient): string[] {
+  return lc.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+}
+
+const CLIENT_FOR_SERVER: Record<string, string> = { [ServerCommands.train]: Commands.train, [ServerCommands.stop]: Commands.stop };
+
+function lensForExtension(lens: vscode.CodeLens): vscode.CodeLens {
+  const id = lens.command?.command;
+  if (lens.command && id && CLIENT_FOR_SERVER[id]) lens.command = { ...lens.command, command: CLIENT_FOR_SERVER[id] };
+  return lens;
+}
+
+/** A bundled native server unpacked without its execute bit (an unzip that drops modes) gets it back. */
+function ensureExecutable(file: string): void {
+  if (process.platform === 'win32') return;
+  try { fs.accessSync(file, fs.constants.X_OK); } catch {
+    try { fs.chmodSync(file, 0o755); log.info(`made ${file} executable`); } catch (e) { log.warn(`cannot make ${file} executable: ${errorText(e)}`); }
+  }
 }
 
 function showStartProblem(message: string, dotnetMissing = false): void {
@@ -208,24 +215,24 @@ function targetUri(arg: unknown): vscode.Uri | undefined {
 }
 
 /** The running client, or an error telling the user why there is none. */
-function requireServer(command: string): { lc: LanguageClient; features: ServerCommandsFeature } | undefined {
-  if (!client || !serverCommands || !client.isRunning()) {
+function requireServer(command: string): { lc: LanguageClient } | undefined {
+  if (!client || !client.isRunning()) {
     showError('Stepwise: the language server is not running; see the output for why (Stepwise: Restart Language Server retries).');
     return undefined;
   }
-  if (!serverCommands.has(command)) {
-    const has = serverCommands.commands();
+  const has = serverCommandIds(client);
+  if (!has.includes(command)) {
     showError(`Stepwise: this language server does not implement ${command} (it offers ${has.length ? has.join(', ') : 'no commands'}). ` +
-      (command === Commands.train ? 'The "stepwise" task (Terminal › Run Task) can still train.' : 'Update the server.'));
+      (command === ServerCommands.train ? 'The "stepwise" task (Terminal › Run Task) can still train.' : 'Update the server.'));
     return undefined;
   }
-  return { lc: client, features: serverCommands };
+  return { lc: client };
 }
 
 async function train(arg: unknown): Promise<void> {
   const uri = targetUri(arg);
   if (!uri) { void vscode.window.showWarningMessage('Stepwise: open a training config to train.'); return; }
-  const s = requireServer(Commands.train);
+  const s = requireServer(ServerCommands.train);
   if (!s) return;
   const key = uri.toString();
   if (runs.has(key)) { void vscode.window.showInformationMessage(`Stepwise: ${path.basename(uri.fsPath)} is already training.`, 'Show Output').then(c => { if (c) log.show(true); }); return; }
@@ -254,7 +261,7 @@ async function train(arg: unknown): Promise<void> {
       report = m => progress.report(m);
       uiCancel.onCancellationRequested(() => { log.info(`cancel requested for ${key}`); cancel.cancel(); });
       try {
-        const result = await s.lc.sendRequest(ExecuteCommandRequest.type, { command: Commands.train, arguments: [key], workDoneToken: token }, cancel.token);
+        const result = await s.lc.sendRequest(ExecuteCommandRequest.type, { command: ServerCommands.train, arguments: [key], workDoneToken: token }, cancel.token);
         if (result !== null && result !== undefined) log.info(`train ${key} answered: ${JSON.stringify(result)}`);
         const answer = result && typeof result === 'object' ? (result as Record<string, unknown>) : {};
         const prev = statusBar.get(key);
@@ -281,24 +288,63 @@ async function stop(arg: unknown): Promise<void> {
     : targetUri(undefined);
   if (!uri) { void vscode.window.showInformationMessage('Stepwise: no run to stop.'); return; }
   const key = uri.toString();
-  if (client?.isRunning() && serverCommands?.has(Commands.stop)) {
-    await client.sendRequest(ExecuteCommandRequest.type, { command: Commands.stop, arguments: [key] });
+  if (client?.isRunning() && serverCommandIds(client).includes(ServerCommands.stop)) {
+    await client.sendRequest(ExecuteCommandRequest.type, { command: ServerCommands.stop, arguments: [key] });
     return;
   }
   // A server without stepwise.stop still stops a run started here when its request is cancelled.
   const run = runs.get(key);
   if (run) { run.cancel(); return; }
-  if (requireServer(Commands.stop)) void vscode.window.showInformationMessage(`Stepwise: no run of ${path.basename(uri.fsPath)} started from this window.`);
+  if (requireServer(ServerCommands.stop)) void vscode.window.showInformationMessage(`Stepwise: no run of ${path.basename(uri.fsPath)} started from this window.`);
 }
 
 async function checkWorkspace(): Promise<void> {
-  const s = requireServer(Commands.checkWorkspace);
+  const s = requireServer(ServerCommands.checkWorkspace);
   if (!s) return;
-  const folders = (vscode.workspace.workspaceFolders ?? []).map(f => f.uri.toString());
-  const result = await s.lc.sendRequest(ExecuteCommandRequest.type, { command: Commands.checkWorkspace, arguments: folders });
-  if (result !== null && result !== undefined) log.info(`check workspace: ${JSON.stringify(result)}`);
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter(f => f.uri.scheme === 'file');
+  if (folders.length === 0) { void vscode.window.showInformationMessage('Stepwise: open a folder to check its configs.'); return; }
+  // files.exclude of each folder (the globs set to true), as the Explorer and search leave those files out.
+  const exclude = new Set<string>();
+  for (const f of folders) {
+    const globs = vscode.workspace.getConfiguration('files', f.uri).get<Record<string, unknown>>('exclude') ?? {};
+    for (const [glob, on] of Object.entries(globs)) if (on === true) exclude.add(glob);
+  }
+  const token = `stepwise-check-${randomUUID()}`;
+  const args = [{ folders: folders.map(f => f.uri.toString()), exclude: [...exclude] }];
+  const summary = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'Stepwise: checking the workspace', cancellable: true },
+    async (progress, cancel) => {
+      let reported = 0;
+      const sub = s.lc.onProgress(WorkDoneProgress.type, token, value => {
+        const v = value as unknown as WorkDoneValue;
+        if (v.kind === 'end') return;
+        const pct = typeof v.percentage === 'number' ? Math.max(0, Math.min(100, v.percentage)) : undefined;
+        progress.report({ message: v.message, increment: pct !== undefined && pct > reported ? pct - reported : undefined });
+        if (pct !== undefined) reported = Math.max(reported, pct);
+      });
+      const source = new vscode.CancellationTokenSource();
+      cancel.onCancellationRequested(() => source.cancel());
+      try {
+        return await s.lc.sendRequest(ExecuteCommandRequest.type, { command: ServerCommands.checkWorkspace, arguments: args, workDoneToken: token }, source.token) as CheckSummary | null;
+      } catch (e) {
+        if (source.token.isCancellationRequested || (e as { code?: number }).code === RequestCancelled) { log.info('check workspace cancelled'); return null; }
+        throw e;
+      } finally {
+        sub.dispose();
+        source.dispose();
+      }
+    });
+  if (!summary) return;
+  log.info(`check workspace: ${JSON.stringify(summary)}`);
+  const n = (k: number, w: string) => `${k.toLocaleString('en-US')} ${w}${k === 1 ? '' : 's'}`;
+  void vscode.window.showInformationMessage(
+    `Stepwise: checked ${n(summary.configs, 'config')} in ${n(summary.files, 'file')}: ${n(summary.errors, 'error')}, ${n(summary.warnings, 'warning')}` +
+    (summary.open > 0 ? ` (${n(summary.open, 'open file')} keep the diagnostics of the editor)` : '') + (summary.truncated ? '; stopped at the file limit' : '') + '.');
   void vscode.commands.executeCommand('workbench.actions.view.problems');
 }
+
+/** What the server's checkWorkspace answers. */
+interface CheckSummary { files: number; configs: number; errors: number; warnings: number; information: number; open: number; truncated: boolean }
 
 async function showLossCurve(arg: unknown): Promise<void> {
   const uri = targetUri(arg) ?? (statusBar.lastFor(undefined)?.config ? vscode.Uri.parse(statusBar.lastFor(undefined)!.config!) : undefined);

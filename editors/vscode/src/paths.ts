@@ -48,7 +48,7 @@ const SERVER_DLL = 'stepwise-lsp.dll';
 
 /**
  * Where the language server is: the `stepwise.server.path` setting, else the copy published into the extension's
- * server/ folder. Framework-dependent .dll files are started through dotnet so that `stepwise.dotnet.path` applies;
+ * server/ folder (the Native AOT executable of a platform package, or the .dll of the universal one). Framework-dependent .dll files are started through dotnet so that `stepwise.dotnet.path` applies;
  * the repository's `stepwise` script is started as `stepwise lsp`.
  */
 export function resolveServer(setting: string | undefined, extensionPath: string, dotnet: string, env: PathEnv): Resolved {
@@ -58,14 +58,19 @@ export function resolveServer(setting: string | undefined, extensionPath: string
     if (!env.exists(p)) return { ok: false, message: `stepwise.server.path points at ${p}, which does not exist.` };
     return launchFor(p, dotnet, 'setting', env);
   }
+  // A platform package carries the natively compiled server (no .NET needed); the universal one the .dll.
+  const native = path.join(extensionPath, 'server', env.platform === 'win32' ? 'stepwise-lsp.exe' : 'stepwise-lsp');
+  if (env.exists(native) && !env.exists(path.join(extensionPath, 'server', 'stepwise-lsp.runtimeconfig.json'))) {
+    return { ok: true, command: native, args: [], source: 'bundled', needsDotnet: false, display: `${native} (native)` };
+  }
   const bundled = path.join(extensionPath, 'server', SERVER_DLL);
   if (env.exists(bundled)) return launchFor(bundled, dotnet, 'bundled', env);
   return {
     ok: false,
     message:
-      `This build of the extension has no bundled language server (${path.join('server', SERVER_DLL)} is missing) and ` +
+      `This build of the extension has no bundled language server (${path.join('server', 'stepwise-lsp')} and ${path.join('server', SERVER_DLL)} are missing) and ` +
       'stepwise.server.path is not set. Set stepwise.server.path to stepwise-lsp (or the repository\'s stepwise script), ' +
-      'or install a .vsix built with `npm run bundle-server`.',
+      'or install a .vsix built with `npm run package`, which bundles the server.',
   };
 }
 

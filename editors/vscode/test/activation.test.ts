@@ -33,7 +33,10 @@ after(async () => { await ext.deactivate(); });
 test('starts the configured server over stdio with --stdio and registers the commands', () => {
   assert.ok(stub.host.log.some(l => l.includes(`starting the language server: ${fake} (setting)`)), stub.host.log.join('\n'));
   assert.ok(stub.host.log.some(l => l.includes('fake server args: --stdio')), 'TransportKind.stdio appends --stdio');
-  for (const id of ['stepwise.train', 'stepwise.stop', 'stepwise.showOutput', 'stepwise.checkWorkspace', 'stepwise.showLossCurve', 'stepwise.runs']) {
+  // The extension's own ids, and the server's (registered by the client's stock executeCommand feature) beside them:
+  // different namespaces, so no registration collides.
+  for (const id of ['stepwise.train', 'stepwise.stop', 'stepwise.showOutput', 'stepwise.checkWorkspace', 'stepwise.showLossCurve',
+    'stepwise.server.train', 'stepwise.server.runs', 'stepwise.server.checkWorkspace']) {
     assert.ok(stub.recorded.commands.has(id), id);
   }
 });
@@ -81,10 +84,24 @@ test('Show Loss Curve opens the PNG the run reported, beside the config', async 
   assert.deepEqual(open!.args[1], { viewColumn: stub.ViewColumn.Beside, preview: true });
 });
 
+test('Check Workspace sends the folders and files.exclude, shows the progress and the summary', async () => {
+  stub.recorded.messages.length = 0;
+  stub.host.config['files.exclude'] = { '**/.git': true, '**/outputs': true, '**/kept': false };
+  const before = stub.host.progress.length;
+  try { await cmd('stepwise.checkWorkspace'); } finally { delete stub.host.config['files.exclude']; }
+  const p = stub.host.progress[before];
+  assert.equal(p.title, 'Stepwise: checking the workspace');
+  assert.deepEqual(p.reports, [{ message: undefined, increment: undefined }, { message: '1/2 files · a.yaml', increment: 50 }]);
+  await until('the server to log the arguments', () => stub.host.log.some(l => l.includes('fake server checkWorkspace args')));
+  const args = stub.host.log.find(l => l.includes('fake server checkWorkspace args'))!;
+  assert.ok(args.includes(JSON.stringify([{ folders: [stub.Uri.file(dir).toString()], exclude: ['**/.git', '**/outputs'] }])), args);
+  assert.deepEqual(stub.recorded.messages.map(m => m.message), ['Stepwise: checked 1 config in 2 files: 0 errors, 2 warnings.']);
+});
+
 test('a command the server lacks is explained, not sent', async () => {
   stub.recorded.messages.length = 0;
-  await cmd('stepwise.checkWorkspace');
-  assert.match(stub.recorded.messages[0]?.message ?? '', /does not implement stepwise\.checkWorkspace \(it offers stepwise\.train, stepwise\.runs\)/);
+  await cmd('stepwise.stop', `file://${dir}/nothing.yaml`);
+  assert.match(stub.recorded.messages[0]?.message ?? '', /does not implement stepwise\.server\.stop \(it offers stepwise\.server\.train, stepwise\.server\.runs, stepwise\.server\.checkWorkspace\)/);
 });
 
 test('untrusted workspace: train is refused before anything reaches the server', async () => {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Commands, LAUNCHERS, SCHEMA_FILES, SECTION, Settings, TASK_TYPE } from '../src/constants';
+import { Commands, LAUNCHERS, SCHEMA_FILES, SECTION, ServerCommands, Settings, TASK_TYPE } from '../src/constants';
 import { documentSelector } from '../src/selector';
 
 const root = path.resolve(__dirname, '../..');
@@ -38,13 +38,19 @@ test('settings mirror the server section and the launch settings', () => {
   assert.equal(props['stepwise.transformersVersion'].default, '4.57', 'the server default (ServerSettings.TransformersVersion)');
 });
 
-test('workspace trust: limited, with the process paths and the launcher restricted; train/stop need trust', () => {
+test('workspace trust: limited, with the process paths and the launcher restricted; train/stop run and refuse themselves', () => {
   const t = pkg.capabilities.untrustedWorkspaces;
   assert.equal(t.supported, 'limited');
   assert.deepEqual([...t.restrictedConfigurations].sort(), ['stepwise.dotnet.path', 'stepwise.launcher', 'stepwise.server.path', 'stepwise.trainer.path']);
-  for (const c of pkg.contributes.commands.filter((x: { command: string }) => ['stepwise.train', 'stepwise.stop'].includes(x.command))) {
-    assert.equal(c.enablement, 'isWorkspaceTrusted', c.command);
-  }
+  // No enablement clause: a disabled palette entry is skipped by Enter, which then runs the next match. The commands
+  // run and explain Restricted Mode themselves (trust.ts); only the editor-title button is hidden.
+  for (const c of pkg.contributes.commands) assert.equal(c.enablement, undefined, c.command);
+  assert.match(pkg.contributes.menus['editor/title/run'][0].when, /isWorkspaceTrusted/);
+});
+
+test('no contributed command id is in the server\'s namespace (stepwise.server.*)', () => {
+  for (const c of pkg.contributes.commands) assert.doesNotMatch(c.command, /^stepwise\.server\./);
+  for (const id of Object.values(ServerCommands)) assert.match(id, /^stepwise\.server\./);
 });
 
 test('jsonValidation points at schemas/<dialect>.schema.json for each shipped schema', () => {

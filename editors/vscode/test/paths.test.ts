@@ -14,13 +14,21 @@ test('bundled server: dotnet runs server/stepwise-lsp.dll', () => {
   assert.deepEqual(r, { ok: true, command: '/usr/bin/dotnet', args: [`${ext}/server/stepwise-lsp.dll`], source: 'bundled', needsDotnet: true, display: `/usr/bin/dotnet ${ext}/server/stepwise-lsp.dll` });
 });
 
+test('bundled native server (platform package): run directly, no .NET needed', () => {
+  const r = resolveServer('', ext, '/usr/bin/dotnet', env([`${ext}/server/stepwise-lsp`]));
+  assert.deepEqual(r, { ok: true, command: `${ext}/server/stepwise-lsp`, args: [], source: 'bundled', needsDotnet: false, display: `${ext}/server/stepwise-lsp (native)` });
+  // An apphost beside a framework-dependent publish is not the native server: the .dll runs through dotnet.
+  const fd = resolveServer('', ext, '/usr/bin/dotnet', env([`${ext}/server/stepwise-lsp`, `${ext}/server/stepwise-lsp.runtimeconfig.json`, `${ext}/server/stepwise-lsp.dll`]));
+  assert.ok(fd.ok && fd.needsDotnet && fd.command === '/usr/bin/dotnet');
+});
+
 test('no bundled server and no setting: an error naming both ways out', () => {
   const r = resolveServer(undefined, ext, 'dotnet', env([]));
   assert.equal(r.ok, false);
   if (!r.ok) {
     assert.match(r.message, /no bundled language server/);
     assert.match(r.message, /stepwise\.server\.path/);
-    assert.match(r.message, /npm run bundle-server/);
+    assert.match(r.message, /npm run package/);
   }
 });
 

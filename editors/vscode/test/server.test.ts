@@ -1,6 +1,6 @@
 // The real language server, started the way the extension starts it: resolveServer's command and arguments plus the
-// `--stdio` that TransportKind.stdio appends. Runs when a published server is at hand (server/ after
-// `npm run bundle-server`, or $STEPWISE_SERVER_DLL); skipped otherwise.
+// `--stdio` that TransportKind.stdio appends. Runs when a published server is at hand (server/ after `npm run package`:
+// the native stepwise-lsp or the universal stepwise-lsp.dll; or $STEPWISE_SERVER_DLL); skipped otherwise.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,8 +12,10 @@ import { resolveServer } from '../src/paths';
 
 const root = path.resolve(__dirname, '../..');
 const dll = process.env.STEPWISE_SERVER_DLL ?? path.join(root, 'server/stepwise-lsp.dll');
+const native = path.join(root, 'server/stepwise-lsp');
+const hasNative = !process.env.STEPWISE_SERVER_DLL && fs.existsSync(native) && !fs.existsSync(path.join(root, 'server/stepwise-lsp.runtimeconfig.json'));
 const hasDotnet = !spawnSync('dotnet', ['--version']).error;
-const skip = !hasDotnet ? 'no dotnet' : !fs.existsSync(dll) ? `no published server at ${dll} (npm run bundle-server)` : false;
+const skip = hasNative ? false : !hasDotnet ? 'no dotnet' : !fs.existsSync(dll) ? `no published server in ${path.dirname(dll)} (npm run package)` : false;
 
 test('the server speaks LSP with the extension\'s launch arguments', { skip, timeout: 120_000 }, async () => {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-lsp-'));

@@ -126,7 +126,9 @@ public class SchemaTests
         var stdout = new StringWriter();
         Assert.Equal(0, Stepwise.Cli.Program.Run(new[] { "schema", "--dialect", "llama-factory" }, stdout, new StringWriter()));
         Assert.Equal(JsonSchemaWriter.Write(Dialect.LlamaFactory), stdout.ToString());
-        Assert.Throws<Stepwise.Cli.UsageException>(() => Stepwise.Cli.Program.Run(new[] { "schema", "--dialect", "nope" }, output, new StringWriter()));
+        var error = new StringWriter();
+        Assert.Equal(2, Stepwise.Cli.Program.Run(new[] { "schema", "--dialect", "nope" }, output, error));
+        Assert.StartsWith("stepwise schema: --dialect must be hf, ", error.ToString());
     }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A scripted stand-in for `stepwise-trainer train CONFIG --progress json` (docs/trainer/progress-protocol.md).
-# The scenario is the config's `# fake: MODE` line: success, crash, garbage, cancel, stubborn, external.
+# The scenario is the config's `# fake: MODE` line: success, relative, crash, garbage, cancel, stubborn, external.
 set -u
 config="${2:-}"
 echo "fake-trainer args: $*" >&2
@@ -18,6 +18,12 @@ case "$mode" in
     step 3 3 1 2.0 0
     echo "{\"event\":\"save\",\"step\":3,\"checkpoint\":\"$out/checkpoint-3\",\"deleted\":[]}"
     echo "{\"event\":\"done\",\"adapter_path\":\"$out/adapter_model.safetensors\",\"final_loss\":2.0,\"loss_curve\":\"$out/loss_curve.png\",\"stopped\":false}"
+    exit 0 ;;
+  relative)
+    # Paths relative to the working directory (the config's folder), as a trainer run with output_dir: out prints them.
+    start 1
+    step 1 1 1 1.0 0
+    echo "{\"event\":\"done\",\"adapter_path\":\"out/adapter\",\"final_loss\":1.0,\"loss_curve\":\"out/loss_curve.png\",\"stopped\":false}"
     exit 0 ;;
   crash)
     start 10

@@ -32,7 +32,7 @@ public class EndToEndTests
         var uri = dir.Uri("train.yaml");
         await h.Open(uri, config);
 
-        var response = await h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.train", ["arguments"] = new JsonArray(uri) });
+        var response = await h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.server.train", ["arguments"] = new JsonArray(uri) });
         Assert.Null(response["error"]);
         var token = (string)response["result"]!["token"]!;
         await h.WhenTrainingFinished(uri, TimeSpan.FromMinutes(8));

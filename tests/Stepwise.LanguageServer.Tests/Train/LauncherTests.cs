@@ -42,7 +42,20 @@ public class LauncherTests
         var trainer = dir.Write("stepwise-trainer/stepwise-trainer", "");
         Directory.CreateDirectory(Path.Combine(dir.Path, "stepwise-lsp"));
         Assert.Equal(trainer, TrainerLaunch.Resolve(TrainerSettings.Default, "/c/a.yaml", Dialect.Hf, Path.Combine(dir.Path, "stepwise-lsp")).Command!.FileName);
-        Assert.StartsWith("no trainer found: set stepwise.trainer.path", TrainerLaunch.Resolve(TrainerSettings.Default, "/c/a.yaml", Dialect.Hf, "/nonexistent/stepwise-lsp").Error);
+        if (TrainerLaunch.InstalledTrainer(Environment.GetEnvironmentVariable("PATH"), Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)) is null)
+            Assert.StartsWith("no trainer found: install it with `dotnet tool install --global Stepwise.Trainer.Cli`", TrainerLaunch.Resolve(TrainerSettings.Default, "/c/a.yaml", Dialect.Hf, "/nonexistent/stepwise-lsp").Error);
+    }
+
+    [Fact]
+    public void The_installed_tool_is_found_on_PATH_first_then_in_dotnet_tools()
+    {
+        using var dir = new TempDir();
+        var onPath = dir.Write("bin/stepwise-trainer", "");
+        var inTools = dir.Write("home/.dotnet/tools/stepwise-trainer", "");
+        var home = Path.Combine(dir.Path, "home");
+        Assert.Equal(onPath, TrainerLaunch.InstalledTrainer($"/nonexistent{Path.PathSeparator}{Path.Combine(dir.Path, "bin")}", home));
+        Assert.Equal(inTools, TrainerLaunch.InstalledTrainer("/nonexistent", home));
+        Assert.Null(TrainerLaunch.InstalledTrainer("/nonexistent", Path.Combine(dir.Path, "nohome")));
     }
 
     [Theory]
@@ -91,7 +104,7 @@ public class LauncherTests
         var oldPath = Environment.GetEnvironmentVariable("PATH");
         Environment.SetEnvironmentVariable("PATH", bin + ":" + oldPath);
         JsonObject response;
-        try { response = await h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.train", ["arguments"] = new JsonArray(uri) }); }
+        try { response = await h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.server.train", ["arguments"] = new JsonArray(uri) }); }
         finally { Environment.SetEnvironmentVariable("PATH", oldPath); }
         var token = (string)response["result"]!["token"]!;
         await h.WhenTrainingFinished(uri, TimeSpan.FromSeconds(30));

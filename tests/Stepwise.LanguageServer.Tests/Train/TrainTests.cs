@@ -34,7 +34,7 @@ public class TrainTests
     }
 
     private static Task<JsonObject> Train(Harness h, string uri) =>
-        h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.train", ["arguments"] = new JsonArray(uri) });
+        h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.server.train", ["arguments"] = new JsonArray(uri) });
 
     private static List<string> Progress(Harness h, string token) =>
         h.Client.Notifications("$/progress").Where(n => (string?)n["params"]!["token"] == token).Select(n => n["params"]!["value"]!.ToJsonString()).ToList();
@@ -79,7 +79,7 @@ public class TrainTests
         Assert.Contains($"3 Training train.yaml: saved {outDir}/checkpoint-3 at step 3", logs);
         Assert.Equal(new[] { $"3 Training train.yaml: done. Adapter: {outDir}/adapter_model.safetensors · final loss 2.000 · loss curve: {outDir}/loss_curve.png" },
             Messages(h, "window/showMessage"));
-        Assert.Empty((await h.Client.Result("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.runs" }))!.AsArray());
+        Assert.Empty((await h.Client.Result("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.server.runs" }))!.AsArray());
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public class TrainTests
         var response = await Train(h, uri);
         var token = (string)response["result"]!["token"]!;
         h.Client.WaitFor(n => (string?)n["method"] == "$/progress" && ((string?)n["params"]!["value"]!["message"])?.StartsWith("step 1/100", StringComparison.Ordinal) == true);
-        var runs = (await h.Client.Result("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.runs" }))!.AsArray();
+        var runs = (await h.Client.Result("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.server.runs" }))!.AsArray();
         var run = Assert.Single(runs)!;
         Assert.Equal(uri, (string?)run["config"]);
         Assert.Equal(1, (long)run["step"]!);
@@ -137,8 +137,8 @@ public class TrainTests
         // One run per config: a second train answers with a message.
         var second = await Train(h, uri);
         Assert.Equal(-32803, (int)second["error"]!["code"]!);
-        Assert.Equal("train.yaml is already training (stepwise.stop stops it)", (string?)second["error"]!["message"]);
-        Assert.Contains("2 train.yaml is already training (stepwise.stop stops it)", Messages(h, "window/showMessage"));
+        Assert.Equal("train.yaml is already training (stepwise.server.stop stops it)", (string?)second["error"]!["message"]);
+        Assert.Contains("2 train.yaml is already training (stepwise.server.stop stops it)", Messages(h, "window/showMessage"));
 
         await h.Client.Notify("window/workDoneProgress/cancel", new JsonObject { ["token"] = token });
         await h.WhenTrainingFinished(uri, TimeSpan.FromSeconds(30));
@@ -158,14 +158,14 @@ public class TrainTests
         await using var __ = h;
         var token = (string)(await Train(h, uri))["result"]!["token"]!;
         h.Client.WaitFor(n => (string?)n["method"] == "$/progress" && ((string?)n["params"]!["value"]!["message"])?.StartsWith("step 1/100", StringComparison.Ordinal) == true);
-        var stop = await h.Client.Result("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.stop", ["arguments"] = new JsonArray(uri) });
+        var stop = await h.Client.Result("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.server.stop", ["arguments"] = new JsonArray(uri) });
         Assert.True((bool)stop!);
         var started = DateTime.UtcNow;
         await h.WhenTrainingFinished(uri, TimeSpan.FromSeconds(30));
         Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(0.8), "killed before the 1 s grace period");
         h.Client.WaitFor(n => (string?)n["method"] == "window/showMessage" && (int?)n["params"]!["type"] == 1);
         Assert.Equal("""{"kind":"end","message":"Failed: stopped at step 1 before the trainer reported a result (exit code 137)"}""", Progress(h, token)[^1]);
-        var notRunning = await h.Client.Result("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.stop", ["arguments"] = new JsonArray(uri) });
+        var notRunning = await h.Client.Result("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.server.stop", ["arguments"] = new JsonArray(uri) });
         Assert.False((bool)notRunning!);
     }
 
@@ -216,7 +216,7 @@ public class TrainTests
         var (h, uri, _) = await Setup(dir, "success");
         await using var __ = h;
         var lenses = (await h.Client.Result("textDocument/codeLens", new JsonObject { ["textDocument"] = Harness.Doc(uri) }))!.AsArray();
-        var train = Assert.Single(lenses, l => (string?)l!["command"]!["command"] == "stepwise.train")!;
+        var train = Assert.Single(lenses, l => (string?)l!["command"]!["command"] == "stepwise.server.train")!;
         Assert.Equal("▶ Train", (string?)train["command"]!["title"]);
         Assert.Equal(uri, (string?)train["command"]!["arguments"]![0]);
         Assert.Equal(2, lenses.Count);
@@ -237,7 +237,7 @@ public class TrainWithClientTokenTests
         var fake = typeof(TrainTests).GetField("FakeTrainer", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null);
         await h.Client.Notify("workspace/didChangeConfiguration", new JsonObject { ["settings"] = new JsonObject { ["stepwise"] = new JsonObject { ["trainer"] = new JsonObject { ["path"] = (string)fake! } } } });
         dir.Write("ok.yaml", "# fake: success\nlearning_rate: 0.0002\nper_device_train_batch_size: 8\nnum_train_epochs: 1\n");
-        var done = await h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.train", ["arguments"] = new JsonArray(dir.Uri("ok.yaml")), ["workDoneToken"] = "stepwise-train-ext1" });
+        var done = await h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.server.train", ["arguments"] = new JsonArray(dir.Uri("ok.yaml")), ["workDoneToken"] = "stepwise-train-ext1" });
         var outDir = Path.Combine(dir.Path, "out");
         Assert.Equal($$"""{"state":"finished","message":"Done: adapter {{outDir}}/adapter_model.safetensors \u00B7 final loss 2.000","adapterPath":"{{outDir}}/adapter_model.safetensors","lossCurvePath":"{{outDir}}/loss_curve.png","loss":2}""", done["result"]!.ToJsonString());
         Assert.DoesNotContain(h.Client.ServerRequests, r => (string?)r["method"] == "window/workDoneProgress/create");
@@ -246,11 +246,30 @@ public class TrainWithClientTokenTests
 
         dir.Write("stop.yaml", "# fake: cancel\nlearning_rate: 0.0002\nper_device_train_batch_size: 8\nnum_train_epochs: 1\n");
         long id = h.Client.NextId();
-        var pending = h.Client.StartRequest("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.train", ["arguments"] = new JsonArray(dir.Uri("stop.yaml")), ["workDoneToken"] = "stepwise-train-ext2" }, id);
+        var pending = h.Client.StartRequest("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.server.train", ["arguments"] = new JsonArray(dir.Uri("stop.yaml")), ["workDoneToken"] = "stepwise-train-ext2" }, id);
         h.Client.WaitFor(n => (string?)n["method"] == "$/progress" && (string?)n["params"]!["token"] == "stepwise-train-ext2" && ((string?)n["params"]!["value"]!["message"])?.StartsWith("step 1/100", StringComparison.Ordinal) == true);
         await h.Client.Notify("$/cancelRequest", new JsonObject { ["id"] = id });
         var stopped = await pending;
         Assert.Equal("cancelled", (string?)stopped["result"]!["state"]);
         Assert.StartsWith("Stopped at step 1: adapter ", (string?)stopped["result"]!["message"]);
+    }
+}
+
+/// <summary>The train answer's paths are absolute even when the trainer prints them relative to its working directory.</summary>
+public class TrainPathsTests
+{
+    [Fact]
+    public async Task Relative_adapter_and_loss_curve_paths_come_back_absolute()
+    {
+        using var dir = new TempDir();
+        var h = await Harness.Start(new JsonObject { ["window"] = new JsonObject { ["workDoneProgress"] = true } });
+        await using var __ = h;
+        var fake = typeof(TrainTests).GetField("FakeTrainer", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null);
+        await h.Client.Notify("workspace/didChangeConfiguration", new JsonObject { ["settings"] = new JsonObject { ["stepwise"] = new JsonObject { ["trainer"] = new JsonObject { ["path"] = (string)fake! } } } });
+        dir.Write("rel.yaml", "# fake: relative\nlearning_rate: 0.0002\nper_device_train_batch_size: 8\nnum_train_epochs: 1\n");
+        var done = await h.Client.Request("workspace/executeCommand", new JsonObject { ["command"] = "stepwise.server.train", ["arguments"] = new JsonArray(dir.Uri("rel.yaml")), ["workDoneToken"] = "t-rel" });
+        Assert.Equal(Path.Combine(dir.Path, "out", "adapter"), (string?)done["result"]!["adapterPath"]);
+        Assert.Equal(Path.Combine(dir.Path, "out", "loss_curve.png"), (string?)done["result"]!["lossCurvePath"]);
+        Assert.Equal($"Done: adapter {Path.Combine(dir.Path, "out", "adapter")} \u00B7 final loss 1.000", (string?)done["result"]!["message"]);
     }
 }

@@ -105,7 +105,22 @@ export const workspace = withFallback('workspace', Object.assign(base.workspace,
 }));
 
 export const commands = withFallback('commands', base.commands);
-export const languages = inert('languages');
+/** What the client publishes: the codes of the diagnostics last set per URI (push diagnostics, workspace check). */
+export const diagnostics = new Map<string, string[]>();
+export const languages = withFallback('languages', {
+  createDiagnosticCollection: (name?: string) => withFallback(`diagnostics(${name ?? ''})`, {
+    name,
+    set: (uri: { toString(): string }, list?: Array<{ code?: unknown }>) => {
+      diagnostics.set(uri.toString(), (list ?? []).map(d => String(typeof d.code === 'object' && d.code !== null ? (d.code as { value: unknown }).value : d.code)));
+    },
+    delete: (uri: { toString(): string }) => { diagnostics.delete(uri.toString()); },
+    clear: () => diagnostics.clear(),
+    dispose: () => undefined,
+    forEach: () => undefined,
+    get: (uri: { toString(): string }) => diagnostics.get(uri.toString()),
+    has: (uri: { toString(): string }) => diagnostics.has(uri.toString()),
+  }),
+});
 export const env = withFallback('env', { openExternal: () => Promise.resolve(true), language: 'en', appName: 'stub' });
 export const extensions = inert('extensions');
 export const tasks = withFallback('tasks', { registerTaskProvider: () => ({ dispose: () => undefined }) });

@@ -35,6 +35,7 @@ export class Uri {
 
 export class Disposable {
   constructor(private readonly fn: () => void) {}
+  static from(...all: Array<{ dispose(): unknown }>): Disposable { return new Disposable(() => all.forEach(d => d.dispose())); }
   dispose(): void { this.fn(); }
 }
 

@@ -1,7 +1,7 @@
 // Reads a .vsix (a zip): entry names and sizes from the central directory, and one entry's content.
 import * as zlib from 'node:zlib';
 
-export interface ZipEntry { name: string; method: number; compressedSize: number; size: number; localOffset: number }
+export interface ZipEntry { name: string; method: number; compressedSize: number; size: number; localOffset: number; /** unix mode (external attributes' high half) */ mode: number }
 
 export function listZip(buf: Buffer): ZipEntry[] {
   let eocd = -1;
@@ -21,6 +21,7 @@ export function listZip(buf: Buffer): ZipEntry[] {
       compressedSize: buf.readUInt32LE(p + 20),
       size: buf.readUInt32LE(p + 24),
       localOffset: buf.readUInt32LE(p + 42),
+      mode: buf.readUInt32LE(p + 38) >>> 16,
     });
     p += 46 + nameLen + extraLen + commentLen;
   }

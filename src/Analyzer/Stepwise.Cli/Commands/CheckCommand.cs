@@ -1,5 +1,6 @@
-using System.Globalization;
+using System.CommandLine;
 using Stepwise.Cli.Output;
+using Stepwise.CommandLine;
 using Stepwise.Core;
 using Stepwise.Core.Model;
 using Stepwise.Core.Text;
@@ -16,12 +17,83 @@ public sealed record CheckArgs
     public WorkspaceOptions Options { get; set; } = new();
 }
 
-public static class CheckCommand
+/// <summary>`stepwise check PATH...`: analyse configs and print their findings (human, JSON or SARIF).</summary>
+public sealed class CheckCommand : CliCommand
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public override int Order => 10;
+
+    public override Command Build()
     {
-        var parsed = Parse(args, out var explain);
-        if (explain is not null) return RulesCommand.Explain(new[] { explain }, stdout, stderr);
+        var paths = new Argument<string[]>("PATH") { HelpName = "PATH", Description = "Config files, folders (walked; files that are not training configs are skipped) or globs ('configs/**/*.yaml')", Arity = ArgumentArity.ZeroOrMore };
+        // PATH takes any token, so a mistyped option would otherwise be looked for as a file.
+        paths.Validators.Add(r =>
+        {
+            foreach (var t in r.Tokens)
+                if (t.Value.StartsWith('-') && !File.Exists(t.Value) && !Directory.Exists(t.Value)) r.AddError($"unknown option '{t.Value}'");
+        });
+        var format = CliOptions.Choice("--format", "Output format (default human): human, json (the stable contract) or sarif (SARIF 2.1.0)", "human", "json", "sarif");
+        var fix = new Option<bool>("--fix") { Description = "Apply each finding's preferred fix; files are rewritten atomically, re-checking after each fix" };
+        var explain = new Option<string?>("--explain") { Description = "Same as `stepwise explain SWnnnn`", HelpName = "SWnnnn" };
+        var world = CliOptions.Integer("--world-size", "Data-parallel processes (default: the accelerate config, else 1)", min: 1);
+        var dataset = CliOptions.Integer("--dataset-size", "Training examples, when they cannot be counted from the files", min: 0);
+        var threshold = CliOptions.Number("--epoch-threshold", "SW1001 fires above this many epochs (default 2.0)", min: 0, minExclusive: true);
+        var transformers = new Option<string?>("--transformers-version") { Description = "Predict this transformers release's behaviour (default 4.57)", HelpName = "V" };
+        transformers.Validators.Add(r =>
+        {
+            var v = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+            if (!System.Text.RegularExpressions.Regex.IsMatch(v, @"^\d+(\.\d+){0,2}$")) r.AddError($"--transformers-version needs a release such as 4.57 or 4.46.3, not '{v}'");
+        });
+        var accelerate = new Option<string?>("--accelerate-config") { Description = "Take the world size from this accelerate config", HelpName = "PATH" };
+        var severity = new Option<string[]>("--severity") { Description = "Override a rule's severity: SWnnnn=error|warning|info|hint|off (repeatable)", HelpName = "SWnnnn=LEVEL" };
+        severity.Validators.Add(r =>
+        {
+            foreach (var t in r.Tokens)
+            {
+                var eq = t.Value.IndexOf('=');
+                if (eq <= 0 || !SeverityNames.TryParse(t.Value[(eq + 1)..], out _))
+                    r.AddError($"--severity wants SWnnnn=error|warning|info|hint|off, not '{t.Value}'");
+            }
+        });
+        var noGit = new Option<bool>("--no-git") { Description = "Do not compare with the committed version (SW1003)" };
+
+        var command = WithExamples(new Command("check", "Check training configs: steps and epochs, start-up errors, quantization, PEFT, renamed keys")
+        { paths, format, fix, explain, world, dataset, threshold, transformers, accelerate, severity, noGit },
+            "stepwise check examples/",
+            "stepwise check train.yaml --dataset-size 52002 --world-size 8",
+            "stepwise check 'configs/**/*.yaml' --format sarif > stepwise.sarif",
+            "stepwise check train.yaml --fix --severity SW1004=off",
+            "",
+            "Exit codes: 0 nothing at warning or above, 1 findings, 2 usage or I/O error.");
+        command.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            if (parse.GetValue(explain) is { } id) return ExplainCommand.Explain(id, output, error);
+            var args = new CheckArgs { Format = parse.GetValue(format) ?? "human", Fix = parse.GetValue(fix) };
+            args.Paths.AddRange(parse.GetValue(paths) ?? Array.Empty<string>());
+            var analysis = new AnalysisOptions();
+            if (parse.GetValue(world) is long w) analysis = analysis with { WorldSize = w };
+            if (parse.GetValue(dataset) is long n) analysis = analysis with { DatasetSize = n };
+            if (parse.GetValue(threshold) is double t) analysis = analysis with { EpochThreshold = t };
+            if (parse.GetValue(transformers) is { } v) analysis = analysis with { TransformersVersion = v };
+            var severities = new Dictionary<string, Severity?>(StringComparer.OrdinalIgnoreCase);
+            foreach (var kv in parse.GetValue(severity) ?? Array.Empty<string>())
+            {
+                var eq = kv.IndexOf('=');
+                SeverityNames.TryParse(kv[(eq + 1)..], out var sev);
+                severities[kv[..eq].ToUpperInvariant()] = sev;
+            }
+            var ws = new WorkspaceOptions();
+            if (parse.GetValue(accelerate) is { } acc) ws = ws with { AccelerateConfig = acc };
+            if (parse.GetValue(noGit)) ws = ws with { UseGit = false };
+            args.Options = ws with { Analysis = analysis with { Severities = severities } };
+            return Run(args, output, error);
+        });
+        return command;
+    }
+
+    public static int Run(CheckArgs parsed, TextWriter stdout, TextWriter stderr)
+    {
         if (parsed.Paths.Count == 0) throw new UsageException("check needs at least one PATH (a file, a folder or a glob)");
 
         var analyzer = new ConfigAnalyzer(parsed.Options);
@@ -66,64 +138,6 @@ public static class CheckCommand
         if (ioError) return 2;
         bool findings = files.SelectMany(f => f.Configs).SelectMany(c => c.Result.Findings).Any(f => f.Severity is Severity.Error or Severity.Warning);
         return findings ? 1 : 0;
-    }
-
-    public static CheckArgs Parse(string[] args, out string? explain)
-    {
-        explain = null;
-        var result = new CheckArgs();
-        var analysis = new AnalysisOptions();
-        var severities = new Dictionary<string, Severity?>(StringComparer.OrdinalIgnoreCase);
-        var ws = new WorkspaceOptions();
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            string Value()
-            {
-                if (a.Contains('=') && a.StartsWith("--", StringComparison.Ordinal)) return a[(a.IndexOf('=') + 1)..];
-                if (i + 1 >= args.Length) throw new UsageException($"{a} needs a value");
-                return args[++i];
-            }
-            string name = a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=') ? a[..a.IndexOf('=')] : a;
-            switch (name)
-            {
-                case "--format":
-                    result.Format = Value();
-                    if (result.Format is not ("human" or "json" or "sarif")) throw new UsageException($"--format must be human, json or sarif, not '{result.Format}'");
-                    break;
-                case "--fix": result.Fix = true; break;
-                case "--explain": explain = Value(); break;
-                case "--world-size": analysis = analysis with { WorldSize = PositiveLong(a, Value()) }; break;
-                case "--dataset-size": analysis = analysis with { DatasetSize = PositiveLong(a, Value(), allowZero: true) }; break;
-                case "--epoch-threshold":
-                    var v = Value();
-                    if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var t) || t <= 0) throw new UsageException($"--epoch-threshold needs a positive number, not '{v}'");
-                    analysis = analysis with { EpochThreshold = t };
-                    break;
-                case "--transformers-version": analysis = analysis with { TransformersVersion = Value() }; break;
-                case "--accelerate-config": ws = ws with { AccelerateConfig = Value() }; break;
-                case "--no-git": ws = ws with { UseGit = false }; break;
-                case "--severity":
-                    var kv = Value();
-                    var eq = kv.IndexOf('=');
-                    if (eq <= 0 || !SeverityNames.TryParse(kv[(eq + 1)..], out var sev)) throw new UsageException($"--severity wants SWnnnn=error|warning|info|hint|off, not '{kv}'");
-                    severities[kv[..eq].ToUpperInvariant()] = sev;
-                    break;
-                default:
-                    if (a.StartsWith("--", StringComparison.Ordinal)) throw new UsageException($"unknown option '{a}'");
-                    result.Paths.Add(a);
-                    break;
-            }
-        }
-        result.Options = ws with { Analysis = analysis with { Severities = severities } };
-        return result;
-    }
-
-    private static long PositiveLong(string option, string value, bool allowZero = false)
-    {
-        if (!long.TryParse(value.Replace(",", "").Replace("_", ""), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < (allowZero ? 0 : 1))
-            throw new UsageException($"{option} needs a {(allowZero ? "non-negative" : "positive")} integer, not '{value}'");
-        return n;
     }
 
     /// <summary>

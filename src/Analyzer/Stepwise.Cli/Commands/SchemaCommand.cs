@@ -1,25 +1,29 @@
+using System.CommandLine;
+using Stepwise.CommandLine;
 using Stepwise.Core.Model;
 using Stepwise.Core.Schema;
 
 namespace Stepwise.Cli.Commands;
 
 /// <summary>`stepwise schema --dialect X [--out FILE]` and `stepwise schema --all DIR`: the published JSON schemas.</summary>
-public static class SchemaCommand
+public sealed class SchemaCommand : CliCommand
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public override int Order => 60;
+
+    public override Command Build()
     {
-        string? dialectId = null, outFile = null, allDir = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--dialect": dialectId = Next(); break;
-                case "--out": outFile = Next(); break;
-                case "--all": allDir = Next(); break;
-                default: throw new UsageException($"unknown schema option '{args[i]}'");
-            }
-        }
+        var ids = JsonSchemaWriter.Dialects.Select(d => d.Id()).ToArray();
+        var dialect = CliOptions.Choice("--dialect", "The dialect whose schema to print", ids);
+        var outFile = new Option<string?>("--out") { Description = "Write the schema to this file instead of stdout", HelpName = "FILE" };
+        var all = new Option<string?>("--all") { Description = "Write every dialect's schema into this folder", HelpName = "DIR" };
+        var command = WithExamples(new Command("schema", "JSON schema of a config dialect, from the key table (for yaml-language-server and other editors)")
+        { dialect, outFile, all }, "stepwise schema --dialect axolotl --out axolotl.schema.json", "stepwise schema --all schemas");
+        command.SetAction(parse => Run(parse.GetValue(dialect), parse.GetValue(outFile), parse.GetValue(all), parse.InvocationConfiguration.Output));
+        return command;
+    }
+
+    public static int Run(string? dialectId, string? outFile, string? allDir, TextWriter stdout)
+    {
         var known = string.Join(", ", JsonSchemaWriter.Dialects.Select(d => d.Id()));
         if (allDir is not null)
         {

@@ -4,11 +4,15 @@ using Stepwise.LanguageServer.Server;
 
 namespace Stepwise.LanguageServer.Handlers;
 
-/// <summary>The training commands (workspace/executeCommand) and the "▶ Train" code lens.</summary>
+/// <summary>The server's commands (workspace/executeCommand) and the "▶ Train" code lens.</summary>
 public static class TrainCommands
 {
-    public const string Train = "stepwise.train", Stop = "stepwise.stop", Runs = "stepwise.runs";
-    public static readonly string[] All = { Train, Stop, Runs };
+    // Server-side ids live in their own namespace (stepwise.server.*), apart from the ids a client contributes itself
+    // (the VS Code extension's stepwise.train shows progress UI, then sends stepwise.server.train): a client that
+    // registers a command per advertised id cannot collide with its own.
+    public const string Train = "stepwise.server.train", Stop = "stepwise.server.stop", Runs = "stepwise.server.runs",
+        CheckWorkspace = "stepwise.server.checkWorkspace";
+    public static readonly string[] All = { Train, Stop, Runs, CheckWorkspace };
 
     /// <summary>"▶ Train" beside the summary lens of each training config.</summary>
     public static IEnumerable<CodeLens> Lenses(DocumentSnapshot doc)

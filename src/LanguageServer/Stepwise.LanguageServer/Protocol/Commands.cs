@@ -31,3 +31,17 @@ public sealed record TrainStarted(
     [property: JsonPropertyName("pid")] int Pid,
     [property: JsonPropertyName("token")] string Token,
     [property: JsonPropertyName("command")] string Command);
+
+/// <summary>What stepwise.server.checkWorkspace answers: the counts behind the diagnostics it published.</summary>
+public sealed record CheckWorkspaceResult(
+    [property: JsonPropertyName("folders")] List<string> Folders,
+    [property: JsonPropertyName("files")] int Files,
+    [property: JsonPropertyName("configs")] int Configs,
+    [property: JsonPropertyName("errors")] int Errors,
+    [property: JsonPropertyName("warnings")] int Warnings,
+    [property: JsonPropertyName("information")] int Information,
+    [property: JsonPropertyName("open")] int Open,
+    [property: JsonPropertyName("unreadable")] int Unreadable,
+    [property: JsonPropertyName("truncated")] bool Truncated,
+    [property: JsonPropertyName("milliseconds")] long Milliseconds,
+    [property: JsonPropertyName("notes")] List<string> Notes);

@@ -39,6 +39,7 @@ namespace Stepwise.LanguageServer.Server;
 [JsonSerializable(typeof(List<DocumentSymbol>))]
 [JsonSerializable(typeof(TrainStarted))]
 [JsonSerializable(typeof(TrainOutcome))]
+[JsonSerializable(typeof(CheckWorkspaceResult))]
 [JsonSerializable(typeof(IReadOnlyList<RunInfo>))]
 [JsonSerializable(typeof(List<RunInfo>))]
 // What the server sends on its own.

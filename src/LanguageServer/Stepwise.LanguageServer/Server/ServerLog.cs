@@ -3,7 +3,11 @@ using StreamJsonRpc;
 
 namespace Stepwise.LanguageServer.Server;
 
-/// <summary>Logs to stderr (never stdout: it carries the protocol) and, once the client is initialized, to window/logMessage.</summary>
+/// <summary>
+/// Logs each line once: to stderr (never stdout: it carries the protocol) until the client is initialized, then as
+/// window/logMessage only. Clients show the server's stderr in the same place as its log messages (vscode-languageclient
+/// writes both to the output channel), so writing both doubled every line there. Once the connection is gone, stderr again.
+/// </summary>
 public sealed class ServerLog
 {
     private readonly TextWriter _stderr;
@@ -20,14 +24,22 @@ public sealed class ServerLog
 
     private void Write(int type, string message)
     {
+        if (_rpc is { IsDisposed: false } rpc)
+        {
+            _ = RpcCalls.Notify(rpc, "window/logMessage", new LogMessageParams(type, message))
+                .ContinueWith(t => { _ = t.Exception; ToStderr(type, message); }, TaskContinuationOptions.OnlyOnFaulted);
+            return;
+        }
+        ToStderr(type, message);
+    }
+
+    private void ToStderr(int type, string message)
+    {
         var level = type switch { MessageType.Error => "error", MessageType.Warning => "warning", MessageType.Info => "info", _ => "log" };
         lock (_lock)
         {
             try { _stderr.WriteLine($"[stepwise-lsp {DateTime.Now:HH:mm:ss.fff}] {level}: {message}"); _stderr.Flush(); }
             catch (Exception) { /* stderr closed: nothing else to tell */ }
         }
-        if (_rpc is { IsDisposed: false } rpc)
-            _ = RpcCalls.Notify(rpc, "window/logMessage", new LogMessageParams(type, message))
-                .ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
     }
 }

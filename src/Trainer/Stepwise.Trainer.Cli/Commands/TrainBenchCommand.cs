@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Stepwise.CommandLine;
 using TorchSharp;
 using static TorchSharp.torch;
 using TrainLoop = Stepwise.Trainer.Training.Trainer;
@@ -18,17 +20,23 @@ namespace Stepwise.Trainer.Cli.Commands;
 /// tokens/s of QLoRA (NF4 + DQ base) against LoRA on the same float base, optimizer state bytes of 8-bit against
 /// 32-bit AdamW, and the wall time of the demo run (`./stepwise train` with no config, in-process).
 /// </summary>
-public static class TrainBenchCommand
+public sealed class TrainBenchCommand : CliCommand
 {
-    public const string Usage = "bench-train [--steps N] [--skip-demo] [--work DIR]       QLoRA vs LoRA samples/s, 8-bit vs 32-bit optimizer state, demo wall time";
+    public override int Order => 90;
 
-    public static int Run(string[] argv)
+    public override Command Build()
     {
-        var a = new Args(argv, new HashSet<string> { "skip-demo" });
-        int steps = a.GetInt("steps", 12);
-        bool skipDemo = a.Flag("skip-demo");
-        string work = a.Get("work", Path.Combine(Path.GetTempPath(), "stepwise-bench-train"));
-        a.CheckAllUsed(0);
+        var steps = CliOptions.Integer("--steps", "Optimizer steps timed per mode (default 12)", min: 1, max: 100_000);
+        var skipDemo = new Option<bool>("--skip-demo") { Description = "Do not time the demo run" };
+        var work = new Option<string?>("--work") { Description = "Scratch folder (default: $TMPDIR/stepwise-bench-train)", HelpName = "DIR" };
+        var command = WithExamples(new Command("bench-train", "Benchmark training: QLoRA vs LoRA samples/s, 8-bit vs 32-bit optimizer state, the demo's wall time") { steps, skipDemo, work },
+            "stepwise bench-train", "stepwise bench-train --steps 4 --skip-demo");
+        command.SetAction(parse => Run((int)(parse.GetValue(steps) ?? 12), parse.GetValue(skipDemo), parse.GetValue(work) ?? Path.Combine(Path.GetTempPath(), "stepwise-bench-train")));
+        return command;
+    }
+
+    public static int Run(int steps, bool skipDemo, string work)
+    {
         Directory.CreateDirectory(work);
         Console.WriteLine($"stepwise-trainer bench-train  (torch threads: {torch.get_num_threads()}, cores: {Environment.ProcessorCount})");
 
@@ -80,7 +88,7 @@ public static class TrainBenchCommand
             string outDir = Path.Combine(work, "demo-output");
             if (Directory.Exists(outDir)) Directory.Delete(outDir, true);
             var sw = Stopwatch.StartNew();
-            int rc = TrainCommand.Run(new[] { "--progress", "plain", "--output-dir", outDir });
+            int rc = TrainCommand.Run(null, "plain", outDir, null, "cpu");
             Console.WriteLine($"demo run (`stepwise train`, in-process): exit {rc}, wall {sw.Elapsed.TotalSeconds:0.0}s");
         }
         return 0;

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Stepwise.CommandLine;
 using TorchSharp;
 using static TorchSharp.torch;
 using TrainLoop = Stepwise.Trainer.Training.Trainer;
@@ -17,20 +19,30 @@ namespace Stepwise.Trainer.Cli.Commands;
 /// warnings are printed), then RunPlanner builds the job and Trainer runs it. Exit codes: 0 done, 1 refused or
 /// failed, 2 usage, 130 stopped by SIGINT/SIGTERM after saving a checkpoint.
 /// </summary>
-public static class TrainCommand
+public sealed class TrainCommand : CliCommand
 {
-    public const string Usage = "train [CONFIG] [--progress auto|bar|json|plain] [--output-dir DIR] [--data-format alpaca|messages|text] [--device cpu|cuda]";
+    public override int Order => 10;
 
-    public static int Run(string[] argv)
+    public override Command Build()
     {
-        var a = new Args(argv, new HashSet<string>());
-        string progressMode = a.Get("progress", "auto");
-        string? outputDir = a.Get("output-dir");
-        string? dataFormat = a.Get("data-format");
-        string device = a.Get("device", "cpu");
-        a.CheckAllUsed(1);
-        string? configPath = a.Positional.Count > 0 ? a.Positional[0] : null;
-        if (progressMode is not ("auto" or "bar" or "json" or "plain")) throw new UsageException($"--progress must be auto, bar, json or plain, not '{progressMode}'");
+        var config = new Argument<string?>("CONFIG") { Description = "The training config (HF/TRL, axolotl or LLaMA-Factory YAML/JSON); none: the bundled demo", Arity = ArgumentArity.ZeroOrOne };
+        var progress = CliOptions.Choice("--progress", "How progress is shown (default auto: a bar on a terminal, plain lines otherwise; json: the protocol editors read)", "auto", "bar", "json", "plain");
+        var outputDir = new Option<string?>("--output-dir") { Description = "Overrides the config's output_dir", HelpName = "DIR" };
+        var dataFormat = CliOptions.Choice("--data-format", "The record shape (default: detected from the first record)", "alpaca", "messages", "text");
+        var device = TrainerOptions.Device();
+        var command = WithExamples(new Command("train", "Train a LoRA/QLoRA adapter on a local Llama folder; no CONFIG trains the bundled demo") { config, progress, outputDir, dataFormat, device },
+            "stepwise train                              # the demo: 21 steps on the tiny model, ~1 min",
+            "stepwise train examples/axolotl/qlora.yml",
+            "stepwise train train.yaml --output-dir runs/a --progress plain",
+            "",
+            "The config goes through `stepwise check` first: error findings stop the run before any model loads.",
+            "Exit codes: 0 done, 1 refused or failed, 2 usage, 130 stopped by Ctrl-C after saving a checkpoint.");
+        command.SetAction(parse => Run(parse.GetValue(config), parse.GetValue(progress) ?? "auto", parse.GetValue(outputDir), parse.GetValue(dataFormat), parse.GetValue(device) ?? "cpu"));
+        return command;
+    }
+
+    public static int Run(string? configPath, string progressMode, string? outputDir, string? dataFormat, string device)
+    {
 
         bool json = progressMode == "json";
         var log = json ? Console.Error : Console.Out;

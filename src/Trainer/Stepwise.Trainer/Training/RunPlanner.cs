@@ -90,6 +90,8 @@ public static class RunPlanner
         bool doubleQuant = setup.Bool("bnb_4bit_use_double_quant") || (setup.Dialect == Dialect.LlamaFactory && setup.Get("bnb_4bit_use_double_quant").Value.AsBool() != false);
         if ((args.Bf16 || args.Fp16) && options.Device.type == DeviceType.CPU)
             notes.Add("bf16/fp16 on a CPU: computing in float32 (half-precision matmuls are slower than float32 there)");
+        if (quantize && options.Device.type == DeviceType.CPU && setup.String("bnb_4bit_compute_dtype") is { } cd && cd.Replace("torch.", "") is not ("float32" or "float"))
+            notes.Add($"bnb_4bit_compute_dtype={cd} on a CPU: the 4-bit layers compute in float32 (half-precision matmuls are slower there)");
         var load = new LoadOptions { Device = options.Device, Quantize = quantize ? quantType : null, DoubleQuant = doubleQuant };
 
         // LoRA. PEFT's default targets for Llama are q_proj and v_proj; "all" (LLaMA-Factory) and axolotl's

@@ -11,7 +11,8 @@ public sealed record LaunchCommand(string FileName, IReadOnlyList<string> Argume
 /// <summary>
 /// Which program trains a config. The `stepwise` launcher runs our trainer with <c>--progress json</c>: the path from
 /// <c>stepwise.trainer.path</c>, else <c>../stepwise-trainer/stepwise-trainer</c> beside the server (the `.build/`
-/// layout of the root `stepwise` script), else the repository's `stepwise` script (`stepwise train`). External
+/// layout of the root `stepwise` script), else the repository's `stepwise` script (`stepwise train`), else the
+/// installed .NET tool `stepwise-trainer` (PATH, then ~/.dotnet/tools). External
 /// launchers run the user's own stack with the config; their world size comes from <c>stepwise.worldSize</c>.
 /// </summary>
 public static class TrainerLaunch
@@ -51,6 +52,25 @@ public static class TrainerLaunch
             if (File.Exists(scriptPath) && File.Exists(Path.Combine(dir.FullName, "Tooling.sln")))
                 return (new LaunchCommand(scriptPath, new[] { "train", configPath, "--progress", "json" }, true), null);
         }
-        return (null, $"no trainer found: set stepwise.trainer.path, or install stepwise-trainer at {beside}");
+        // The .NET tool (dotnet tool install --global Stepwise.Trainer.Cli): on PATH, or in ~/.dotnet/tools, which an
+        // editor started from a desktop session often lacks on its PATH.
+        if (InstalledTrainer(Environment.GetEnvironmentVariable("PATH"), Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)) is { } installed)
+            return (new LaunchCommand(installed, new[] { "train", configPath, "--progress", "json" }, true), null);
+        return (null, "no trainer found: install it with `dotnet tool install --global Stepwise.Trainer.Cli` (the .NET 10 SDK or runtime " +
+            "is needed to train), or set stepwise.trainer.path to a stepwise-trainer executable");
+    }
+
+    /// <summary>stepwise-trainer on <paramref name="path"/> (the PATH variable), else in ~/.dotnet/tools; null when neither has it.</summary>
+    public static string? InstalledTrainer(string? path, string? home)
+    {
+        var name = OperatingSystem.IsWindows() ? "stepwise-trainer.exe" : "stepwise-trainer";
+        var dirs = (path ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).ToList();
+        if (!string.IsNullOrEmpty(home)) dirs.Add(Path.Combine(home, ".dotnet", "tools"));
+        foreach (var d in dirs)
+        {
+            var candidate = Path.Combine(d, name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
     }
 }

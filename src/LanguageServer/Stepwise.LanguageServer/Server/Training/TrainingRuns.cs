@@ -35,6 +35,8 @@ public sealed class TrainingRuns
     {
         public required string Uri, Title, Token;
         public required Process Process;
+        /// <summary>The trainer's working directory: relative paths it reports are made absolute against it.</summary>
+        public required string Directory;
         public required LaunchCommand Command;
         public required DateTimeOffset Started;
         public required double GraceSeconds;
@@ -77,11 +79,11 @@ public sealed class TrainingRuns
         var process = new Process { StartInfo = psi };
         var run = new Run
         {
-            Uri = uri, Title = title, Token = token, Process = process, Command = command,
+            Uri = uri, Title = title, Token = token, Process = process, Command = command, Directory = Path.GetFullPath(workingDirectory),
             Started = DateTimeOffset.UtcNow, GraceSeconds = graceSeconds, WorkDone = workDoneProgress,
         };
         // Claimed before the process starts, so two train commands racing on one config start one process.
-        if (!_runs.TryAdd(uri, run)) return (null, $"{title} is already training (stepwise.stop stops it)");
+        if (!_runs.TryAdd(uri, run)) return (null, $"{title} is already training (stepwise.server.stop stops it)");
         if (workDoneProgress && clientToken is null)
         {
             try { await RpcCalls.Invoke(Rpc(), "window/workDoneProgress/create", new WorkDoneProgressCreateParams(token)).ConfigureAwait(false); }
@@ -104,7 +106,7 @@ public sealed class TrainingRuns
             return (null, message);
         }
         try { process.StandardInput.Close(); } catch (IOException) { }
-        _log.Info($"training {title}: started {command} (pid {process.Id})");
+        _log.Info($"{title}: started {command} (pid {process.Id})");
         await Begin(run).ConfigureAwait(false);
         _ = Task.Run(() => SuperviseAsync(run));
         return (List().First(r => r.Token == token), null);
@@ -129,14 +131,14 @@ public sealed class TrainingRuns
     private void RequestStop(Run run)
     {
         if (Interlocked.Exchange(ref run.StopRequested, 1) == 1) return;
-        _log.Info($"training {run.Title}: stopping (SIGINT to pid {run.Process.Id}; killed after {run.GraceSeconds:0.#} s)");
+        _log.Info($"{run.Title}: stopping (SIGINT to pid {run.Process.Id}; killed after {run.GraceSeconds:0.#} s)");
         if (!Interrupt(run.Process)) KillTree(run);
         _ = Task.Run(async () =>
         {
             var grace = Task.Delay(TimeSpan.FromSeconds(run.GraceSeconds));
             if (await Task.WhenAny(run.Finished.Task, grace).ConfigureAwait(false) == grace)
             {
-                _log.Warning($"training {run.Title}: still running {run.GraceSeconds:0.#} s after SIGINT: killed");
+                _log.Warning($"{run.Title}: still running {run.GraceSeconds:0.#} s after SIGINT: killed");
                 KillTree(run);
             }
         });
@@ -214,14 +216,14 @@ public sealed class TrainingRuns
             var (ok, end, show) = Conclude(run, outcome, code, lastStderr);
             bool stopped = Volatile.Read(ref run.StopRequested) == 1 || code == 130 || outcome.Done?.Flag("stopped") == true;
             run.Outcome = new TrainOutcome(stopped ? "cancelled" : ok ? "finished" : "failed", end,
-                outcome.Done?.Text("adapter_path"), outcome.Done?.Text("loss_curve"), outcome.Done?.Number("final_loss") ?? outcome.LastLoss);
+                Absolute(run, outcome.Done?.Text("adapter_path")), Absolute(run, outcome.Done?.Text("loss_curve")), outcome.Done?.Number("final_loss") ?? outcome.LastLoss);
             await End(run, end).ConfigureAwait(false);
             await Show(ok ? MessageType.Info : MessageType.Error, show).ConfigureAwait(false);
-            _log.Info($"training {run.Title}: exited with code {code}");
+            _log.Info($"{run.Title}: exited with code {code}");
         }
         catch (Exception ex)
         {
-            _log.Error($"training {run.Title}: supervising the trainer failed: {ex}");
+            _log.Error($"{run.Title}: supervising the trainer failed: {ex}");
             KillTree(run);
             await End(run, $"Failed: {ex.Message}").ConfigureAwait(false);
             await Show(MessageType.Error, $"{run.Title} failed: {ex.Message}").ConfigureAwait(false);
@@ -310,9 +312,9 @@ public sealed class TrainingRuns
         bool stopped = Volatile.Read(ref run.StopRequested) == 1;
         if (o.Done is { } d && (code == 0 || code == 130))
         {
-            var adapter = d.Text("adapter_path") ?? "?";
+            var adapter = Absolute(run, d.Text("adapter_path")) ?? "?";
             var loss = TrainerLines.Loss(d.Number("final_loss") ?? o.LastLoss);
-            var curve = d.Text("loss_curve");
+            var curve = Absolute(run, d.Text("loss_curve"));
             var verb = d.Flag("stopped") || code == 130 ? $"Stopped at step {d.Integer("global_step") ?? Interlocked.Read(ref run.Step)}" : "Done";
             return (true, $"{verb}: adapter {adapter} · final loss {loss}",
                 $"{run.Title}: {verb.ToLowerInvariant()}. Adapter: {adapter} · final loss {loss}" + (curve is null ? "" : $" · loss curve: {curve}"));
@@ -329,6 +331,14 @@ public sealed class TrainingRuns
         if (o.Error?.Text("checkpoint") is { } cp) why += $"; last checkpoint {cp}";
         else if (o.LastCheckpoint is { } cp2) why += $"; last checkpoint {cp2}";
         return (false, "Failed: " + why, $"{run.Title} failed: {why}");
+    }
+
+    /// <summary>A path the trainer reported, absolute (the trainer may print paths relative to its working directory).</summary>
+    private static string? Absolute(Run run, string? path)
+    {
+        if (string.IsNullOrEmpty(path)) return path;
+        try { return Path.GetFullPath(Path.Combine(run.Directory, path)); }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException) { return path; }
     }
 
     private static string Clip(string s) => s.Length <= 300 ? s : s[..300] + "…";
