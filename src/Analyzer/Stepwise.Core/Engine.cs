@@ -71,10 +71,11 @@ public sealed record AnalysisInputs(ConfigDocument Document)
     /// tokenizer found locally); null when not counted. Packed runs need it for their steps; without it they stay unknown.
     /// </summary>
     public TokenLengths? TokenLengths { get; init; }
-    /// <summary>Without <see cref="TokenLengths"/>: why (no tokenizer found, a format not reproduced), or what is being counted.</summary>
+    /// <summary>Without <see cref="TokenLengths"/>: why (no tokenizer found, a format not reproduced, the count's error),
+    /// or what is being counted.</summary>
     public string? TokenLengthsNote { get; init; }
-    /// <summary>The token lengths are being counted in the background (the shell analyses again when they are known).</summary>
-    public bool TokenLengthsCounting { get; init; }
+    /// <summary>Without <see cref="TokenLengths"/>: unavailable, being counted in the background, or failed.</summary>
+    public Packing.TokenLengthsStatus TokenLengthsStatus { get; init; }
 }
 
 /// <summary>The base model as local files describe it.</summary>
@@ -136,7 +137,7 @@ public static class Engine
         var packing = scheduleInputs is null ? null : PackingSettings.Read(setup);
         Schedule? schedule = scheduleInputs is null ? null
             : NumberBounds.Bound(packing is null ? Schedules.Compute(scheduleInputs)
-                : PackedSchedule(scheduleInputs, LengthPlanner.Plan(packing, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(setup, scheduleInputs), inputs.TokenLengthsNote, inputs.TokenLengthsCounting)),
+                : PackedSchedule(scheduleInputs, LengthPlanner.Plan(packing, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(setup, scheduleInputs), inputs.TokenLengthsNote, inputs.TokenLengthsStatus)),
                 setup, findings, notes);
         if (schedule is null && notes.Count == 0 && inputProblems.Count > 0) notes.Add("the batch settings are invalid (see the SW9002 findings)");
 
@@ -154,7 +155,7 @@ public static class Engine
                 prevInputs = prevInputs with { DatasetSize = size.Count, WorldSize = w };
                 var prevPacking = PackingSettings.Read(previousSetup);
                 previous = NumberBounds.Bound(prevPacking is null ? Schedules.Compute(prevInputs)
-                    : PackedSchedule(prevInputs, LengthPlanner.Plan(prevPacking, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(previousSetup, prevInputs), inputs.TokenLengthsNote, inputs.TokenLengthsCounting)),
+                    : PackedSchedule(prevInputs, LengthPlanner.Plan(prevPacking, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(previousSetup, prevInputs), inputs.TokenLengthsNote, inputs.TokenLengthsStatus)),
                     previousSetup, null, null);
             }
         }

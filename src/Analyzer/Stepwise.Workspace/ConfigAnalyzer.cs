@@ -135,13 +135,13 @@ public sealed class ConfigAnalyzer
             try { model = _models.Find(doc, dir, watched); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { model = null; }
 
-            var (lengths, lengthsNote, counting) = TokenLengthsFor(doc, resolved, deepSpeed, accelerate, dir, options, watched);
+            var (lengths, lengthsNote, lengthsStatus) = TokenLengthsFor(doc, resolved, deepSpeed, accelerate, dir, options, watched);
 
             var inputs = new AnalysisInputs(doc)
             {
                 TokenLengths = lengths,
                 TokenLengthsNote = lengthsNote,
-                TokenLengthsCounting = counting,
+                TokenLengthsStatus = lengthsStatus,
                 Model = model,
                 Datasets = resolved,
                 DeepSpeed = deepSpeed,
@@ -158,29 +158,28 @@ public sealed class ConfigAnalyzer
     /// The token lengths a config's numbers depend on (packing, a length filter), from the cache, counted now (inline
     /// mode) or handed to the shell to count in the background; else why not.
     /// </summary>
-    private (Stepwise.Core.Packing.TokenLengths? Lengths, string? Note, bool Counting) TokenLengthsFor(ConfigDocument doc, List<ResolvedDataset> resolved,
-        ConfigDocument? deepSpeed, ConfigDocument? accelerate, string? dir, WorkspaceOptions options, List<string> watched)
+    private (Stepwise.Core.Packing.TokenLengths? Lengths, string? Note, Stepwise.Core.Packing.TokenLengthsStatus Status) TokenLengthsFor(ConfigDocument doc,
+        List<ResolvedDataset> resolved, ConfigDocument? deepSpeed, ConfigDocument? accelerate, string? dir, WorkspaceOptions options, List<string> watched)
     {
-        if (options.TokenCounting == TokenCountMode.Off || !doc.HasTrainingArguments) return (null, null, false);
+        const Stepwise.Core.Packing.TokenLengthsStatus Unavailable = Stepwise.Core.Packing.TokenLengthsStatus.Unavailable,
+            Counting = Stepwise.Core.Packing.TokenLengthsStatus.Counting, Failed = Stepwise.Core.Packing.TokenLengthsStatus.Failed;
+        if (options.TokenCounting == TokenCountMode.Off || !doc.HasTrainingArguments) return (null, null, Unavailable);
         var setup = SetupBuilder.Build(doc, deepSpeed, accelerate);
-        if (Stepwise.Core.Packing.PackingSettings.Read(setup) is not { } settings || !Tokens.TokenCounter.Needed(settings)) return (null, null, false);
-        if (settings.Packed && settings.NotModelled is not null) return (null, null, false);
+        if (Stepwise.Core.Packing.PackingSettings.Read(setup) is not { } settings || !Tokens.TokenCounter.Needed(settings)) return (null, null, Unavailable);
+        if (settings.Packed && settings.NotModelled is not null) return (null, null, Unavailable);
         var plan = _tokens.Plan(doc, setup, settings, resolved, dir, options.WorkingDirectory);
-        if (plan.Job is not { } job) return (null, plan.Unavailable, false);
+        if (plan.Job is not { } job) return (null, plan.Unavailable, Unavailable);
+        // A fixed tokenizer file makes a new key: the editor analyses again when one changes.
         watched.AddRange(Tokens.TokenizerLocator.Files(job.TokenizerFolder));
-        if (_tokens.TryGet(job.Key, out var cached)) return (cached, null, false);
-        if (_tokens.TryGetFailure(job.Key, out var failed)) return (null, failed, false);
+        if (_tokens.TryGet(job.Key, out var cached)) return (cached, null, Unavailable);
+        if (_tokens.TryGetFailure(job.Key, out var failed)) return (null, failed, Failed);
         if (options.TokenCounting == TokenCountMode.Background && options.StartTokenCount is { } start)
         {
             start(job);
-            return (null, $"counting the tokens of {job.Records:N0} records in the background ({job.Describe})", true);
+            return (null, $"counting the tokens of {job.Records:N0} records in the background ({job.Describe})", Counting);
         }
-        try { return (_tokens.Count(job), null, false); }
-        catch (Exception e) when (e is Tokens.NotReproducedException or Stepwise.Trainer.Data.DatasetException or Stepwise.Tokenizers.TokenizerFormatException
-                                      or Stepwise.Trainer.SafeTensors.CheckpointFormatException or IOException or UnauthorizedAccessException)
-        {
-            return (null, e.Message, false);
-        }
+        try { return (_tokens.Count(job), null, Unavailable); }
+        catch (Tokens.TokenCountException e) { return (null, e.Message, Failed); }
     }
 
     /// <summary>

@@ -34,11 +34,12 @@ public static class LengthPlanner
 
     private static readonly ConditionalWeakTable<TokenLengths, Dictionary<string, PackingPlan>> Cache = new();
 
-    /// <param name="lengthsNote">Without lengths: why they are missing (no tokenizer found, a format not reproduced) or
-    /// that they are being counted (<paramref name="counting"/>).</param>
-    public static PackingPlan Plan(PackingSettings settings, TokenLengths? lengths, long? records, PlanBatch batch, string? lengthsNote = null, bool counting = false)
+    /// <param name="lengthsNote">Without lengths: why they are missing (no tokenizer found, a format not reproduced, the
+    /// count's error) or what is being counted (<paramref name="status"/> says which).</param>
+    public static PackingPlan Plan(PackingSettings settings, TokenLengths? lengths, long? records, PlanBatch batch, string? lengthsNote = null,
+        TokenLengthsStatus status = TokenLengthsStatus.Unavailable)
     {
-        if (lengths is null) return WithoutLengths(settings, records, lengthsNote, counting);
+        if (lengths is null) return WithoutLengths(settings, records, lengthsNote, status);
         var key = CacheKey(settings, batch);
         var perLengths = Cache.GetOrCreateValue(lengths);
         lock (perLengths)
@@ -59,12 +60,16 @@ public static class LengthPlanner
     private static string KnownByText(PackingSettings s) =>
         $"the base model's tokenizer in a local folder or the Hugging Face cache, so Stepwise can count the tokens of every example as {s.ToolName} renders them";
 
-    /// <summary>Without token lengths: packed counts are unknown; unpacked ones stay the record count, with what may change it.</summary>
     /// <summary>What the editor shows while the token lengths are being counted.</summary>
     public const string Counting = "packed: counting tokens";
 
-    private static PackingPlan WithoutLengths(PackingSettings s, long? records, string? note, bool counting)
+    /// <summary>What the editor shows when the count ran and failed (the note says why and what to fix).</summary>
+    public const string CountFailed = "packed: token count failed";
+
+    /// <summary>Without token lengths: packed counts are unknown; unpacked ones stay the record count, with what may change it.</summary>
+    private static PackingPlan WithoutLengths(PackingSettings s, long? records, string? note, TokenLengthsStatus status)
     {
+        bool counting = status == TokenLengthsStatus.Counting, failed = status == TokenLengthsStatus.Failed && note is not null;
         var notes = new List<string>();
         if (s.PackedUnknown is not null)
             return new PackingPlan
@@ -78,14 +83,16 @@ public static class LengthPlanner
         {
             string why = s.NotModelled is { } nm ? $"packed ({s.Switch}), and {nm}"
                 : counting ? Counting
+                : failed ? CountFailed
                 : ScheduleSummary.NeedsTokenizer;
             notes.Add($"packing: {s.Describe()} packs examples into sequences of {LengthText(s)}: rows and steps follow from the token length of every example");
-            if (note is not null && s.NotModelled is null) notes.Add(counting ? note : $"token lengths unknown: {note}");
+            if (note is not null && s.NotModelled is null) notes.Add(counting ? note : failed ? $"token count failed: {note}" : $"token lengths unknown: {note}");
             return new PackingPlan
             {
                 Settings = s, Records = records, Unknown = why,
                 KnownBy = s.NotModelled is not null ? "max_steps, which fixes the steps (the epochs stay unknown)"
                     : counting ? "the count running now"
+                    : failed ? $"a count that succeeds ({note}; Stepwise counts again when the dataset, the tokenizer files or these settings change)"
                     : note is not null ? $"{KnownByText(s)} ({note})" : KnownByText(s),
                 Notes = notes,
             };

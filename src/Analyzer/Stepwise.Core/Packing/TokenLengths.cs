@@ -2,6 +2,18 @@ using System;
 
 namespace Stepwise.Core.Packing;
 
+/// <summary>Why a config that needs token lengths has none (<see cref="AnalysisInputs"/>.TokenLengthsNote says the details).</summary>
+public enum TokenLengthsStatus
+{
+    /// <summary>Not counted: no tokenizer found, a format Stepwise does not render, counting turned off.</summary>
+    Unavailable,
+    /// <summary>Being counted in the background; the shell analyses again when the count is done.</summary>
+    Counting,
+    /// <summary>The count ran and failed (a tokenizer file that does not load, a record the tool would refuse); it is
+    /// not run again until the dataset, the tokenizer or the settings the count reads change.</summary>
+    Failed,
+}
+
 /// <summary>
 /// The training records as the configured tool tokenizes them, in dataset order (after max_samples, before the tool's
 /// own length filters, truncation at pack time and packing): the input of every length-dependent count.

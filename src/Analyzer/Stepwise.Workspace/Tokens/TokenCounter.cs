@@ -16,12 +16,12 @@ namespace Stepwise.Workspace.Tokens;
 /// <summary>A token count to run: its cache key, what it reads, and the work itself.</summary>
 public sealed class TokenJob
 {
-    internal TokenJob(string key, string tokenizerFolder, string describe, long records, Func<Action<long>?, CancellationToken, TokenLengths> run)
+    internal TokenJob(string key, string tokenizerFolder, string describe, long records, Func<Action<long>?, int, CancellationToken, TokenLengths> run)
     {
         Key = key; TokenizerFolder = tokenizerFolder; Describe = describe; Records = records; _run = run;
     }
 
-    private readonly Func<Action<long>?, CancellationToken, TokenLengths> _run;
+    private readonly Func<Action<long>?, int, CancellationToken, TokenLengths> _run;
     /// <summary>(dataset stamps, tokenizer files, renderer and its settings, sequence length): equal keys give equal lengths.</summary>
     public string Key { get; }
     public string TokenizerFolder { get; }
@@ -29,8 +29,15 @@ public sealed class TokenJob
     public string Describe { get; }
     public long Records { get; }
 
-    /// <summary>Renders and tokenizes every record (<paramref name="progress"/> gets the records done so far).</summary>
-    public TokenLengths Run(Action<long>? progress, CancellationToken ct) => _run(progress, ct);
+    /// <summary>Renders and tokenizes every record (<paramref name="progress"/> gets the records done so far) on up to
+    /// <paramref name="parallelism"/> threads.</summary>
+    public TokenLengths Run(Action<long>? progress, int parallelism, CancellationToken ct) => _run(progress, Math.Max(1, parallelism), ct);
+}
+
+/// <summary>A token count that ran and failed; the message says what failed and what to fix.</summary>
+public sealed class TokenCountException : Exception
+{
+    public TokenCountException(string message, Exception? inner = null) : base(message, inner) { }
 }
 
 /// <summary>Either a job, or why the token lengths cannot be counted (no tokenizer, a format not reproduced).</summary>
@@ -72,23 +79,46 @@ public sealed class TokenCounter
         return false;
     }
 
-    /// <summary>The job's lengths from the cache, or counted now (then cached). A count that failed is remembered (a
-    /// format not reproduced, a broken record), so it is not run again for the same inputs.</summary>
-    public TokenLengths Count(TokenJob job, Action<long>? progress = null, CancellationToken ct = default)
+    /// <summary>
+    /// The job's lengths from the cache, or counted now (then cached). A count that fails, for whatever reason (a
+    /// tokenizer file that does not load, a record the tool would refuse, a format not reproduced, a bug of ours), throws
+    /// <see cref="TokenCountException"/> and is remembered by its key: the same inputs are not counted again (an editor
+    /// analyses on every keystroke), while a changed dataset, tokenizer file or setting makes a new key and a new try.
+    /// A cancelled count is not remembered.
+    /// </summary>
+    /// <param name="parallelism">Threads to count on; null = every core (the language server leaves one to its analyses).</param>
+    public TokenLengths Count(TokenJob job, Action<long>? progress = null, CancellationToken ct = default, int? parallelism = null)
     {
         if (TryGet(job.Key, out var cached)) return cached;
-        if (_failures.TryGetValue(job.Key, out var failed)) throw new NotReproducedException(failed);
+        if (_failures.TryGetValue(job.Key, out var failed)) throw new TokenCountException(failed);
         TokenLengths lengths;
-        try { lengths = job.Run(progress, ct); }
-        catch (Exception e) when (e is NotReproducedException or DatasetException or TokenizerFormatException
-                                      or Trainer.SafeTensors.CheckpointFormatException or IOException or UnauthorizedAccessException)
+        try { lengths = job.Run(progress, parallelism ?? Environment.ProcessorCount, ct); }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+        catch (Exception e)
         {
-            _failures[job.Key] = e.Message;
-            throw;
+            var why = Explain(job, e);
+            if (_failures.Count >= 256) _failures.Clear();
+            _failures[job.Key] = why;
+            throw new TokenCountException(why, e);
         }
         Remember(job.Key, lengths);
         WriteDisk(job.Key, lengths);
         return lengths;
+    }
+
+    /// <summary>What failed, with the file and place where the exception says it, and what to do.</summary>
+    private static string Explain(TokenJob job, Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: > 0 } a) e = a.InnerExceptions[0];
+        return e switch
+        {
+            // Already say the record (file:line) or what is not reproduced.
+            NotReproducedException or DatasetException => e.Message,
+            TokenizerFormatException or Trainer.SafeTensors.CheckpointFormatException or JsonException or FormatException or InvalidDataException
+                => $"the tokenizer in {job.TokenizerFolder} cannot be loaded: {e.Message}",
+            IOException or UnauthorizedAccessException => $"cannot read what the count needs: {e.Message}",
+            _ => $"counting failed with {e.GetType().Name}: {e.Message} (an error of Stepwise's; please report it with the config)",
+        };
     }
 
     private readonly ConcurrentDictionary<string, string> _failures = new(StringComparer.Ordinal);
@@ -116,6 +146,7 @@ public sealed class TokenCounter
             string source = r.ReadString();
             int n = r.ReadInt32();
             bool labels = r.ReadBoolean();
+            if (n < 0 || (long)n * (labels ? 12 : 4) > r.BaseStream.Length) return null;   // not a file this code wrote
             var lengths = new int[n]; var first = labels ? new int[n] : null; var last = labels ? new int[n] : null;
             for (int i = 0; i < n; i++) { lengths[i] = r.ReadInt32(); if (labels) { first![i] = r.ReadInt32(); last![i] = r.ReadInt32(); } }
             return new TokenLengths(lengths, source, first, last);
@@ -155,6 +186,8 @@ public sealed class TokenCounter
         try { return PlanOrThrow(doc, setup, settings, datasets, configDir, workingDir); }
         catch (NotReproducedException e) { return new(null, e.Message); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new(null, $"cannot read what the count needs: {e.Message}"); }
+        // Planning runs on every analysis: whatever else goes wrong leaves the count out, never the analysis.
+        catch (Exception e) when (e is not OperationCanceledException) { return new(null, $"cannot plan the token count ({e.GetType().Name}: {e.Message})"); }
     }
 
     private TokenJobPlan PlanOrThrow(ConfigDocument doc, TrainingSetup setup, PackingSettings settings, IReadOnlyList<ResolvedDataset> datasets,
@@ -234,13 +267,13 @@ public sealed class TokenCounter
 
         long records = sources.Sum(s => Math.Min(s.Cap, s.Dataset.Rows ?? 0));
         string describe = $"{TokenizerLocator.Describe(folder)}, {settings.ToolName} {(doc.Dialect == Dialect.LlamaFactory ? "template " + (setup.String("template") ?? "default") : "rendering")}, {settings.SequenceKey} {seq}";
-        return new(new TokenJob(key.ToString(), folder, describe, records, (progress, ct) => Run(folder, sources, describe, progress, ct)), null);
+        return new(new TokenJob(key.ToString(), folder, describe, records, (progress, parallelism, ct) => Run(folder, sources, describe, progress, parallelism, ct)), null);
 
         static Exception Stop(string why) => new NotReproducedException(why);
     }
 
     private static TokenLengths Run(string folder, List<(ResolvedDataset Dataset, List<string> Files, Func<TextTokenizer, ChatTemplate?, IRecordRenderer> Renderer, long Cap)> sources,
-        string describe, Action<long>? progress, CancellationToken ct)
+        string describe, Action<long>? progress, int parallelism, CancellationToken ct)
     {
         var tok = TextTokenizer.Load(folder);
         ChatTemplate? template = null;
@@ -265,7 +298,7 @@ public sealed class TokenCounter
         var last = new int[all.Count];
         long done = 0;
         Exception? failure = null;
-        var options = new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount };
+        var options = new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = parallelism };
         Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, all.Count, 256), options, range =>
         {
             for (int i = range.Item1; i < range.Item2 && failure is null; i++)
