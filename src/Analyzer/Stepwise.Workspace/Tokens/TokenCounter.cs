@@ -296,25 +296,41 @@ public sealed class TokenCounter
         var lengths = new int[all.Count];
         var first = new int[all.Count];
         var last = new int[all.Count];
+        int n = all.Count, next = 0;
         long done = 0;
         Exception? failure = null;
-        var options = new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = parallelism };
-        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, all.Count, 256), options, range =>
+        const int Chunk = 256;
+        void Work()
         {
-            for (int i = range.Item1; i < range.Item2 && failure is null; i++)
+            try
             {
-                try
+                while (Volatile.Read(ref failure) is null && !ct.IsCancellationRequested)
                 {
-                    var t = all[i].Renderer.Render(all[i].Record);
-                    lengths[i] = t.Length; first[i] = t.FirstLabel; last[i] = t.LastLabel;
+                    int from = Interlocked.Add(ref next, Chunk) - Chunk;
+                    if (from >= n) return;
+                    int to = Math.Min(n, from + Chunk);
+                    for (int i = from; i < to; i++)
+                    {
+                        TokenizedRecord t;
+                        try { t = all[i].Renderer.Render(all[i].Record); }
+                        catch (ArgumentException e) { throw new DatasetException($"{all[i].Record.Where}: {e.Message}"); }
+                        lengths[i] = t.Length; first[i] = t.FirstLabel; last[i] = t.LastLabel;
+                    }
+                    progress?.Invoke(Interlocked.Add(ref done, to - from));
                 }
-                catch (Exception e) when (e is DatasetException or NotReproducedException or ArgumentException) { Interlocked.CompareExchange(ref failure, e, null); }
             }
-            long now = Interlocked.Add(ref done, range.Item2 - range.Item1);
-            progress?.Invoke(now);
-        });
-        if (failure is NotReproducedException nr) throw nr;
-        if (failure is not null) throw new DatasetException(failure.Message);
+            // Whatever a record raises ends the count (TokenCounter.Count says what failed); never the process.
+            catch (Exception e) { Interlocked.CompareExchange(ref failure, e, null); }
+        }
+        // Dedicated threads, not the thread pool: a count takes seconds, and the language server answers edits from the
+        // pool meanwhile (a pool thread held by a count made the next edit wait for the pool to grow, about a second).
+        var helpers = Enumerable.Range(0, Math.Max(0, Math.Min(parallelism, (n + Chunk - 1) / Chunk) - 1))
+            .Select(_ => new Thread(Work) { IsBackground = true, Name = "stepwise token count" }).ToList();
+        foreach (var t in helpers) t.Start();
+        Work();
+        foreach (var t in helpers) t.Join();
+        ct.ThrowIfCancellationRequested();
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         return new TokenLengths(lengths, describe, first, last);
     }
 

@@ -408,14 +408,16 @@ public sealed class StepwiseServer
                 string end;
                 try
                 {
-                    Analyzer.TokenCounts.Count(job, done =>
+                    // On a thread of its own (the counter adds its helpers the same way): the pool answers edits.
+                    var counter = Analyzer.TokenCounts;
+                    await Task.Factory.StartNew(() => counter.Count(job, done =>
                     {
                         if (token is null || rpc is not { IsDisposed: false } || job.Records == 0) return;
                         uint pct = (uint)Math.Min(99, done * 100 / job.Records);
                         long now = Interlocked.Read(ref lastReported);
                         if (pct < now + 5 || Interlocked.CompareExchange(ref lastReported, pct, now) != now) return;
                         _ = RpcCalls.Notify(rpc, "$/progress", new ProgressParams(token, new ProgressValue("report", Message: $"{done:N0} of {job.Records:N0} records", Percentage: pct)));
-                    }, ct, parallelism: Math.Max(1, Environment.ProcessorCount - 1));
+                    }, ct, parallelism: Math.Max(1, Environment.ProcessorCount - 1)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
                     end = $"{job.Records:N0} records counted in {watch.Elapsed.TotalSeconds:0.0} s";
                     _log.Info($"token count: {end} ({job.Describe})");
                     finished = true;
