@@ -447,7 +447,7 @@ public static class StepwiseDescriptors
         category: "File",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Reports values of the wrong type or out of range for settings the step arithmetic needs (batch size, accumulation, max_steps, epochs, world size). TrainingArguments would reject them at start-up (after the model has loaded), or worse, accept a string and fail later.",
+        description: "Reports values of the wrong type or out of range for settings the step arithmetic needs (batch size, accumulation, max_steps, epochs, world size), numbers that are not finite (`.inf`, `.nan`, `1e309`, Python's `1e999`: an error where the step arithmetic needs them, a warning elsewhere), and counts too large for 64 bits (a run of more steps or samples than a 64-bit integer holds). TrainingArguments would reject them at start-up (after the model has loaded), or worse, accept a string and fail later; transformers turns `num_train_epochs: .inf` into `math.ceil(inf)` and stops with an OverflowError. Stepwise leaves such a value out of every check and reports what it could not compute as unknown.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW9002.md");
 
     public static readonly DiagnosticDescriptor SW9003 = new(

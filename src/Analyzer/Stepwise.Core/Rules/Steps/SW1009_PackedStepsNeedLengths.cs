@@ -23,7 +23,10 @@ public sealed class SW1009_PackedStepsNeedLengths : Rule
         "```yaml\nbase_model: NousResearch/Llama-3.2-1B   # tokenizer not in the local Hugging Face cache\nsample_packing: true\nsequence_len: 2048\n```",
         "Make the base model's tokenizer available locally (a model folder, or `huggingface-cli download ORG/NAME tokenizer.json " +
         "tokenizer_config.json` into the Hugging Face cache): Stepwise then renders and tokenizes every example as the tool " +
-        "does and reproduces its packer. With `max_steps` the step count is known, but the epochs it covers stay unknown.");
+        "does and reproduces its packer (the editor counts in the background and shows \"packed: counting tokens\" meanwhile). " +
+        "When the count fails (\"packed: token count failed\"), the message says what failed: a tokenizer file that does not load, " +
+        "a record the tool would refuse (with its file and line); fix it and Stepwise counts again. " +
+        "With `max_steps` the step count is known, but the epochs it covers stay unknown.");
 
     public override RuleDescriptor Descriptor => Rule;
 
