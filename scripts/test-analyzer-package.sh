@@ -12,7 +12,7 @@ work="$(mktemp -d /tmp/stepwise-analyzer-package.XXXXXX)"
 feed="$work/feed"
 packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 cleanup() {
-  rm -rf "$work" "$packages/stepwise.trainer/$version" "$packages/stepwise.core/$version"
+  rm -rf "$work" "$packages/stepwise.trainer/$version" "$packages/stepwise.core/$version" "$packages/stepwise.tokenizers/$version"
 }
 trap cleanup EXIT
 say() { echo "test-analyzer-package: $*" >&2; }
@@ -22,8 +22,10 @@ say() { echo "test-analyzer-package: $*" >&2; }
 src="$work/src"
 mkdir -p "$src"
 (cd "$root" && git ls-files -z src Directory.Build.props Directory.Packages.props | tar --null -T - -cf -) | tar -C "$src" -xf -
-say "packing Stepwise.Core and Stepwise.Trainer $version into $feed (from a copy in $src)"
+say "packing Stepwise.Core, Stepwise.Tokenizers and Stepwise.Trainer $version into $feed (from a copy in $src)"
 dotnet pack "$src/src/Analyzer/Stepwise.Core" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
+# the trainer references the tokenizer library, so its package depends on this one
+dotnet pack "$src/src/Trainer/Stepwise.Tokenizers" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
 dotnet pack "$src/src/Trainer/Stepwise.Trainer" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
 
 nupkg="$feed/Stepwise.Trainer.$version.nupkg"

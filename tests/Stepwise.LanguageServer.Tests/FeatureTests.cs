@@ -209,7 +209,8 @@ public class CompletionAndSymbolTests
         Assert.Equal("integer = 1", (string?)accum["detail"]);
         Assert.StartsWith("Micro-batches whose gradients", (string?)accum["documentation"]!["value"]);
         Assert.DoesNotContain(items, i => (string?)i!["label"] == "max_steps");
-        Assert.DoesNotContain(items, i => (string?)i!["label"] == "micro_batch_size");
+        // axolotl's own spelling does not leak into a Hugging Face file (micro_batch_size would: TRL's PPOConfig declares it)
+        Assert.DoesNotContain(items, i => (string?)i!["label"] == "sequence_len");
         var snippet = Assert.Single(items, i => (string?)i!["label"] == "qlora")!;
         Assert.Equal(2, (int)snippet["insertTextFormat"]!);
         Assert.StartsWith("load_in_4bit: true\nbnb_4bit_quant_type: nf4\n", (string?)snippet["textEdit"]!["newText"]);

@@ -167,9 +167,19 @@ public class FramingTests
         var ok = await h.Client.Request("textDocument/codeLens", new JsonObject { ["textDocument"] = Harness.Doc("file:///nothing.yaml") });
         Assert.Equal("[]", ok["result"]!.ToJsonString());
         // Only the body that is not JSON is answered (a parse error with id null); the two notifications are not.
+        // The error reply and the codeLens answer are written by different tasks, so their order is not fixed: wait for
+        // the error, then a second round trip, before counting.
+        h.Client.WaitFor(m => m["error"] is not null && m.ContainsKey("id") && m["id"] is null);
+        await h.Client.Request("textDocument/codeLens", new JsonObject { ["textDocument"] = Harness.Doc("file:///nothing.yaml") });
         var errors = h.Client.AllMessages().Where(m => m["error"] is not null).ToList();
         Assert.Equal(-32700, (int)Assert.Single(errors)["error"]!["code"]!);
-        var lines = log.ToString().Split('\n').Where(l => l.Contains("dropped", StringComparison.Ordinal)).ToList();
+        // One line each, written once: to stderr before the client is attached, as window/logMessage after (ServerLog).
+        List<string> Dropped() => log.ToString().Split('\n')
+            .Concat(h.Client.Notifications("window/logMessage").Select(n => (string?)n["params"]!["message"] ?? ""))
+            .Where(l => l.Contains("dropped", StringComparison.Ordinal)).ToList();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Dropped().Count < 3 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        var lines = Dropped();
         Assert.True(lines.Count == 3, string.Join("\n", lines));
     }
 }

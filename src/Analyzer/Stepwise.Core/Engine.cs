@@ -19,25 +19,48 @@ public sealed record AnalysisOptions
     public long? WorldSize { get; init; }
     /// <summary>SW1001 fires above this many epochs implied by max_steps.</summary>
     public double EpochThreshold { get; init; } = 2.0;
-    /// <summary>The transformers release whose behaviour to predict ("4.57", "4.51", "5.0").</summary>
-    public string TransformersVersion { get; init; } = "4.57";
+    /// <summary>
+    /// A transformers release to predict ("4.57", "5.0") stated from outside (--transformers-version, the editor setting);
+    /// null to use <see cref="Versions"/> (what the workspace found installed or pinned, else the newest known release).
+    /// </summary>
+    public string? TransformersVersion { get; init; }
+    /// <summary>The library versions the workspace found for this config (installed, pinned, or the tool's pins); null: the newest known.</summary>
+    public VersionAssumptions? Versions { get; init; }
     /// <summary>Per-rule severity; a null value turns the rule off.</summary>
     public IReadOnlyDictionary<string, Severity?> Severities { get; init; } = new Dictionary<string, Severity?>();
 
+    /// <summary>The versions the analysis assumes: <see cref="Versions"/> (or the newest known), with the transformers override applied.</summary>
+    public VersionAssumptions EffectiveVersions
+    {
+        get
+        {
+            var v = Versions ?? VersionAssumptions.Newest;
+            if (string.IsNullOrWhiteSpace(TransformersVersion)) return v;
+            var cached = _effective;
+            if (cached is not null && cached.Value.Base == v && cached.Value.Override == TransformersVersion) return cached.Value.Result;
+            var result = v.With("transformers", TransformersVersion!.Trim(), "stated by --transformers-version / the stepwise.transformersVersion setting");
+            _effective = (v, TransformersVersion, result);
+            return result;
+        }
+    }
+    private (VersionAssumptions Base, string? Override, VersionAssumptions Result)? _effective;
+
+    /// <summary>The assumed transformers version as (major, minor).</summary>
     public (int Major, int Minor) Version
     {
         get
         {
-            var parts = TransformersVersion.Split('.');
-            int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var major);
-            int minor = 0;
-            if (parts.Length > 1) int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out minor);
-            return (major == 0 ? 4 : major, minor);
+            var p = EffectiveVersions["transformers"]?.Parsed ?? new LibraryVersion(5, 0, 0);
+            return (p.Major == 0 ? 4 : p.Major, p.Minor);
         }
     }
 
     public bool IsV5 => Version.Major >= 5;
-    /// <summary>Before transformers 4.52 steps per epoch were floor(L / A).</summary>
+    /// <summary>
+    /// Steps per epoch were floor(L / A) before transformers 4.52: Trainer.set_initial_training_values in v4.51.3
+    /// (trainer.py:5303) has `max(len_dataloader // args.gradient_accumulation_steps, 1)`; v4.52.0 (trainer.py:5323) adds
+    /// `+ int(len_dataloader % args.gradient_accumulation_steps > 0)`, still so in v5.15.0 (trainer.py:2356).
+    /// </summary>
     public StepsPerEpochRounding Rounding => Loop == TrainerLoop.Current ? StepsPerEpochRounding.Ceil : StepsPerEpochRounding.Floor;
 
     /// <summary>The training loop of the release: 4.52+ (PR #37923), 4.46-4.51 (PR #34198), older.</summary>
@@ -61,6 +84,8 @@ public sealed record AnalysisInputs(ConfigDocument Document)
     public ConfigDocument? Accelerate { get; init; }
     /// <summary>The last committed version of the same file (git HEAD), for SW1003.</summary>
     public ConfigDocument? Previous { get; init; }
+    /// <summary>Dataclasses of the workspace passed to HfArgumentParser / TrlParser: their fields are known keys of Hugging Face YAML files.</summary>
+    public IReadOnlyList<WorkspaceDataclass> WorkspaceClasses { get; init; } = Array.Empty<WorkspaceDataclass>();
     /// <summary>Problems met while following references (a missing DeepSpeed file): reported as findings.</summary>
     public IReadOnlyList<ReadProblem> ReferenceProblems { get; init; } = Array.Empty<ReadProblem>();
     /// <summary>What the workspace found out about the base model (its config.json, its weight names); null when nothing
@@ -110,6 +135,8 @@ public sealed class AnalysisResult
     public Schedule? Schedule { get; }
     public Schedule? PreviousSchedule { get; }
     public IReadOnlyList<Finding> Findings { get; }
+    /// <summary>The library versions the analysis assumed, each with the reason (installed, pinned, stated, newest known).</summary>
+    public VersionAssumptions Versions { get; init; } = VersionAssumptions.Newest;
     /// <summary>Why <see cref="Schedule"/> is null, or why its run length (total steps, epochs, samples) is null although
     /// N is known: a value that is not a finite number, or a run too long to count in 64 bits. Null otherwise.</summary>
     public string? ScheduleNote { get; init; }
@@ -183,7 +210,11 @@ public static class Engine
             .Select(f => f!)
             .OrderBy(f => f.Span.File == doc.Path ? 0 : 1).ThenBy(f => f.Span.Start).ThenBy(f => f.Id, StringComparer.Ordinal)
             .ToList();
-        return new AnalysisResult(setup, size, schedule, previous, final) { ScheduleNote = notes.Count == 0 ? null : string.Join("; ", notes) };
+        return new AnalysisResult(setup, size, schedule, previous, final)
+        {
+            Versions = options.EffectiveVersions,
+            ScheduleNote = notes.Count == 0 ? null : string.Join("; ", notes),
+        };
     }
 
     /// <summary>What the tools' own step formulas read from the batch settings.</summary>
@@ -334,10 +365,27 @@ public static class Engine
             NumTrainEpochs = epochs,
             Loop = options.Loop,
             Estimator = setup.Dialect == Dialect.Axolotl ? RunLengthEstimator.Axolotl : RunLengthEstimator.HuggingFace,
-            WarmupSteps = setup.Double("warmup_steps") ?? 0,
+            WarmupSteps = WarmupStepsAfterPostInit(setup, options),
             WarmupRatio = setup.Double("warmup_ratio") ?? 0,
             V5 = options.IsV5,
         };
         return (inputs, problems);
+    }
+
+    /// <summary>
+    /// warmup_steps as TrainingArguments holds it after __post_init__. From 5.0 through 5.14 a set warmup_ratio
+    /// replaces it there (training_args.py __post_init__, `if self.warmup_ratio is not None: self.warmup_steps =
+    /// self.warmup_ratio`, v5.0.0 to v5.14.1), and get_warmup_steps reads a value below 1 as a fraction; v4 keeps both
+    /// fields and picks in get_warmup_steps (Schedule does that); 5.15.0 has no warmup_ratio field at all (SW4003 says
+    /// the run stops on it). axolotl computes its own warm-up from warmup_ratio (core/builders/base.py) and is left to
+    /// the schedule as before.
+    /// </summary>
+    private static double WarmupStepsAfterPostInit(TrainingSetup setup, AnalysisOptions options)
+    {
+        var steps = setup.Double("warmup_steps") ?? 0;
+        // Only a ratio the config states: the table's dialect default (0.0, v4's field default) is not v5's None.
+        if (!options.IsV5 || setup.Dialect == Dialect.Axolotl || setup.Find("warmup_ratio")?.Value.AsDouble() is not double ratio) return steps;
+        var args = Keys.Upstream.UpstreamData.Instance.Library("transformers")?.Class("TrainingArguments");
+        return args is not null && KeyCatalog.ForClass(args, options.EffectiveVersions).Contains("warmup_ratio") ? ratio : steps;
     }
 }

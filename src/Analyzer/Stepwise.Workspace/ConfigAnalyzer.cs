@@ -59,6 +59,8 @@ public sealed class ConfigAnalyzer
 
     private readonly DatasetResolution _resolve;
     private readonly GitHistory _git = new();
+    private readonly Versions.VersionDetector _versions = new();
+    private readonly Recipes.ArgumentDataclasses _dataclasses = new();
 
     public ConfigAnalyzer(WorkspaceOptions? options = null, DatasetResolution? resolveDataset = null)
     {
@@ -148,8 +150,14 @@ public sealed class ConfigAnalyzer
                 Accelerate = accelerate,
                 Previous = previous is not null && docs.Count == 1 ? previous : null,
                 ReferenceProblems = problems,
+                // A YAML/JSON recipe of a script that parses it with HfArgumentParser/TrlParser takes that script's own dataclasses' keys.
+                WorkspaceClasses = doc.Dialect == Dialect.Hf && doc.Syntax is ConfigSyntax.Yaml or ConfigSyntax.Json
+                    ? _dataclasses.Near(dir) : Array.Empty<Stepwise.Core.Keys.WorkspaceDataclass>(),
             };
-            results.Add(new ConfigAnalysis(doc, Engine.Analyze(inputs, options.Analysis)));
+            var analysis = options.Analysis.Versions is null
+                ? options.Analysis with { Versions = _versions.Detect(dir, doc.Dialect, watched) }
+                : options.Analysis;
+            results.Add(new ConfigAnalysis(doc, Engine.Analyze(inputs, analysis)));
         }
         return new FileAnalysis(path, text, OncePerFile(results), null, watched.Distinct().ToList());
     }

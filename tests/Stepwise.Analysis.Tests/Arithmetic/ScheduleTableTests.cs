@@ -191,6 +191,26 @@ public class ScheduleTableTests
         Assert.Equal(expected, s.WarmupSteps);
     }
 
+    [Theory]
+    // transformers training_args.py at each tag (read from the tags' sources): v4.57.6 keeps warmup_ratio and
+    // get_warmup_steps takes warmup_steps when > 0, else ceil(S x ratio); v5.0.0-v5.14.1 __post_init__ sets
+    // warmup_steps = warmup_ratio whenever the ratio is not None (over a written warmup_steps too), then a value below 1
+    // is ceil(S x value); v5.15.0 has no warmup_ratio field (SW4003), warmup_steps stays as written. S = 1000 (max_steps).
+    [InlineData("4.57", "warmup_ratio: 0.05", 50L)]            // ceil(1000 x 0.05)
+    [InlineData("4.57", "warmup_ratio: 0.05\nwarmup_steps: 10", 10L)] // warmup_steps > 0 wins in v4
+    [InlineData("5.0", "warmup_ratio: 0.05", 50L)]             // copied into warmup_steps: ceil(1000 x 0.05)
+    [InlineData("5.14", "warmup_ratio: 0.05", 50L)]
+    [InlineData("5.14", "warmup_ratio: 0.05\nwarmup_steps: 10", 50L)] // the copy overwrites the written 10
+    [InlineData("5.14", "warmup_ratio:\nwarmup_steps: 10", 10L)]      // a YAML null is unset: nothing copied
+    [InlineData("5.15", "warmup_ratio: 0.05", 0L)]             // no such field: warmup_steps keeps its default 0
+    [InlineData("5.15", "warmup_steps: 0.05", 50L)]
+    public void Warmup_ratio_is_warmup_steps_after_post_init_in_transformers_5_0_to_5_14(string version, string warmup, long expected)
+    {
+        var text = "per_device_train_batch_size: 8\nmax_steps: 1000\n" + warmup + "\n";
+        var (_, r) = Stepwise.Analysis.Tests.Rules.RuleTestKit.Analyze(text, options: new Stepwise.Core.AnalysisOptions { TransformersVersion = version, DatasetSize = 52002 });
+        Assert.Equal(expected, r.Schedule!.WarmupSteps);
+    }
+
     [Fact]
     public void Ratio_steps_are_ceil_of_total_times_ratio()
     {

@@ -39,6 +39,48 @@ public class CommandLineTests
         Assert.Contains("Commands:", usage);
     }
 
+    /// <summary>
+    /// The newest tagged release of each library as the generator's input lists it (tools/keygen/upstream.json, the
+    /// releases keygen.py read): the last release whose ref is a tag, not the branch head "main".
+    /// </summary>
+    private static Dictionary<string, string> NewestTaggedInGeneratorInput()
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "tools", "keygen", "upstream.json")));
+        var newest = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var lib in json.RootElement.GetProperty("libraries").EnumerateObject())
+            foreach (var r in lib.Value.GetProperty("releases").EnumerateArray())
+                if (r.GetProperty("ref").GetString() != "main") newest[lib.Name] = r.GetProperty("version").GetString()!;
+        return newest;
+    }
+
+    [Fact]
+    public void Transformers_version_help_names_the_key_datas_newest_release_not_a_fixed_default()
+    {
+        var newest = NewestTaggedInGeneratorInput()["transformers"];
+        var (code, output, _) = Run("check", "--help");
+        Assert.Equal(0, code);
+        var help = System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
+        Assert.Contains("installed or pinned in the workspace", help);
+        Assert.Contains($"newest release Stepwise's key data knows, {newest})", help);
+        Assert.DoesNotContain("default 4.", help);
+    }
+
+    [Fact]
+    public void Newest_release_read_from_the_release_lines_agrees_with_the_generator_input_for_every_library()
+    {
+        // UpstreamData.NewestReleaseOf reads only the release lines (help texts must not load the whole data); the
+        // generator's input is the independent account of which releases were read.
+        var keys = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "src", "Analyzer", "Stepwise.Core", "Keys", "Upstream", "keys.txt"));
+        var parsed = Stepwise.Core.Keys.Upstream.UpstreamData.Parse(keys);
+        foreach (var (library, version) in NewestTaggedInGeneratorInput())
+        {
+            Assert.Equal(version, Stepwise.Core.Keys.Upstream.UpstreamData.NewestReleaseIn(new StringReader(keys), library));
+            Assert.Equal(version, parsed.Library(library)!.NewestRelease.Version);
+            Assert.Equal(version, Stepwise.Core.Keys.Upstream.UpstreamData.NewestReleaseOf(library));
+        }
+        Assert.Null(Stepwise.Core.Keys.Upstream.UpstreamData.NewestReleaseIn(new StringReader(keys), "no-such-library"));
+    }
+
     [Theory]
     [InlineData("--epoch-threshold", "nan", "--epoch-threshold needs a finite number, not 'nan'")]
     [InlineData("--epoch-threshold", "NaN", "--epoch-threshold needs a finite number, not 'NaN'")]

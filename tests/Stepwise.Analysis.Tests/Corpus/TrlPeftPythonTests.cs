@@ -140,7 +140,8 @@ public class TrlPeftPythonTests
         var findings = FindingsOf(a);
         Assert.DoesNotContain(findings, f => f.Id == "SW3001");
         var typo = Assert.Single(findings, f => f.Id == "SW9003" && f.Message.StartsWith("bnb_4bit_compute_type", StringComparison.Ordinal));
-        Assert.Equal("bnb_4bit_compute_type is not a known BitsAndBytesConfig setting; did you mean bnb_4bit_compute_dtype?", typo.Message);
+        var transformers = Stepwise.Core.Keys.Upstream.UpstreamData.Instance.Library("transformers")!.NewestRelease.Version;
+        Assert.Equal($"bnb_4bit_compute_type is not a known BitsAndBytesConfig setting (transformers {transformers}); did you mean bnb_4bit_compute_dtype?", typo.Message);
         Assert.Equal(63, typo.Span.Range.Start.Line + 1);
         Assert.Equal("Rename to bnb_4bit_compute_dtype", typo.Fixes.Single().Title);
 

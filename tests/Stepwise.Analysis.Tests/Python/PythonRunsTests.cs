@@ -16,6 +16,9 @@ public class PythonRunsTests
 
     private static string At(string text, Stepwise.Core.Text.SourceSpan s) => text.Substring(s.Start, s.Length);
 
+    /// <summary>The release SW9003 names when nothing states a version: the newest tagged release in the key data.</summary>
+    private static string Newest(string library) => Stepwise.Core.Keys.Upstream.UpstreamData.Instance.Library(library)!.NewestRelease.Version;
+
     private static List<Finding> Findings(string text, string name = "train.py")
     {
         var dir = TestPaths.TempDir();
@@ -95,7 +98,7 @@ public class PythonRunsTests
         var findings = Findings(text);
         Assert.DoesNotContain(findings, f => f.Id == "SW3001");
         var typo = Assert.Single(findings, f => f.Id == "SW9003");
-        Assert.Equal("bnb_4bit_compute_type is not a known BitsAndBytesConfig setting; did you mean bnb_4bit_compute_dtype?", typo.Message);
+        Assert.Equal($"bnb_4bit_compute_type is not a known BitsAndBytesConfig setting (transformers {Newest("transformers")}); did you mean bnb_4bit_compute_dtype?", typo.Message);
     }
 
     [Fact]
@@ -120,7 +123,7 @@ public class PythonRunsTests
         Assert.All(docs, d => Assert.Equal(0.1, d.Find("lora_dropuot")!.Value.AsDouble()));
         var findings = Findings(text);
         var typo = Assert.Single(findings, f => f.Id == "SW9003");
-        Assert.Equal("lora_dropuot is not a known LoraConfig setting; did you mean lora_dropout?", typo.Message);
+        Assert.Equal($"lora_dropuot is not a known LoraConfig setting (peft {Newest("peft")}); did you mean lora_dropout?", typo.Message);
         Assert.Equal(findings.Count, findings.Select(f => (f.Id, f.Span.Start, f.Span.Length, f.Message)).Distinct().Count());
     }
 
@@ -228,19 +231,26 @@ public class PythonRunsTests
         var findings = Findings(text);
         // save_step is the subclass's own field (near save_steps, but not a typo); learnig_rate is one.
         var typo = Assert.Single(findings, f => f.Id == "SW9003");
-        Assert.Equal("learnig_rate is not a known SFTConfig setting; did you mean learning_rate?", typo.Message);
+        Assert.Equal($"learnig_rate is not a known SFTConfig setting (trl {Newest("trl")}); did you mean learning_rate?", typo.Message);
     }
 
     [Fact]
     public void Keys_of_one_class_are_never_suggested_for_another()
     {
-        // loss_type is a TRL config field; task_type (LoraConfig) is not what the user meant there.
+        // loss_type is a TRL config field; task_type (LoraConfig) is not what the user meant there. A TrainingArguments
+        // key written in LoraConfig(...) is no LoraConfig field: PEFT's LoraConfig is a plain @dataclass (peft
+        // src/peft/tuners/lora/config.py), so the call raises TypeError on it. It is reported against LoraConfig alone,
+        // with no suggestion taken from another class.
         var text = "from trl import GRPOConfig\nfrom peft import LoraConfig\n"
             + "a = GRPOConfig(output_dir='o', loss_type='dr_grpo')\n"
             + "l = LoraConfig(r=8, per_device_train_batch_size=4, lora_alpah=16)\n";
         var findings = Findings(text);
         var sw9003 = findings.Where(f => f.Id == "SW9003").Select(f => f.Message).ToList();
-        Assert.Equal(new[] { "lora_alpah is not a known LoraConfig setting; did you mean lora_alpha?" }, sw9003);
+        Assert.Equal(new[]
+        {
+            $"per_device_train_batch_size is not a known LoraConfig setting (peft {Newest("peft")}); LoraConfig(...) raises TypeError on it",
+            $"lora_alpah is not a known LoraConfig setting (peft {Newest("peft")}); did you mean lora_alpha?",
+        }, sw9003);
     }
 
     [Fact]

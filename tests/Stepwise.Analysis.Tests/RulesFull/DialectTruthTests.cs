@@ -45,6 +45,34 @@ public class DialectTruthTests
     }
 
     [Fact]
+    public void SW4003_speaks_as_firmly_as_transformers_and_the_known_release_allow()
+    {
+        // transformers v5.0.0-v5.14.1 training_args.py __post_init__: logger.warning("warmup_ratio is deprecated ...") and
+        // `self.warmup_steps = self.warmup_ratio` (the run goes on); v5.15.0 removed the field (PR #46917).
+        var config = Hf(("warmup_ratio", "0.03"));
+        SW4003(new AnalysisOptions { TransformersVersion = "4.57" }, null);
+        var stated = SW4003(new AnalysisOptions { TransformersVersion = "5.6" }, Severity.Warning)!;
+        Assert.Contains("it logs a warning and is used as warmup_steps, and 5.15.0 removes it", stated.Message);
+        var range = new Stepwise.Core.Keys.VersionAssumptions(new[]
+        {
+            new Stepwise.Core.Keys.AssumedVersion("transformers", "5.6.0", "LLaMA-Factory 0.9.5 requires transformers>=4.55.0,<=5.6.0", ">=4.55.0,<=5.6.0"),
+        });
+        var ranged = SW4003(new AnalysisOptions { Versions = range }, Severity.Information)!;
+        Assert.Contains("5.6.0 is the newest release transformers>=4.55.0,<=5.6.0 allows", ranged.Message);
+        Assert.Contains("no longer exists in transformers 5.15", SW4003(new AnalysisOptions { TransformersVersion = "5.15" }, Severity.Error)!.Message);
+        SW4003(new AnalysisOptions(), Severity.Warning); // 5.15 too, but only as the newest release known
+
+        Finding? SW4003(AnalysisOptions options, Severity? expected)
+        {
+            var found = Analyze(config, options: options).Result.Findings.Where(f => f.Id == "SW4003").ToList();
+            if (expected is null) { Assert.Empty(found); return null; }
+            var f = Assert.Single(found);
+            Assert.Equal(expected, f.Severity);
+            return f;
+        }
+    }
+
+    [Fact]
     public void SW2001_in_axolotl_is_a_warning_because_fp16_is_dropped_when_bf16_is_on()
     {
         var f = Single(Analyze(Axolotl(("fp16", "true"), ("bf16", "true"))).Result, "SW2001");

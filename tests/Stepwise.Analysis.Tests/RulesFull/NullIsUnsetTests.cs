@@ -9,6 +9,9 @@ namespace Stepwise.Analysis.Tests.RulesFull;
 /// A key written with no value (`eval_steps:`, `~`, JSON null) is unset, in every rule: axolotl's validators test
 /// `data.get(key)`, and pydantic models and the TrainingArguments dataclass take None as "use the default". Every rule
 /// case's failing and passing config, with any known key of its dialect added as null, gets the same findings as without.
+/// Known means what SW9003 accepts: a key the classes reading the dialect's files declare at the assumed releases (the
+/// generated key data, KeyCatalog) or one of Stepwise's own handwritten keys. KeyTable's spellings of a dialect are wider
+/// (every upstream key of every class ever, PEFT's included for Hugging Face files): such a key is rightly reported.
 /// One exception by design: a keyword TrainingArguments / SFTConfig no longer has (`evaluation_strategy`,
 /// `max_seq_length`) fails as a keyword whatever its value, so SW4001 / SW4002 still name it outside axolotl.
 /// </summary>
@@ -40,7 +43,7 @@ public class NullIsUnsetTests
             var (doc, baseline) = Analyze(text, options: c.Options);
             var expected = Signature(baseline);
             var present = new HashSet<string>(written.Select(p => p.Key), StringComparer.Ordinal);
-            foreach (var key in KeyTable.SpellingsOf(dialect).Distinct().Where(k => !present.Contains(k)))
+            foreach (var key in Declared(dialect, c.Options).Where(k => !present.Contains(k)))
             {
                 if (dialect != Dialect.Axolotl && key is "evaluation_strategy" or "max_seq_length") continue;
                 // A key SW9003 suggests for a typo is a different question: renaming onto a key that is written (even
@@ -55,6 +58,33 @@ public class NullIsUnsetTests
             }
         }
         Assert.True(compared > 20, $"{name}: only {compared} null keys compared");
+    }
+
+    /// <summary>
+    /// The keys of <paramref name="dialect"/>'s YAML that its classes declare at the assumed releases, and Stepwise's own
+    /// (handwritten keys that no class reading such a file declares in any release of the data, or that a package the data
+    /// does not read declares too).
+    /// </summary>
+    private static IEnumerable<string> Declared(Dialect dialect, AnalysisOptions options)
+    {
+        var ever = KeyCatalog.EverDeclared(dialect, python: false);
+        return KeyCatalog.For(dialect, options.EffectiveVersions).Names
+            .Concat(KeyTable.KeysOf(dialect).Where(k => k.Handwritten && (k.DeclaredOutsideData || !ever.ContainsKey(k.SpellingIn(dialect)))).Select(k => k.SpellingIn(dialect)))
+            .Distinct(StringComparer.Ordinal)
+            .OrderBy(k => k, StringComparer.Ordinal);
+    }
+
+    [Fact]
+    public void The_keys_compared_are_those_the_dialects_classes_declare_at_the_assumed_releases()
+    {
+        var newest = new AnalysisOptions();
+        var hf = Declared(Dialect.Hf, newest).ToHashSet(StringComparer.Ordinal);
+        Assert.Contains("per_device_train_batch_size", hf);   // TrainingArguments
+        Assert.Contains("max_prompt_length", hf);             // a TRL config
+        Assert.DoesNotContain("ab_svd_init", hf);             // PEFT's, not read from Hugging Face YAML
+        Assert.DoesNotContain("logging_dir", hf);             // gone in transformers 5.15.0 (PR #46917)
+        Assert.Contains("logging_dir", Declared(Dialect.Hf, new AnalysisOptions { TransformersVersion = "5.14" }));
+        Assert.Contains("lora_mlp_kernel", Declared(Dialect.Axolotl, newest));
     }
 
     [Theory]

@@ -37,7 +37,16 @@ public sealed class CheckCommand : CliCommand
         var world = CliOptions.Integer("--world-size", "Data-parallel processes (default: the accelerate config, else 1)", min: 1);
         var dataset = CliOptions.Integer("--dataset-size", "Training examples, when they cannot be counted from the files", min: 0);
         var threshold = CliOptions.Number("--epoch-threshold", "SW1001 fires above this many epochs (default 2.0)", min: 0, minExclusive: true);
-        var transformers = new Option<string?>("--transformers-version") { Description = "Predict this transformers release's behaviour (default 4.57)", HelpName = "V" };
+        // The default is not a fixed number: it is what the workspace says, else the key data's newest release (read from
+        // the data's release lines, so that building the help does not load the whole key data).
+        var newest = Stepwise.Core.Keys.Upstream.UpstreamData.NewestReleaseOf("transformers");
+        var transformers = new Option<string?>("--transformers-version")
+        {
+            Description = "Predict this transformers release's behaviour (default: the version installed or pinned in the workspace, "
+                + "or pinned by the axolotl/LLaMA-Factory release that reads the config; else the newest release Stepwise's key data knows"
+                + (newest is null ? ")" : $", {newest})"),
+            HelpName = "V",
+        };
         transformers.Validators.Add(r =>
         {
             var v = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";

@@ -25,9 +25,12 @@ public static class HumanReport
                 var where = c.Document.ConfigSpan is { } cs ? $"{file.Path}:{cs.Range.Start}" : file.Path;
                 // A quantization or LoRA call on its own has no schedule to summarise; its findings follow.
                 if (c.Document.Dialect is not (Dialect.DeepSpeed or Dialect.Accelerate or Dialect.Unknown))
+                {
                     w.WriteLine(Paint($"{where}: {c.Document.Dialect.Id()}: " + (c.Document.HasTrainingArguments
                         ? ScheduleSummary.Line(c.Result)
                         : "checked on its own (no TrainingArguments-family call uses it), no schedule"), "\u001b[2m", colors));
+                    w.WriteLine(Paint($"{where}: assumed {c.Result.Versions.Describe(c.Document.Dialect)}", "\u001b[2m", colors));
+                }
                 foreach (var f in c.Result.Findings)
                 {
                     switch (f.Severity) { case Severity.Error: errors++; break; case Severity.Warning: warnings++; break; default: infos++; break; }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Stepwise.Core;
+using Stepwise.Core.Keys;
 using Stepwise.Core.Arithmetic;
 using Stepwise.Core.Model;
 using Stepwise.Core.Text;
@@ -11,7 +12,8 @@ namespace Stepwise.Cli.Output;
 /// The JSON contract (stable; extended, never broken):
 /// {"files":[{"path", "dialect", "findings":[{"id","severity","message","range","fixes":[{"title","edits":[{"range","newText"}]}]}],
 /// "schedule":{"dataset_size","per_device_train_batch_size","gradient_accumulation_steps","world_size","steps_per_epoch",
-/// "total_steps","epochs","samples","note"}, "schedules":[{...,"range"}]}]}. Lines and characters are 0-based UTF-16 as in LSP.
+/// "total_steps","epochs","samples","note"}, "schedules":[{...,"range"}], "versions":[{"library","version","source","release","commit"}]}]}.
+/// Lines and characters are 0-based UTF-16 as in LSP.
 /// A number that is unknown is null, never NaN or infinity (which JSON cannot hold); "note" says why the schedule or its
 /// run length is null when the dataset size does not explain it (a non-finite or over-range value), else it is null.
 /// </summary>
@@ -61,6 +63,27 @@ public static class JsonReport
             w.WriteEndArray();
         }
         else w.WriteNull("schedule");
+        if (trainingConfigs.Count > 0)
+        {
+            // The library versions the analysis assumed for this file, and why (installed, pinned, stated, newest known).
+            w.WriteStartArray("versions");
+            foreach (var v in trainingConfigs[0].Result.Versions.All
+                         .Where(v => VersionAssumptions.LibrariesOf(trainingConfigs[0].Document.Dialect).Contains(v.Library))
+                         .OrderBy(v => v.Library, StringComparer.Ordinal))
+            {
+                w.WriteStartObject();
+                w.WriteString("library", v.Library);
+                w.WriteString("version", v.Version);
+                w.WriteString("source", v.Source);
+                if (v.Release is { } r)
+                {
+                    w.WriteString("release", r.Version);
+                    w.WriteString("commit", r.Commit);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
     }
 

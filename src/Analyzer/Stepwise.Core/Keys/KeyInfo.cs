@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using Stepwise.Core.Keys.Upstream;
 using Stepwise.Core.Model;
 
 namespace Stepwise.Core.Keys;
@@ -17,15 +19,78 @@ public sealed class KeyInfo
 {
     internal KeyInfo(string name, KeyType type, object? @default, KeyGroup group, string description)
     {
-        Name = name; Type = type; Default = @default; Group = group; Description = description;
+        Name = name; Type = type; Default = @default; Group = group; _description = description;
     }
 
     public string Name { get; }
-    public KeyType Type { get; }
-    /// <summary>The Hugging Face default (TrainingArguments / PEFT / bitsandbytes).</summary>
-    public object? Default { get; }
+    public KeyType Type { get; internal set; }
+    /// <summary>The default of the key's home class at its newest release (TrainingArguments / PEFT / bitsandbytes for HF names).</summary>
+    public object? Default { get; internal set; }
     public KeyGroup Group { get; }
-    public string Description { get; }
+    /// <summary>Our own description; for a key only the upstream data knows, one written from the facts (class, type, releases).</summary>
+    public string Description => _description.Length > 0 ? _description : (_generated ??= FactsDescription());
+    private readonly string _description;
+    private string? _generated;
+    /// <summary>Listed by Stepwise's own table (KeyTable.cs), not only by the generated upstream data.</summary>
+    public bool Handwritten { get; internal set; }
+    /// <summary>
+    /// Also declared by a package the key data does not read, so no release of the data can say it is absent
+    /// (LLaMA-Factory's Megatron keys: mcore_adapter's TrainingArguments, parsed when USE_MCA=1).
+    /// </summary>
+    public bool DeclaredOutsideData { get; internal set; }
+    /// <summary>The upstream field each dialect's spelling stands for (its newest declaration), where the data has one.</summary>
+    public IReadOnlyDictionary<Dialect, UpstreamField> Declarations => _declarations;
+    internal readonly Dictionary<Dialect, UpstreamField> _declarations = new();
+
+    private string FactsDescription()
+    {
+        var f = _declarations.Values.FirstOrDefault();
+        if (f is null) return "";
+        var rels = f.Owner.Library.Releases;
+        var first = rels.FirstOrDefault(r => f.Releases.Contains(r.Index));
+        return $"Declared by {f.Owner.Library.Name} {f.Owner.Name} ({f.Annotation})" +
+               (first is not null && first.Index > 0 ? $", since {f.Owner.Library.Name} {first.Version}" : "") + ".";
+    }
+
+    /// <summary>The fields declaring this key (as <paramref name="dialect"/> spells it) at the assumed releases, most specific class first.</summary>
+    public IReadOnlyList<UpstreamField> DeclaredAt(Dialect dialect, VersionAssumptions versions) =>
+        KeyCatalog.For(dialect, versions, python: true).Declarations(SpellingIn(dialect));
+
+    /// <summary>
+    /// The allowed values of this key as <paramref name="dialect"/> declares it (newest release): the dialect's own
+    /// field where it is not the key's home (LLaMA-Factory's mixed_precision is not accelerate's), else <see cref="Values"/>.
+    /// </summary>
+    public IReadOnlyList<string> ValuesIn(Dialect dialect)
+    {
+        if (_declarations.TryGetValue(dialect, out var f) && !IsHome(f)) return f.Choices;
+        return Values;
+    }
+
+    /// <summary>The type as <paramref name="dialect"/> declares it (see <see cref="ValuesIn"/>); Any stays Any.</summary>
+    public KeyType TypeIn(Dialect dialect)
+    {
+        if (Type == KeyType.Any) return Type;
+        if (_declarations.TryGetValue(dialect, out var f) && !IsHome(f) && f.Type != KeyType.Any && !(RatioAllowed && f.Type == KeyType.Integer)) return f.Type;
+        return Type;
+    }
+
+    private bool IsHome(UpstreamField f)
+    {
+        foreach (var kv in _declarations)
+            if (SpellingIn(kv.Key) == Name) return kv.Value == f;
+        return false;
+    }
+
+    /// <summary>The allowed values at the assumed releases (the declaring field's), else <see cref="Values"/>.</summary>
+    public IReadOnlyList<string> ValuesAt(Dialect dialect, VersionAssumptions versions)
+    {
+        foreach (var f in DeclaredAt(dialect, versions))
+            if (f.Choices.Count > 0) return f.Choices;
+        if (dialect != Dialect.Hf)
+            foreach (var f in DeclaredAt(Dialect.Hf, versions))
+                if (f.Choices.Count > 0 && SpellingIn(Dialect.Hf) == Name) return f.Choices;
+        return Values;
+    }
     public IReadOnlyList<string> Values { get; internal set; } = Array.Empty<string>();
     /// <summary>Dialects where the key exists, with their spelling (canonical name unless stated).</summary>
     public IReadOnlyDictionary<Dialect, string> Spellings => _spellings;

@@ -1,40 +1,47 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Stepwise.Core.Keys.Upstream;
 using Stepwise.Core.Model;
 
 namespace Stepwise.Core.Keys;
 
 /// <summary>
-/// The table of settings Stepwise understands. Descriptions are our own words. Defaults follow
-/// transformers v4.5x TrainingArguments, PEFT LoraConfig and bitsandbytes BitsAndBytesConfig;
-/// axolotl and LLaMA-Factory spellings and defaults follow shared/reference/dialects.md.
+/// The table of settings Stepwise understands. Two layers:
+/// <list type="bullet">
+/// <item>the generated upstream data (<see cref="UpstreamData"/>, from tools/keygen/keygen.py): every key each config
+/// class declares, with type, default and allowed values per release. It decides types, defaults and values, and adds
+/// every upstream key this file does not list (described from the facts alone);</item>
+/// <item>this file's overlay, in our own words: the canonical (Hugging Face) name a dialect's spelling stands for
+/// (axolotl micro_batch_size = per_device_train_batch_size), descriptions, groups, ranges, deprecations, and the few
+/// defaults that are behaviour rather than a field default (axolotl builds an nf4 + double-quant BitsAndBytesConfig).
+/// Types and defaults written here are used only where the data has none (Stepwise's own settings, Megatron keys).</item>
+/// </list>
 /// </summary>
 public static class KeyTable
 {
     private static readonly Dialect[] HfLike = { Dialect.Hf, Dialect.LlamaFactory };
     private static readonly Dialect[] AllTrainer = { Dialect.Hf, Dialect.LlamaFactory, Dialect.Axolotl };
 
-    public static readonly string[] Optimizers =
-    {
-        "adamw_torch", "adamw_torch_fused", "adamw_torch_xla", "adamw_torch_npu_fused", "adamw_apex_fused", "adafactor",
-        "adamw_anyprecision", "adamw_torch_4bit", "adamw_torch_8bit", "ademamix", "sgd", "adagrad", "adamw_bnb_8bit",
-        "adamw_8bit", "ademamix_8bit", "lion_8bit", "lion_32bit", "paged_adamw_32bit", "paged_adamw_8bit",
-        "paged_ademamix_32bit", "paged_ademamix_8bit", "paged_lion_32bit", "paged_lion_8bit", "rmsprop", "rmsprop_bnb",
-        "rmsprop_bnb_8bit", "rmsprop_bnb_32bit", "galore_adamw", "galore_adamw_8bit", "galore_adafactor",
-        "galore_adamw_layerwise", "galore_adamw_8bit_layerwise", "galore_adafactor_layerwise", "lomo", "adalomo",
-        "grokadamw", "schedule_free_radam", "schedule_free_adamw", "schedule_free_sgd", "apollo_adamw",
-        "apollo_adamw_layerwise", "stable_adamw", "adamw_hf",
-    };
+    /// <summary>Every optimizer name TrainingArguments accepted in any release of the key data (oldest first); see <see cref="KeyInfo.ValuesAt"/> for one release.</summary>
+    public static readonly string[] Optimizers = UpstreamChoices("transformers", "TrainingArguments", "optim");
 
-    public static readonly string[] Schedulers =
-    {
-        "linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup", "inverse_sqrt",
-        "reduce_lr_on_plateau", "cosine_with_min_lr", "warmup_stable_decay",
-    };
+    /// <summary>Every scheduler name of TrainingArguments.lr_scheduler_type in any release of the key data.</summary>
+    public static readonly string[] Schedulers = UpstreamChoices("transformers", "TrainingArguments", "lr_scheduler_type");
 
-    public static readonly string[] Strategies = { "no", "steps", "epoch" };
-    public static readonly string[] SaveStrategies = { "no", "steps", "epoch", "best" };
+    public static readonly string[] Strategies = UpstreamChoices("transformers", "TrainingArguments", "eval_strategy");
+    public static readonly string[] SaveStrategies = UpstreamChoices("transformers", "TrainingArguments", "save_strategy");
+
+    private static string[] UpstreamChoices(string library, string cls, string field)
+    {
+        var c = UpstreamData.Instance.Library(library)?.Class(cls);
+        var list = new List<string>();
+        if (c is null) return list.ToArray();
+        foreach (var f in c.Fields.Where(f => f.Name == field).OrderBy(f => f.Releases.First))
+            foreach (var v in f.Choices)
+                if (!list.Contains(v)) list.Add(v);
+        return list.ToArray();
+    }
 
     private static readonly List<KeyInfo> _all = new();
     private static readonly Dictionary<Dialect, Dictionary<string, KeyInfo>> _byDialect = new();
@@ -123,7 +130,8 @@ public static class KeyTable
         K("eval_dataset", KeyType.String, null, KeyGroup.Data, "LLaMA-Factory: evaluation dataset names.").In(Dialect.LlamaFactory);
         K("dataset_dir", KeyType.String, "data", KeyGroup.Data, "LLaMA-Factory: the folder holding dataset_info.json.").In(Dialect.LlamaFactory);
         K("max_samples", KeyType.Integer, null, KeyGroup.Data, "LLaMA-Factory: cap on records taken from each dataset.").In(Dialect.LlamaFactory);
-        K("val_size", KeyType.Float, 0.0, KeyGroup.Data, "LLaMA-Factory: evaluation split; a fraction, or a count when > 1.").In(Dialect.LlamaFactory);
+        // Stepwise's trainer takes the same split from Hugging Face-style files (RunPlanner), as the engine counts it.
+        K("val_size", KeyType.Float, 0.0, KeyGroup.Data, "Evaluation split taken from the training data; a fraction, or a count when > 1 (LLaMA-Factory; Stepwise's trainer in Hugging Face-style files).").In(HfLike);
         K("cutoff_len", KeyType.Integer, 2048L, KeyGroup.Data, "LLaMA-Factory: maximum tokens per example.").In(Dialect.LlamaFactory);
         K("datasets", KeyType.List, null, KeyGroup.Data, "axolotl: training datasets [{path, type, data_files, split, ...}].").In(Dialect.Axolotl);
         K("val_set_size", KeyType.Float, 0.0, KeyGroup.Data, "axolotl: evaluation split; a fraction, or a count when > 1.").In(Dialect.Axolotl);
@@ -395,6 +403,13 @@ public static class KeyTable
             ("apply_rope_fusion", KeyType.Bool, false, "Megatron: fused rotary embeddings."),
             ("cp_size", KeyType.Integer, 1L, "Context-parallel degree."),
             ("cp_mode", KeyType.String, null, "Context-parallel mode (ring, ulysses...)."));
+        // LLaMA-Factory parses these with mcore_adapter's TrainingArguments when USE_MCA=1 (v0.9.5
+        // src/llamafactory/hparams/parser.py `from mcore_adapter import TrainingArguments`): a package the key data does
+        // not read, so the data's MegatronBridgeArguments (main branch only) does not decide whether they exist.
+        foreach (var k in new[] { "tensor_model_parallel_size", "pipeline_model_parallel_size", "expert_model_parallel_size", "context_parallel_size",
+                     "sequence_parallel", "use_distributed_optimizer", "overlap_param_gather", "overlap_grad_reduce", "moe_grouped_gemm",
+                     "moe_token_dispatcher_type", "recompute_granularity", "bias_activation_fusion", "apply_rope_fusion" })
+            Get(k)!.DeclaredOutsideData = true;
 
         // --- axolotl ---------------------------------------------------------------------------------------------
         var ax = new[] { Dialect.Axolotl };
@@ -520,11 +535,73 @@ public static class KeyTable
         Get("r")!.Minimum = 1;
         Get("max_steps")!.Minimum = -1;
 
+        ApplyUpstream();
+
         foreach (var k in _all)
             foreach (var kv in k._spellings)
             {
                 if (!_byDialect.TryGetValue(kv.Key, out var map)) _byDialect[kv.Key] = map = new Dictionary<string, KeyInfo>(StringComparer.Ordinal);
                 map[kv.Value] = k;
+            }
+    }
+
+    /// <summary>
+    /// Lays the generated upstream data over the table: the declaring field (newest release) of each spelling decides
+    /// type, default and values; every upstream key the overlay does not list joins the table under its own name.
+    /// </summary>
+    private static void ApplyUpstream()
+    {
+        var dialects = new[] { Dialect.Hf, Dialect.LlamaFactory, Dialect.Axolotl, Dialect.DeepSpeed, Dialect.Accelerate };
+        foreach (var k in _all) k.Handwritten = true;
+        var declared = dialects.ToDictionary(d => d, d => KeyCatalog.EverDeclared(d, python: d == Dialect.Hf));
+
+        foreach (var k in _all)
+        {
+            foreach (var d in dialects)
+                if (k._spellings.TryGetValue(d, out var spelling) && declared[d].TryGetValue(spelling, out var f))
+                    k._declarations[d] = f;
+            // The home declaration: TrainingArguments / PEFT / bitsandbytes for HF names, else the dialect's own.
+            UpstreamField? home = null;
+            foreach (var d in dialects)
+                if (k._declarations.TryGetValue(d, out var f) && k.SpellingIn(d) == k.Name) { home = f; break; }
+            if (home is not null)
+            {
+                // Any in the overlay is deliberate (accelerate writes downcast_bf16: 'no' for a bool field; report_to
+                // takes a string or a list); a ratio key stays a float where a release declares an int.
+                if (home.Type != KeyType.Any && k.Type != KeyType.Any && !(k.Type == KeyType.Float && home.Type == KeyType.Integer && k.RatioAllowed)) k.Type = home.Type;
+                if (home.DefaultExpression is null && !(home.Default is null && k.Default is not null)) k.Default = home.Default;
+                if (home.Choices.Count > 0) k.Values = home.Choices;
+            }
+            foreach (var kv in k._declarations)
+            {
+                var f = kv.Value;
+                if (f == home || f.DefaultExpression is not null) continue;
+                // a default the data states for this dialect's own spelling (axolotl micro_batch_size: 1)
+                if (!k._dialectDefaults.ContainsKey(kv.Key) || k.SpellingIn(kv.Key) != k.Name) k._dialectDefaults[kv.Key] = f.Default;
+            }
+        }
+
+        // Every other upstream key, under its own name (a name the table knows in another dialect gains this dialect).
+        var spelled = dialects.ToDictionary(d => d, d => new HashSet<string>(_all.Where(k => k._spellings.ContainsKey(d)).Select(k => k._spellings[d]), StringComparer.Ordinal));
+        foreach (var d in dialects)
+            foreach (var kv in declared[d].OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                var (name, f) = (kv.Key, kv.Value);
+                if (spelled[d].Contains(name)) continue;
+                if (_byName.TryGetValue(name, out var existing))
+                {
+                    existing._spellings[d] = name;
+                    existing._declarations[d] = f;
+                    if (f.DefaultExpression is null && !Equals(f.Default, existing.Default)) existing._dialectDefaults[d] = f.Default;
+                    continue;
+                }
+                var group = f.Owner.Name.IndexOf("BitsAndBytes", StringComparison.Ordinal) >= 0 ? KeyGroup.Quantization
+                    : f.Owner.Library.Name == "peft" ? KeyGroup.Lora
+                    : d is Dialect.DeepSpeed or Dialect.Accelerate ? KeyGroup.Distributed : KeyGroup.Other;
+                var k = K(name, f.Type, f.DefaultExpression is null ? f.Default : null, group, "");
+                if (f.Choices.Count > 0) k.Values = f.Choices;
+                k._spellings[d] = name;
+                k._declarations[d] = f;
             }
     }
 

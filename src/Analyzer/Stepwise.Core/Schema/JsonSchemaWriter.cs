@@ -55,7 +55,8 @@ public static class JsonSchemaWriter
         var def = k.DefaultIn(dialect);
         bool nullable = def is null;
         var types = new List<string>();
-        switch (k.Type)
+        var type = k.TypeIn(dialect);
+        switch (type)
         {
             case KeyType.Integer: types.Add("integer"); break;
             case KeyType.Float: types.Add("number"); break;
@@ -65,7 +66,7 @@ public static class JsonSchemaWriter
             case KeyType.Mapping: types.Add("object"); break;
         }
         // axolotl takes "auto" for its precision flags and strings for numbers; DeepSpeed's HF integration fills "auto" values.
-        bool acceptsString = (k.AcceptsString && dialect == Dialect.Axolotl) || (dialect == Dialect.DeepSpeed && k.Type is KeyType.Integer or KeyType.Float or KeyType.Bool);
+        bool acceptsString = (k.AcceptsString && dialect == Dialect.Axolotl) || (dialect == Dialect.DeepSpeed && type is KeyType.Integer or KeyType.Float or KeyType.Bool);
         if (types.Count > 0 && acceptsString && !types.Contains("string")) types.Add("string");
         if (types.Count > 0 && nullable) types.Add("null");
 
@@ -103,7 +104,7 @@ public static class JsonSchemaWriter
     {
         if (dialect == Dialect.Axolotl && k.Name == "optim") return Array.Empty<string>();
         if (dialect == Dialect.Axolotl && k.Name == "lr_scheduler_type") return k.Values.Concat(new[] { "one_cycle", "rex" }).ToList();
-        return k.Values;
+        return k.ValuesIn(dialect);
     }
 
     private static string Scalar(object v) => v switch

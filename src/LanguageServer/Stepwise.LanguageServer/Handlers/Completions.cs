@@ -26,7 +26,9 @@ public static partial class Completions
         var empty = new CompletionList(false, Array.Empty<CompletionItem>());
         int offset = doc.Lines.OffsetOf(new Position(position.Line, position.Character));
         if (Context(doc, position.Line, offset) is not var (dialect, syntax, written)) return empty;
-        var document = new CompletionContext(dialect, syntax);
+        // The releases the last analysis assumed: keys of other releases are not offered.
+        var versions = doc.Analysis.File?.Configs.FirstOrDefault()?.Result.Versions ?? VersionAssumptions.Newest;
+        var document = new CompletionContext(dialect, syntax, versions);
         int lineStart = doc.Lines.LineStart(position.Line);
         var prefix = doc.Text.Substring(lineStart, offset - lineStart);
 
@@ -78,7 +80,7 @@ public static partial class Completions
         }
     }
 
-    public sealed record CompletionContext(Dialect Dialect, ConfigSyntax Syntax);
+    public sealed record CompletionContext(Dialect Dialect, ConfigSyntax Syntax, VersionAssumptions? Versions = null);
 
     [GeneratedRegex(@"^[ \t]*[""']?(?<key>[A-Za-z_][A-Za-z0-9_.\-]*)[""']?[ \t]*[:=]", RegexOptions.Multiline)] private static partial Regex AnyKey();
 
@@ -116,10 +118,13 @@ public static partial class Completions
     private static List<CompletionItem> Keys(CompletionContext doc, HashSet<string> written, string word, LspRange range, Func<string, string> insert)
     {
         var items = new List<CompletionItem>();
+        var declared = KeyCatalog.For(doc.Dialect, doc.Versions ?? VersionAssumptions.Newest, python: doc.Syntax == ConfigSyntax.Python);
         foreach (var info in KeyTable.KeysOf(doc.Dialect))
         {
             var key = info.SpellingIn(doc.Dialect);
             if (written.Contains(key) && key != word) continue;
+            // Stepwise's own keys always; upstream keys only where a class declares them at the assumed releases.
+            if (!info.Handwritten && !declared.Contains(key)) continue;
             var def = info.DefaultIn(doc.Dialect);
             var docs = info.Description + "\n\nDefault: " + (def is null ? "not set" : $"`{Hovers.Format(def)}`")
                 + (info.Values.Count > 0 ? "\n\nAllowed: " + string.Join(", ", info.Values.Select(x => $"`{x}`")) : "")

@@ -35,6 +35,14 @@ public static class Hovers
         if (info.Values.Count > 0) md.Append(" · Allowed: ").Append(string.Join(", ", info.Values.Select(v => $"`{v}`")));
         md.Append('\n');
         if (info.ReplacedBy is { } r) md.Append("\nDeprecated: ").Append(info.DeprecationNote).Append("; use `").Append(KeyTable.Spelling(r, dialect)).Append("`.\n");
+        // Which upstream class declares the key at the assumed versions, and why those versions.
+        var versions = config.Result.Versions;
+        var declared = info.DeclaredAt(dialect, versions).Select(f => f.Owner).Distinct().Take(3).ToList();
+        if (declared.Count > 0)
+            md.Append("\nDeclared by ").Append(string.Join(", ", declared.Select(o =>
+                $"`{o.Name}` ({o.Library.Name} {versions.Release(o.Library.Name)?.Version})"))).Append('\n');
+        if (dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory)
+            md.Append("\nAssumed: ").Append(versions.Describe(dialect)).Append('\n');
 
         if ((info.Group is KeyGroup.Batch or KeyGroup.Schedule || IsLengthKey(info.Name)) && dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory)
         {

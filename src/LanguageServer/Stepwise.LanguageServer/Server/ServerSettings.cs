@@ -14,7 +14,8 @@ public sealed record ServerSettings
     public long? WorldSize { get; init; }
     public long? DatasetSize { get; init; }
     public double EpochThreshold { get; init; } = 2.0;
-    public string TransformersVersion { get; init; } = "4.57";
+    /// <summary>A transformers version to assume ("4.57"); null or empty: what the workspace says (installed, pinned), else the newest known.</summary>
+    public string? TransformersVersion { get; init; }
     public IReadOnlyDictionary<string, Severity?> Severities { get; init; } = new Dictionary<string, Severity?>();
 
     public static readonly ServerSettings Default = new();
@@ -62,7 +63,8 @@ public sealed record ServerSettings
         if (e.TryGetProperty("transformersVersion", out var tv) && tv.ValueKind != JsonValueKind.Null)
         {
             var text = tv.ValueKind == JsonValueKind.String ? tv.GetString() : null;
-            if (text is { Length: > 0 } && char.IsDigit(text[0])) s = s with { TransformersVersion = text };
+            if (text is { Length: 0 }) s = s with { TransformersVersion = null };
+            else if (text is { Length: > 0 } && char.IsDigit(text[0])) s = s with { TransformersVersion = text };
             else problems.Add($"stepwise.transformersVersion must be a version such as \"4.57\", not {tv.GetRawText()}");
         }
         if (e.TryGetProperty("severity", out var sev) && sev.ValueKind == JsonValueKind.Object)

@@ -1,3 +1,4 @@
+using Stepwise.Core.Keys;
 using Stepwise.Core.Model;
 using Stepwise.Core.Rules.Validity;
 
@@ -39,12 +40,16 @@ public sealed class SW4001_EvaluationStrategy : Rule
         }
         var (major, minor) = c.Options.Version;
         if (major == 4 && minor < 41 || major < 4) return;
-        bool removed = major >= 5 || minor >= 51;
+        // TrainingArguments declares evaluation_strategy up to v4.50.3 and no longer in v4.51.0 (key data); the
+        // boundary is the data's, 4.51 when the data holds no removal.
+        var history = FieldHistory.Of("transformers", "TrainingArguments", "evaluation_strategy");
+        var removedIn = history.RemovedIn?.Parsed ?? new LibraryVersion(4, 51, 0);
+        bool removed = major > removedIn.Major || (major == removedIn.Major && minor >= removedIn.Minor);
         var release = $"transformers {major}.{minor}";
         // transformers PR #36946 (in 4.51) removed the field from TrainingArguments.
         var message = removed
-            ? $"evaluation_strategy no longer exists in {release} (deprecated in 4.41, removed in 4.51): the run fails with \"unexpected keyword argument 'evaluation_strategy'\"; use eval_strategy"
-            : $"evaluation_strategy is deprecated in {release} (renamed eval_strategy in 4.41) and is gone from 4.51 on; use eval_strategy";
+            ? $"evaluation_strategy no longer exists in {release} (deprecated in 4.41, removed in {removedIn.Short}): the run fails with \"unexpected keyword argument 'evaluation_strategy'\"; use eval_strategy"
+            : $"evaluation_strategy is deprecated in {release} (renamed eval_strategy in 4.41) and is gone from {removedIn.Short} on; use eval_strategy";
         c.Report(Rule, old.KeySpan, message, removed ? Severity.Error : Severity.Warning, fix);
     }
 }

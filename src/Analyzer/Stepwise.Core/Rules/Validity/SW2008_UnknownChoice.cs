@@ -11,7 +11,7 @@ public sealed class SW2008_UnknownChoice : Rule
     public static readonly RuleDescriptor Rule = new("SW2008", "Unknown optimizer, scheduler or strategy", Severity.Error, "Validity",
         "Reports values of `optim`, `lr_scheduler_type`, `eval_strategy`, `save_strategy` and `logging_strategy` that are not " +
         "among the names the selected transformers release accepts, with the valid names and the closest one as a fix. " +
-        "`adamw_hf` exists only before v5 and `stable_adamw` only from v5. axolotl's own optimizer names are not judged.",
+        "The names are those of the assumed release in the generated key data (`adamw_hf` is gone from 4.50). axolotl's own optimizer names are not judged.",
         "TrainingArguments turns these strings into enums in `__post_init__`; an unknown one raises " +
         "\"X is not a valid OptimizerNames, please select one of [...]\" after the job has started.",
         "```yaml\noptim: paged_adamw_8bits\nlr_scheduler_type: cosin\n```",
@@ -19,11 +19,23 @@ public sealed class SW2008_UnknownChoice : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
-    internal static IReadOnlyList<string> OptimizersFor(SetupSnapshot s) =>
-        KeyTable.Optimizers.Where(o => s.V5 ? o != "adamw_hf" : o != "stable_adamw").ToList();
+    // The names TrainingArguments accepts at the assumed transformers release, from the key data (OptimizerNames,
+    // SchedulerType): adamw_hf is gone from v4.50.0 on and stable_adamw arrived within 4.5x, not at v5.
+    internal static IReadOnlyList<string> OptimizersFor(SetupSnapshot s) => ChoicesAt(s, "optim", KeyTable.Optimizers);
 
-    internal static IReadOnlyList<string> SchedulersFor(SetupSnapshot s) =>
-        s.IsAxolotl ? KeyTable.Schedulers.Concat(new[] { "one_cycle", "rex" }).ToList() : KeyTable.Schedulers;
+    internal static IReadOnlyList<string> SchedulersFor(SetupSnapshot s)
+    {
+        var hf = ChoicesAt(s, "lr_scheduler_type", KeyTable.Schedulers);
+        return s.IsAxolotl ? hf.Concat(new[] { "one_cycle", "rex" }).ToList() : hf;
+    }
+
+    private static IReadOnlyList<string> ChoicesAt(SetupSnapshot s, string field, IReadOnlyList<string> fallback)
+    {
+        var release = s.Versions.Release("transformers");
+        var f = release is null ? null : Stepwise.Core.Keys.Upstream.UpstreamData.Instance.Library("transformers")?.Class("TrainingArguments")?.Fields
+            .FirstOrDefault(x => x.Name == field && x.Releases.Contains(release.Index));
+        return f is { Choices.Count: > 0 } ? f.Choices : fallback;
+    }
 
     private sealed class Checks : SnapshotValidator
     {

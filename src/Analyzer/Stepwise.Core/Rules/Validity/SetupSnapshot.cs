@@ -17,7 +17,17 @@ public sealed class SetupSnapshot
     public Dialect Dialect { get; private set; }
     public bool V5 { get; private set; }
     public (int Major, int Minor) Version { get; private set; }
+    /// <summary>
+    /// The class that reads warmup_steps in this dialect at the assumed release, when it declares an int (transformers
+    /// v4 TrainingArguments; axolotl's HyperparametersConfig in every release); null when a float is accepted (v5).
+    /// </summary>
+    public Stepwise.Core.Keys.Upstream.UpstreamField? WarmupStepsInt { get; private set; }
+    /// <summary>The library versions the analysis assumes (the key data's releases for them).</summary>
+    public Stepwise.Core.Keys.VersionAssumptions Versions { get; private set; } = Stepwise.Core.Keys.VersionAssumptions.Newest;
     private readonly HashSet<string> _written = new(StringComparer.Ordinal);
+    private bool _warmupKnown;
+    /// <summary>Whether warmup_steps must be a whole number here (the declaring field's type, else before v5).</summary>
+    public bool WarmupStepsMustBeWhole => _warmupKnown ? WarmupStepsInt is not null : !V5;
 
     /// <summary>"transformers 4.57": the release a message is about.</summary>
     public string Release => $"transformers {Version.Major}.{Version.Minor}";
@@ -112,7 +122,11 @@ public sealed class SetupSnapshot
 
     public static SetupSnapshot Of(TrainingSetup setup, AnalysisOptions options)
     {
-        var s = new SetupSnapshot { Dialect = setup.Dialect, V5 = options.IsV5, Version = options.Version };
+        var s = new SetupSnapshot { Dialect = setup.Dialect, V5 = options.IsV5, Version = options.Version, Versions = options.EffectiveVersions };
+        var warmup = Stepwise.Core.Keys.KeyTable.Get("warmup_steps")?.DeclaredAt(setup.Dialect, s.Versions).FirstOrDefault();
+        // no declaration at all (an unknown dialect): the transformers major decides, as before
+        s.WarmupStepsInt = warmup is null ? null : warmup.Type == Stepwise.Core.Keys.KeyType.Integer ? warmup : null;
+        s._warmupKnown = warmup is not null;
         foreach (var (prop, hf) in Map)
         {
             var setting = setup.Get(hf);
