@@ -54,10 +54,19 @@ public sealed class TokenCounter
     private readonly string? _diskCache;
     private readonly ConcurrentDictionary<string, TokenLengths> _memory = new(StringComparer.Ordinal);
 
-    public TokenCounter(HuggingFaceCacheRoots? roots = null, string? diskCache = null)
+    /// <summary>A counter over the hub cache <paramref name="roots"/> (default: the environment's) that keeps its lengths
+    /// on disk in ~/.cache/stepwise/token-lengths (STEPWISE_CACHE=DIR moves it, STEPWISE_CACHE=off turns it off).</summary>
+    public TokenCounter(HuggingFaceCacheRoots? roots = null)
     {
         _roots = roots ?? HuggingFaceCacheRoots.FromEnvironment();
-        _diskCache = diskCache ?? DefaultDiskCache();
+        _diskCache = DefaultDiskCache();
+    }
+
+    /// <summary>A counter that keeps its lengths on disk in <paramref name="diskCache"/>; null = in memory only.</summary>
+    public TokenCounter(string? diskCache, HuggingFaceCacheRoots? roots = null)
+    {
+        _roots = roots ?? HuggingFaceCacheRoots.FromEnvironment();
+        _diskCache = diskCache;
     }
 
     public static TokenCounter Default { get; } = new();
