@@ -5,6 +5,7 @@ using System.Linq;
 using Stepwise.Core.Arithmetic;
 using Stepwise.Core.Keys;
 using Stepwise.Core.Model;
+using Stepwise.Core.Packing;
 using Stepwise.Core.Rules;
 
 namespace Stepwise.Core;
@@ -96,6 +97,16 @@ public sealed record AnalysisInputs(ConfigDocument Document)
     /// <summary>What the workspace found out about the base model (its config.json, its weight names); null when nothing
     /// local describes it. Architecture-aware rules (SW3008) judge only what is known.</summary>
     public ModelArchitecture? Model { get; init; }
+    /// <summary>
+    /// The token length of every training record as the configured tool renders and tokenizes it (the base model's
+    /// tokenizer found locally); null when not counted. Packed runs need it for their steps; without it they stay unknown.
+    /// </summary>
+    public TokenLengths? TokenLengths { get; init; }
+    /// <summary>Without <see cref="TokenLengths"/>: why (no tokenizer found, a format not reproduced, the count's error),
+    /// or what is being counted.</summary>
+    public string? TokenLengthsNote { get; init; }
+    /// <summary>Without <see cref="TokenLengths"/>: unavailable, being counted in the background, or failed.</summary>
+    public Packing.TokenLengthsStatus TokenLengthsStatus { get; init; }
 }
 
 /// <summary>The base model as local files describe it.</summary>
@@ -156,7 +167,11 @@ public static class Engine
         // A quantization or adapter config on its own has no training arguments: no schedule from their defaults.
         var (scheduleInputs, inputProblems) = training && doc.HasTrainingArguments ? ScheduleInputsOf(setup, size, options) : (null, new List<Finding>());
         findings.AddRange(inputProblems);
-        Schedule? schedule = scheduleInputs is null ? null : NumberBounds.Bound(Schedules.Compute(scheduleInputs), setup, findings, notes);
+        var packing = scheduleInputs is null ? null : PackingSettings.Read(setup);
+        Schedule? schedule = scheduleInputs is null ? null
+            : NumberBounds.Bound(packing is null ? Schedules.Compute(scheduleInputs)
+                : PackedSchedule(scheduleInputs, LengthPlanner.Plan(packing, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(setup, scheduleInputs), inputs.TokenLengthsNote, inputs.TokenLengthsStatus)),
+                setup, findings, notes);
         if (schedule is null && notes.Count == 0 && inputProblems.Count > 0) notes.Add("the batch settings are invalid (see the SW9002 findings)");
 
         Schedule? previous = null;
@@ -170,7 +185,11 @@ public static class Engine
             {
                 // Same N and W as now: the question is what the edit to this file changed.
                 var w = scheduleInputs?.WorldSize ?? prevInputs.WorldSize;
-                previous = NumberBounds.Bound(Schedules.Compute(prevInputs with { DatasetSize = size.Count, WorldSize = w }), previousSetup, null, null);
+                prevInputs = prevInputs with { DatasetSize = size.Count, WorldSize = w };
+                var prevPacking = PackingSettings.Read(previousSetup);
+                previous = NumberBounds.Bound(prevPacking is null ? Schedules.Compute(prevInputs)
+                    : PackedSchedule(prevInputs, LengthPlanner.Plan(prevPacking, inputs.TokenLengths, size.RowsBeforeSplit ?? size.Count, PlanBatchOf(previousSetup, prevInputs), inputs.TokenLengthsNote, inputs.TokenLengthsStatus)),
+                    previousSetup, null, null);
             }
         }
 
@@ -202,6 +221,48 @@ public static class Engine
             Versions = options.EffectiveVersions,
             ScheduleNote = notes.Count == 0 ? null : string.Join("; ", notes),
         };
+    }
+
+    /// <summary>What the tools' own step formulas read from the batch settings.</summary>
+    private static PlanBatch PlanBatchOf(TrainingSetup setup, ScheduleInputs i) => new()
+    {
+        MicroBatch = i.PerDeviceBatch * Math.Max(1, i.NGpu),
+        Accumulation = i.GradientAccumulation,
+        WorldSize = i.WorldSize,
+        NumEpochs = i.NumTrainEpochs,
+        DropLast = i.DropLast,
+        BatchSizeWritten = setup.Dialect == Dialect.Axolotl && !setup.IsWritten("gradient_accumulation_steps") ? setup.Find("batch_size")?.Value.AsLong() : null,
+        ValSplit = setup.Double(setup.Dialect == Dialect.Axolotl ? "val_set_size" : "val_size") ?? 0,
+    };
+
+    /// <summary>
+    /// The schedule of a config whose tool has a length model: its kept examples replace the record count; when it packs,
+    /// the packed rows (TRL, LLaMA-Factory) or the packing sampler's batches and the tool's own max_steps (axolotl) replace
+    /// the unpacked arithmetic, and when those are unknown nothing per epoch is computed at all.
+    /// </summary>
+    public static Schedule PackedSchedule(ScheduleInputs i, PackingPlan plan)
+    {
+        if (!plan.Packed)
+        {
+            var unpacked = plan.Examples is long e ? i with { DatasetSize = e } : i;
+            return Schedules.Compute(unpacked) with { Packing = plan };
+        }
+        if (plan.Unknown is { } why || (plan.Sequences is null && plan.SamplerBatches is null))
+            return Schedules.Compute(i with { StepsUnknown = plan.Unknown ?? "packed: the packed rows are unknown" }) with { Packing = plan };
+        var outcomes = new List<Schedule>();
+        if (plan.Sequences is CountRange rows)
+        {
+            foreach (var n in rows.IsExact ? new[] { rows.Low } : new[] { rows.Low, rows.High })
+                outcomes.Add(Schedules.Compute(i with { DatasetSize = n }));
+        }
+        else if (plan.SamplerBatches is CountRange nb)
+        {
+            var tool = plan.ToolSteps ?? CountRange.Exact(-1);
+            foreach (var b in nb.IsExact ? new[] { nb.Low } : new[] { nb.Low, nb.High })
+            foreach (var t in tool.IsExact ? new[] { tool.Low } : new[] { tool.Low, tool.High })
+                outcomes.Add(Schedules.Compute(i with { DatasetSize = plan.Examples ?? i.DatasetSize, SamplerBatches = b, ToolSteps = t > 0 ? t : null }));
+        }
+        return Schedules.Combine(outcomes) with { Packing = plan };
     }
 
     /// <summary>N: override, directive, or the resolved datasets (max_samples cap per dataset, then the validation split).</summary>

@@ -99,6 +99,16 @@ public static class StepwiseDescriptors
         description: "Reports a training set that gives no batch at all: with `dataloader_drop_last: true` and fewer examples than per_device_train_batch_size x world size, every batch is incomplete and dropped (or the dataset has no examples). The Trainer plans one step per epoch anyway. With `max_steps` set it then finds no batch, logs the warning \"There seems not to be a single sample in your epoch_iterator\" and stops at step 0: the job ends \"successfully\" without training. Without `max_steps` it refuses to start (\"args.max_steps must be set to a positive value if dataloader does not have a length\"). axolotl passes its own max_steps, so it takes the first path.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW1008.md");
 
+    public static readonly DiagnosticDescriptor SW1009 = new(
+        id: "SW1009",
+        title: "Packed run: steps depend on token lengths",
+        messageFormat: "{0}",
+        category: "Schedule",
+        defaultSeverity: DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        description: "Reports a config that packs several examples into each sequence (axolotl `sample_packing`, TRL `packing`, LLaMA-Factory `packing` / `neat_packing`) when the token length of every example is not known, so the rows the packer makes, the steps per epoch and the epochs are left unknown instead of computed from the unpacked count. Also reports when the packer works on a shuffled order (axolotl's multipack sampler, a shuffled split before packing) and simulated shuffles give different step counts, and when axolotl would refuse an over-long example. Packing concatenates short examples into sequences of `sequence_len` / `max_length` tokens: 5,000 examples of about 30 tokens fit in a few dozen sequences of 2,048, so the run makes a few dozen steps, not the 1,875 the unpacked count gives. Every number derived from the steps (max_steps epochs, warmup, eval/save cadence, time) is then wrong too.",
+        helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW1009.md");
+
     public static readonly DiagnosticDescriptor SW2001 = new(
         id: "SW2001",
         title: "fp16 and bf16 are both true",
@@ -469,7 +479,7 @@ public static class StepwiseDescriptors
         description: "Reports a `deepspeed:` config, accelerate config or dataset file that the config names but that cannot be read. The run would stop at start-up; and the batch settings in that file cannot be checked.",
         helpLinkUri: "https://github.com/stepwise-tools/stepwise/blob/main/docs/rules/SW9004.md");
 
-    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(SW0001, SW1001, SW1002, SW1003, SW1004, SW1005, SW1006, SW1007, SW1008, SW2001, SW2002, SW2003, SW2004, SW2005, SW2006, SW2007, SW2008, SW2009, SW2010, SW2011, SW2012, SW2013, SW2014, SW2015, SW2016, SW3001, SW3002, SW3003, SW3004, SW3005, SW3006, SW3007, SW3008, SW3009, SW3010, SW3011, SW3012, SW4001, SW4002, SW4003, SW4004, SW5001, SW9001, SW9002, SW9003, SW9004);
+    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(SW0001, SW1001, SW1002, SW1003, SW1004, SW1005, SW1006, SW1007, SW1008, SW1009, SW2001, SW2002, SW2003, SW2004, SW2005, SW2006, SW2007, SW2008, SW2009, SW2010, SW2011, SW2012, SW2013, SW2014, SW2015, SW2016, SW3001, SW3002, SW3003, SW3004, SW3005, SW3006, SW3007, SW3008, SW3009, SW3010, SW3011, SW3012, SW4001, SW4002, SW4003, SW4004, SW5001, SW9001, SW9002, SW9003, SW9004);
 
     public static DiagnosticDescriptor? Find(string id) => id switch
     {
@@ -482,6 +492,7 @@ public static class StepwiseDescriptors
         "SW1006" => SW1006,
         "SW1007" => SW1007,
         "SW1008" => SW1008,
+        "SW1009" => SW1009,
         "SW2001" => SW2001,
         "SW2002" => SW2002,
         "SW2003" => SW2003,

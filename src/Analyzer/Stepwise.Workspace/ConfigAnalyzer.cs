@@ -19,6 +19,24 @@ public sealed record WorkspaceOptions
     /// <summary>The folder the training job runs from: relative paths a config names (`deepspeed: deepspeed_configs/zero2.json`
     /// in axolotl's examples, datasets) are tried next to the config, then here. Null = the current directory.</summary>
     public string? WorkingDirectory { get; init; }
+    /// <summary>How token lengths are counted for configs whose steps depend on them (packing, length filters).</summary>
+    public TokenCountMode TokenCounting { get; init; } = TokenCountMode.Inline;
+    /// <summary>Background mode: called with a count that is not cached yet; the shell runs it (TokenCounter.Count) and
+    /// analyses again when it is done. Until then the result says the tokens are being counted.</summary>
+    public Action<Tokens.TokenJob>? StartTokenCount { get; init; }
+    /// <summary>The token counter (and its cache); null = one per analyzer over <see cref="ModelCache"/>.</summary>
+    public Tokens.TokenCounter? TokenCounter { get; init; }
+}
+
+/// <summary>When the token lengths a packed run needs are counted.</summary>
+public enum TokenCountMode
+{
+    /// <summary>Before the result (the CLI): a cache miss is counted on the spot.</summary>
+    Inline,
+    /// <summary>Never blocking (the language server): a cache miss is handed to WorkspaceOptions.StartTokenCount.</summary>
+    Background,
+    /// <summary>Not counted: packed runs stay unknown.</summary>
+    Off,
 }
 
 /// <summary>One configuration of a file and what the engine said about it.</summary>
@@ -49,7 +67,13 @@ public sealed class ConfigAnalyzer
         Options = options ?? new WorkspaceOptions();
         _resolve = resolveDataset ?? DefaultResolver(Options.WorkingDirectory);
         _models = Options.ModelCache is { } roots ? new ModelFiles(roots) : ModelFiles.Default;
+        _tokens = Options.TokenCounter ?? (Options.ModelCache is { } r ? new Tokens.TokenCounter(r) : Tokens.TokenCounter.Default);
     }
+
+    private readonly Tokens.TokenCounter _tokens;
+
+    /// <summary>The token counter this analyzer uses (its cache is what a background count fills).</summary>
+    public Tokens.TokenCounter TokenCounts => _tokens;
 
     private readonly ModelFiles _models;
 
@@ -113,8 +137,13 @@ public sealed class ConfigAnalyzer
             try { model = _models.Find(doc, dir, watched); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { model = null; }
 
+            var (lengths, lengthsNote, lengthsStatus) = TokenLengthsFor(doc, resolved, deepSpeed, accelerate, dir, options, watched);
+
             var inputs = new AnalysisInputs(doc)
             {
+                TokenLengths = lengths,
+                TokenLengthsNote = lengthsNote,
+                TokenLengthsStatus = lengthsStatus,
                 Model = model,
                 Datasets = resolved,
                 DeepSpeed = deepSpeed,
@@ -131,6 +160,34 @@ public sealed class ConfigAnalyzer
             results.Add(new ConfigAnalysis(doc, Engine.Analyze(inputs, analysis)));
         }
         return new FileAnalysis(path, text, OncePerFile(results), null, watched.Distinct().ToList());
+    }
+
+    /// <summary>
+    /// The token lengths a config's numbers depend on (packing, a length filter), from the cache, counted now (inline
+    /// mode) or handed to the shell to count in the background; else why not.
+    /// </summary>
+    private (Stepwise.Core.Packing.TokenLengths? Lengths, string? Note, Stepwise.Core.Packing.TokenLengthsStatus Status) TokenLengthsFor(ConfigDocument doc,
+        List<ResolvedDataset> resolved, ConfigDocument? deepSpeed, ConfigDocument? accelerate, string? dir, WorkspaceOptions options, List<string> watched)
+    {
+        const Stepwise.Core.Packing.TokenLengthsStatus Unavailable = Stepwise.Core.Packing.TokenLengthsStatus.Unavailable,
+            Counting = Stepwise.Core.Packing.TokenLengthsStatus.Counting, Failed = Stepwise.Core.Packing.TokenLengthsStatus.Failed;
+        if (options.TokenCounting == TokenCountMode.Off || !doc.HasTrainingArguments) return (null, null, Unavailable);
+        var setup = SetupBuilder.Build(doc, deepSpeed, accelerate);
+        if (Stepwise.Core.Packing.PackingSettings.Read(setup) is not { } settings || !Tokens.TokenCounter.Needed(settings)) return (null, null, Unavailable);
+        if (settings.Packed && settings.NotModelled is not null) return (null, null, Unavailable);
+        var plan = _tokens.Plan(doc, setup, settings, resolved, dir, options.WorkingDirectory);
+        if (plan.Job is not { } job) return (null, plan.Unavailable, Unavailable);
+        // A fixed tokenizer file makes a new key: the editor analyses again when one changes.
+        watched.AddRange(Tokens.TokenizerLocator.Files(job.TokenizerFolder));
+        if (_tokens.TryGet(job.Key, out var cached)) return (cached, null, Unavailable);
+        if (_tokens.TryGetFailure(job.Key, out var failed)) return (null, failed, Failed);
+        if (options.TokenCounting == TokenCountMode.Background && options.StartTokenCount is { } start)
+        {
+            start(job);
+            return (null, $"counting the tokens of {job.Records:N0} records in the background ({job.Describe})", Counting);
+        }
+        try { return (_tokens.Count(job), null, Unavailable); }
+        catch (Tokens.TokenCountException e) { return (null, e.Message, Failed); }
     }
 
     /// <summary>

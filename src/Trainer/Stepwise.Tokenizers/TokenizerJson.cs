@@ -90,7 +90,7 @@ public static class TokenizerJson
             if (p.ValueKind == JsonValueKind.Object && p.TryGetProperty("Regex", out var r))
             {
                 try { return OnigRegex.Compile(r.GetString() ?? ""); }
-                catch (OnigRegexException e) { throw Fail(path, $"its regex {JsonSerializer.Serialize(r.GetString())} uses {e.Message}, which is not reproduced"); }
+                catch (OnigRegexException e) { throw Fail(path, $"its regex {System.Text.Json.Nodes.JsonValue.Create(r.GetString() ?? "").ToJsonString()} uses {e.Message}, which is not reproduced"); }
             }
             throw Fail(path, "\"pattern\" must be {\"String\": ...} or {\"Regex\": ...}");
         }

@@ -25,11 +25,43 @@ public sealed class BenchCommand : CliCommand
         var quick = new Option<bool>("--quick") { Description = "A 64 MB dataset instead of 1 GB" };
         var corpus = new Option<string?>("--corpus") { Description = "The corpus folder to check (default: ../shared/corpus beside the repository)" };
         var corpusOnly = new Option<bool>("--corpus-only") { Description = "Only the corpus check" };
-        var command = WithExamples(new Command("bench", "Benchmark the analyzer: dataset counting next to `wc -l`, warm re-checks, check time of a 20-line and a 10 MB config, check over the shared corpus") { quick, corpus, corpusOnly },
-            "stepwise bench", "stepwise bench --quick", "stepwise bench --corpus-only --corpus ../shared/corpus");
-        command.SetAction(parse => Run(parse.GetValue(quick), parse.GetValue(corpus) ?? SharedCorpus.Locate(), parse.GetValue(corpusOnly),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        var tokens = new Option<bool>("--tokens") { Description = "Only token counting for packed runs (needs --tokenizer)" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "A folder with tokenizer.json (or tokenizer.model) to count tokens with; without it token counting is not measured" };
+        var command = WithExamples(new Command("bench", "Benchmark the analyzer: dataset counting next to `wc -l`, warm re-checks, check time of a 20-line and a 10 MB config, token counting for packed runs next to the trainer's tokenization, check over the shared corpus") { quick, corpus, corpusOnly, tokens, tokenizer },
+            "stepwise bench", "stepwise bench --quick", "stepwise bench --corpus-only --corpus ../shared/corpus", "stepwise bench --tokens --tokenizer ~/models/Llama-3.2-1B");
+        command.SetAction(parse =>
+        {
+            var corpusDir = parse.GetValue(corpus) ?? SharedCorpus.Locate();
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(tokens)) return TokenBench(output, parse.GetValue(tokenizer), corpusDir);
+            int status = Run(parse.GetValue(quick), corpusDir, parse.GetValue(corpusOnly), output, parse.InvocationConfiguration.Error);
+            if (!parse.GetValue(corpusOnly)) { output.WriteLine(); status = Math.Max(status, TokenBench(output, parse.GetValue(tokenizer), corpusDir)); }
+            return status;
+        });
         return command;
+    }
+
+    /// <summary>Token counting (issue #18's closing figures): the demo dataset and a 52,002-record alpaca-sized set made
+    /// from the corpus' alpaca_en_demo.json, cold and warm, packed and unpacked steps, the trainer's tokenization beside.</summary>
+    private static int TokenBench(TextWriter stdout, string? tokenizer, string? corpusDir)
+    {
+        stdout.WriteLine($"== token counting for packed runs (load average {LoadAverage()}) ==");
+        if (tokenizer is null) { stdout.WriteLine("not measured: pass --tokenizer DIR (a folder with the tokenizer.json of a model)"); return 0; }
+        var datasets = new List<Stepwise.Workspace.Tokens.TokenCountBenchmark.Dataset>();
+        var root = SharedCorpus.RepositoryRoot();
+        var demo = root is null ? null : Path.Combine(root, "src", "Trainer", "Stepwise.Trainer", "Resources", "default-dataset.jsonl");
+        if (demo is not null && File.Exists(demo)) datasets.Add(new("the demo dataset (default-dataset.jsonl)", demo));
+        else stdout.WriteLine("the demo dataset is not beside this build: skipped");
+        var alpaca = corpusDir is null ? null : Path.Combine(corpusDir, "llama-factory", "data", "alpaca_en_demo.json");
+        if (alpaca is not null && File.Exists(alpaca))
+        {
+            var big = Path.Combine(Path.GetTempPath(), "stepwise-bench", "alpaca-52002.json");
+            Directory.CreateDirectory(Path.GetDirectoryName(big)!);
+            if (!File.Exists(big)) Stepwise.Workspace.Tokens.TokenCountBenchmark.WriteRepeated(alpaca, big, 52002);
+            datasets.Add(new("52,002 alpaca records (the corpus' alpaca_en_demo.json repeated)", big));
+        }
+        else stdout.WriteLine("llama-factory/data/alpaca_en_demo.json not found in the corpus: the 52,002-record set is skipped");
+        return Stepwise.Workspace.Tokens.TokenCountBenchmark.Run(stdout, Path.GetFullPath(tokenizer), datasets);
     }
 
     public static int Run(bool quick, string? corpusDir, bool corpusOnly, TextWriter stdout, TextWriter stderr)
@@ -236,6 +268,15 @@ public static class SharedCorpus
     public sealed record Corpus(string Name, string Root);
 
     public sealed record FileResult(string Relative, FileAnalysis Analysis);
+
+    /// <summary>The repository (the folder with Tooling.sln) that holds this executable or the current folder.</summary>
+    public static string? RepositoryRoot()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "Tooling.sln"))) return d.FullName;
+        return null;
+    }
 
     /// <summary>../shared/corpus beside the repository that holds this executable or the current folder.</summary>
     public static string? Locate()

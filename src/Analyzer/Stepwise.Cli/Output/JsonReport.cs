@@ -147,6 +147,30 @@ public static class JsonReport
         Real("num_train_epochs", s?.Inputs.NumTrainEpochs);
         Num("warmup_steps", s?.WarmupSteps);
         if (r.ScheduleNote is { } note) w.WriteString("note", note); else w.WriteNull("note");
+        if (s?.Packing is { } p && (p.Packed || p.Examples is not null))
+        {
+            // How the tool's length handling shaped the rows: packed counts (a low/high range when the tool packs a
+            // shuffled order) or why they are unknown. Numbers above that depend on them are null when unknown.
+            w.WriteStartObject("packing");
+            w.WriteString("tool", p.Settings.ToolName);
+            w.WriteString("version", p.Settings.Version.ToString());
+            w.WriteString("strategy", p.Settings.StrategyName);
+            w.WriteBoolean("packed", p.Packed);
+            if (p.Unknown is { } why) w.WriteString("unknown", why); else w.WriteNull("unknown");
+            Num("examples", p.Examples);
+            Num("tokens", p.Tokens);
+            void RangeOf(string name, Stepwise.Core.Packing.CountRange? c)
+            {
+                if (c is not { } v) { w.WriteNull(name); return; }
+                w.WriteStartObject(name); w.WriteNumber("low", v.Low); w.WriteNumber("high", v.High); w.WriteEndObject();
+            }
+            RangeOf("sequences", p.Sequences);
+            RangeOf("sampler_batches", p.SamplerBatches);
+            RangeOf("tool_steps", p.ToolSteps);
+            RangeOf("total_steps_range", s.Spread?.TotalSteps);
+            w.WriteNumber("simulations", p.Simulations);
+            w.WriteEndObject();
+        }
         if (range is { } rg) WriteRange(w, "range", rg);
         w.WriteEndObject();
     }

@@ -1,5 +1,8 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
+using Stepwise.Core.Packing;
 
 namespace Stepwise.Core.Arithmetic;
 
@@ -65,7 +68,23 @@ public sealed record ScheduleInputs
     public double? StatedWarmupSteps { get; init; }
     /// <summary>axolotl only: warmup_ratio as the config states it (null: not written or null), which axolotl turns into steps itself.</summary>
     public double? StatedWarmupRatio { get; init; }
+    /// <summary>
+    /// Packed runs whose batches come from the tool's own batch sampler (axolotl's MultipackBatchSampler): the batches it
+    /// yields per epoch over all processes, which replace ceil(N / b). Each process gets every W-th of them, and the
+    /// sampler's drop_last makes accelerate's BatchSamplerShard drop the remainder: L = floor(nb / W).
+    /// </summary>
+    public long? SamplerBatches { get; init; }
+    /// <summary>The max_steps the tool computes itself and passes when max_steps is not set (axolotl's packed total_num_steps).</summary>
+    public long? ToolSteps { get; init; }
+    /// <summary>
+    /// Packing is on and the rows it makes are unknown (why): batches, steps per epoch and epochs stay unknown, and the
+    /// total too unless max_steps sets it. N is never used unpacked.
+    /// </summary>
+    public string? StepsUnknown { get; init; }
 }
+
+/// <summary>The range a packed run's numbers lie in when the tool packs a shuffled order (see <see cref="PackingPlan.Simulations"/>).</summary>
+public sealed record ScheduleSpread(CountRange? TotalSteps, CountRange? StepsPerEpoch, CountRange? MicroBatchesPerEpoch, double? EpochsLow, double? EpochsHigh, CountRange? WarmupSteps);
 
 /// <summary>
 /// What HF Trainer will do, computed from <see cref="ScheduleInputs"/> exactly as transformers
@@ -110,6 +129,12 @@ public sealed record Schedule
     public long? WarmupSteps { get; init; }
     /// <summary>Micro-batches in the last, partial accumulation window of each epoch (0 when L divides by A).</summary>
     public long? PartialWindowMicroBatches { get; init; }
+    /// <summary>How the tool's length handling and packing shaped the rows (null for a dialect without one).</summary>
+    public PackingPlan? Packing { get; init; }
+    /// <summary>Where the outcomes of a shuffled packing differ: the range of each number (the single values are then null).</summary>
+    public ScheduleSpread? Spread { get; init; }
+    /// <summary>Packed and the rows are unknown (or lie in a range): why steps per epoch and epochs are not single numbers.</summary>
+    public string? PackedUnknown => Inputs.StepsUnknown;
 
     /// <summary>A ratio (&lt; 1) of total steps as HF turns it into steps: ceil(S x ratio); counts &gt;= 1 stay.</summary>
     public long? RatioToSteps(double value)
@@ -161,7 +186,19 @@ public static class Schedules
         var sched = new Schedule { Inputs = i, ProcessBatch = b, SamplesPerStep = b * A * W };
 
         long? nb = null, L = null, U = null, partial = null;
-        if (i.DatasetSize is long n && n >= 0)
+        if (i.StepsUnknown is not null)
+        {
+            // Packed with unknown rows: nothing per epoch is known (max_steps alone may still fix the total below).
+        }
+        else if (i.SamplerBatches is long sb && sb >= 0)
+        {
+            nb = sb;
+            // accelerate BatchSamplerShard.__len__: the batch sampler's drop_last (True for axolotl's multipack) floors.
+            L = W == 1 ? sb : sb / W;
+            U = Math.Max(i.Rounding == StepsPerEpochRounding.Ceil ? CeilDiv(L.Value, A) : L.Value / A, 1);
+            partial = L.Value % A;
+        }
+        else if (i.DatasetSize is long n && n >= 0)
         {
             nb = i.DropLast ? n / b : CeilDiv(n, b);
             // accelerate BatchSamplerShard.__len__: even_batches pads to a multiple of W (floor with drop_last).
@@ -179,9 +216,14 @@ public static class Schedules
             planned = i.MaxSteps;
             if (U is long u) loop = CeilDiv(planned.Value, u);
         }
+        else if (i.ToolSteps is long ts && ts > 0 && U is long ut)
+        {
+            planned = ts;
+            loop = CeilDiv(ts, ut);
+        }
         else if (U is long u)
         {
-            if (i.Estimator == RunLengthEstimator.Axolotl)
+            if (i.Estimator == RunLengthEstimator.Axolotl && i.SamplerBatches is null)
             {
                 // axolotl utils/trainer.py calculate_total_num_steps (no packing): ceil(N x epochs / batch_size), with
                 // batch_size = micro_batch_size x accumulation x world size; it passes that as max_steps.
@@ -209,7 +251,8 @@ public static class Schedules
             {
                 var at = Position(i.Loop, p, l, uu, A, nn);
                 S = at.Steps; epochs = at.Epochs; finalEpoch = at.EpochIndex; finalMicro = at.MicroBatches;
-                samples = SamplesOver(at, l, b, W, nn, i.DropLast, loop ?? 1);
+                // A packing sampler's micro-batches hold bins, not b examples: no sample count.
+                samples = i.SamplerBatches is null ? SamplesOver(at, l, b, W, nn, i.DropLast, loop ?? 1) : null;
             }
         }
         else if (planned is long p2 && L is null)
@@ -258,12 +301,56 @@ public static class Schedules
         if (i.StatedWarmupSteps is double stated) warm = (long)stated;
         else
         {
-            long? total = i.DatasetSize is null ? null : AxolotlTotalSteps(i, i.GradientAccumulation, i.WorldSize);
+            // Packed: axolotl's total is its packed estimate (ToolSteps, when known); unpacked: ceil(N x epochs / batch).
+            long? total = i.StepsUnknown is not null || i.SamplerBatches is not null ? (i.ToolSteps is long ts && ts > 0 ? ts : null)
+                : i.DatasetSize is null ? null : AxolotlTotalSteps(i, i.GradientAccumulation, i.WorldSize);
             if (i.MaxSteps > 0) total = total is long t ? Math.Min(t, i.MaxSteps) : null;
             if (total is not long n) return null;
             warm = i.StatedWarmupRatio is double ratio ? Math.Max((long)(ratio * n), 0) : Math.Min((long)(0.03 * n), 100);
         }
         return warm == 1 ? 2 : warm;
+    }
+
+    /// <summary>
+    /// One schedule for the outcomes of a shuffled packing (the same run at each end of the range): a number that is the
+    /// same in all of them stays, one that differs becomes null and its range goes to <see cref="Schedule.Spread"/>.
+    /// </summary>
+    public static Schedule Combine(IReadOnlyList<Schedule> outcomes)
+    {
+        if (outcomes.Count == 0) throw new ArgumentException("no outcome", nameof(outcomes));
+        var first = outcomes[0];
+        if (outcomes.Count == 1) return first;
+        static CountRange? Range(IEnumerable<long?> values)
+        {
+            var list = values.ToList();
+            if (list.Any(v => v is null)) return null;
+            return new CountRange(list.Min(v => v!.Value), list.Max(v => v!.Value));
+        }
+        static long? Same(IEnumerable<long?> values) { var l = values.Distinct().ToList(); return l.Count == 1 ? l[0] : null; }
+        var total = Range(outcomes.Select(o => o.TotalSteps));
+        var perEpoch = Range(outcomes.Select(o => o.StepsPerEpoch));
+        var micro = Range(outcomes.Select(o => o.MicroBatchesPerEpoch));
+        var warm = Range(outcomes.Select(o => o.WarmupSteps));
+        var epochs = outcomes.Select(o => o.Epochs).ToList();
+        bool epochsKnown = epochs.All(e => e is not null);
+        double? eLow = epochsKnown ? epochs.Min() : null, eHigh = epochsKnown ? epochs.Max() : null;
+        bool sameEpochs = epochsKnown && Math.Abs(eHigh!.Value - eLow!.Value) < 1e-12;
+        bool differs = total is { IsExact: false } || perEpoch is { IsExact: false } || micro is { IsExact: false } || !sameEpochs || warm is { IsExact: false };
+        return first with
+        {
+            Batches = Same(outcomes.Select(o => o.Batches)),
+            MicroBatchesPerEpoch = Same(outcomes.Select(o => o.MicroBatchesPerEpoch)),
+            StepsPerEpoch = Same(outcomes.Select(o => o.StepsPerEpoch)),
+            TotalSteps = Same(outcomes.Select(o => o.TotalSteps)),
+            Epochs = sameEpochs ? eLow : null,
+            FinalEpochIndex = Same(outcomes.Select(o => o.FinalEpochIndex)),
+            FinalEpochMicroBatches = Same(outcomes.Select(o => o.FinalEpochMicroBatches)),
+            EpochLoopBound = Same(outcomes.Select(o => o.EpochLoopBound)),
+            Samples = Same(outcomes.Select(o => o.Samples)),
+            WarmupSteps = Same(outcomes.Select(o => o.WarmupSteps)),
+            PartialWindowMicroBatches = Same(outcomes.Select(o => o.PartialWindowMicroBatches)),
+            Spread = differs ? new ScheduleSpread(total, perEpoch, micro, eLow, eHigh, warm) : null,
+        };
     }
 
     /// <summary>Where the run is after its last optimizer step.</summary>

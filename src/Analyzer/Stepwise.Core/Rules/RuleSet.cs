@@ -22,6 +22,7 @@ public static class RuleSet
         new SW1006_RatiosWithMaxSteps(),
         new SW1007_DeepSpeedBatchMismatch(),
         new SW1008_EmptyDataloader(),
+        new SW1009_PackedStepsNeedLengths(),
         new SW2001_Fp16AndBf16(),
         new SW2002_LoadBestStrategiesDiffer(),
         new SW2003_SaveStepsNotMultipleOfEvalSteps(),

@@ -30,8 +30,16 @@ public static class CodeLenses
     {
         var examples = r.DatasetSize.Count is long n ? $"{Schedules.Num(n)} examples" : "? examples";
         if (r.Schedule is not { } s) return $"{examples} · batch settings invalid";
-        var steps = s.TotalSteps is long t ? $"{Schedules.Num(t)} steps" : "? steps";
+        // A packed run whose rows are unknown never shows the unpacked step count.
+        if (s.PackedUnknown is not null)
+            return s.MaxStepsSetsLength && s.TotalSteps is long fixedSteps
+                ? $"{examples} · {Schedules.Num(fixedSteps)} steps · ? epochs ({ScheduleSummary.Short(s)})"
+                : $"{examples} · {ScheduleSummary.Short(s)}";
+        if (s.Packing is { Packed: true, Sequences: { } rows }) examples += $" → {rows} packed";
+        else if (s.Packing is { Packed: true, SamplerBatches: { } bins }) examples += $" → {bins} packed batches/epoch";
+        var steps = s.TotalSteps is long t ? $"{Schedules.Num(t)} steps" : s.Spread?.TotalSteps is { } tr ? $"{tr} steps" : "? steps";
         var epochs = s.Epochs is double e ? $"{Schedules.Epochs(e)} epochs"
+            : s.Spread is { EpochsLow: double lo, EpochsHigh: double hi } ? $"{Schedules.Epochs(lo)}-{Schedules.Epochs(hi)} epochs"
             : s.MaxStepsSetsLength ? "? epochs" : $"{Schedules.Epochs(s.Inputs.NumTrainEpochs)} epochs";
         return $"{examples} · {steps} · {epochs}";
     }

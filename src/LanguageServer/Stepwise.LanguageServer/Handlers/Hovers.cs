@@ -44,7 +44,7 @@ public static class Hovers
         if (dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory)
             md.Append("\nAssumed: ").Append(versions.Describe(dialect)).Append('\n');
 
-        if (info.Group is KeyGroup.Batch or KeyGroup.Schedule && dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory)
+        if ((info.Group is KeyGroup.Batch or KeyGroup.Schedule || IsLengthKey(info.Name)) && dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory)
         {
             var result = config.Result;
             md.Append("\n---\n**The run** (").Append(dialect.DisplayName()).Append(")\n\n```text\n");
@@ -56,6 +56,10 @@ public static class Hovers
         var span = entry.KeySpan.Range;
         return new Hover(MarkupContent.Markdown(md.ToString().TrimEnd() + "\n"), Diagnostics.Range(span));
     }
+
+    /// <summary>Keys that decide how examples become rows (packing, sequence length): their hover shows the run too.</summary>
+    private static bool IsLengthKey(string name) => name is "sample_packing" or "packing" or "neat_packing" or "packing_strategy"
+        or "padding_free" or "sequence_len" or "max_length" or "cutoff_len" or "group_by_length";
 
     public static string TypeName(KeyType t) => t switch
     {

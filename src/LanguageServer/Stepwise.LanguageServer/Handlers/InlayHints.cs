@@ -39,13 +39,22 @@ public static class InlayHints
     public static IEnumerable<(string Key, string? Label)> Labels(Schedule s)
     {
         var i = s.Inputs;
+        if (s.Packing is { Packed: true } plan)
+        {
+            var key = plan.Settings.Tool == Stepwise.Core.Packing.PackingTool.Axolotl ? "sample_packing" : plan.Settings.Neat ? "neat_packing" : "packing";
+            yield return (key, s.PackedUnknown is not null ? $"= {ScheduleSummary.Short(s)}"
+                : plan.Sequences is { } rows ? $"= {rows} sequences" : plan.SamplerBatches is { } nb ? $"= {nb} batches/epoch" : null);
+        }
         if (s.MaxStepsSetsLength)
         {
-            yield return ("max_steps", s.Epochs is double e ? $"= {Schedules.Epochs(e)} epochs" + (s.StepsPerEpoch is long u ? $" ({Schedules.Num(u)} steps/epoch)" : "") : null);
+            yield return ("max_steps", s.Epochs is double e ? $"= {Schedules.Epochs(e)} epochs" + (s.StepsPerEpoch is long u ? $" ({Schedules.Num(u)} steps/epoch)" : "")
+                : s.PackedUnknown is not null ? "= ? epochs (packed)" : null);
             yield return ("num_train_epochs", "ignored: max_steps sets the length");
         }
         else if (s.TotalSteps is long total)
             yield return ("num_train_epochs", $"= {Schedules.Num(total)} steps" + (s.StepsPerEpoch is long u ? $" ({Schedules.Num(u)}/epoch)" : ""));
+        else if (s.Spread?.TotalSteps is { } range)
+            yield return ("num_train_epochs", $"= {range} steps");
 
         var batch = i.GradientAccumulation > 1 ? $"x{i.GradientAccumulation} accum" : "";
         if (i.WorldSize > 1) batch += (batch.Length > 0 ? " " : "") + $"x{i.WorldSize} procs";

@@ -50,7 +50,12 @@ public static class RunTimeEstimate
     public static string? Describe(AnalysisResult result, Throughput? throughput)
     {
         if (throughput is null || result.Schedule is not { } s) return null;
-        long? samples = s.Samples ?? (s.TotalSteps is long t ? t * s.SamplesPerStep : null);
+        // A packed run counts what HF's train_samples_per_second counts for it: steps x b x A x W (a "sample" is a
+        // packed row, or for axolotl's multipack one micro_batch_size share of a bin), never the unpacked examples; with
+        // its rows unknown there is no estimate.
+        if (s.PackedUnknown is not null) return null;
+        long? samples = s.Packing is { Packed: true } ? (s.TotalSteps is long tp ? tp * s.SamplesPerStep : null)
+            : s.Samples ?? (s.TotalSteps is long t ? t * s.SamplesPerStep : null);
         if (samples is not long n) return null;
         var seconds = n / throughput.SamplesPerSecond;
         return $"≈ {Duration(seconds)}: {Schedules.Num(n)} samples at {throughput.SamplesPerSecond.ToString("0.##", CultureInfo.InvariantCulture)} samples/s " +

@@ -20,6 +20,10 @@ public sealed class ServerOptions
     /// <summary>Compile the JSON and engine code paths on a background thread while the connection is set up and
     /// the client sends initialized/didOpen (<see cref="Warmup"/>). The executable turns it on; tests leave it off.</summary>
     public bool WarmUp { get; init; }
+    /// <summary>The token counter (and its disk cache) for packed runs; null = the shared one over ~/.cache/stepwise.</summary>
+    public Stepwise.Workspace.Tokens.TokenCounter? TokenCounter { get; init; }
+    /// <summary>Awaited by a background token count once it has its turn, before it starts (tests hold a count in flight).</summary>
+    public Func<CancellationToken, Task>? TokenCountGate { get; init; }
 }
 
 /// <summary>
@@ -71,7 +75,14 @@ public sealed class StepwiseServer
     public ServerSettings Settings => _settings ?? ServerSettings.Default;
     // The warm-up thread may ask first; settings applied meanwhile win over the defaults.
     private WorkspaceOptions Options => Volatile.Read(ref _workspaceOptions)
-        ?? Interlocked.CompareExchange(ref _workspaceOptions, Settings.ToWorkspaceOptions(), null) ?? _workspaceOptions!;
+        ?? Interlocked.CompareExchange(ref _workspaceOptions, WithTokenCounts(Settings.ToWorkspaceOptions()), null) ?? _workspaceOptions!;
+
+    /// <summary>Token counts never block an analysis here: a miss is counted in the background (<see cref="StartTokenCount"/>).</summary>
+    private WorkspaceOptions WithTokenCounts(WorkspaceOptions o) =>
+        o with { TokenCounting = TokenCountMode.Background, StartTokenCount = StartTokenCount, TokenCounter = _options.TokenCounter ?? o.TokenCounter };
+    /// <summary>Check Workspace publishes files that are not open and will not be analysed again: their token lengths
+    /// are counted before their result (cached like the background counts).</summary>
+    private WorkspaceOptions CheckOptions => Options with { TokenCounting = TokenCountMode.Inline, StartTokenCount = null };
     public ClientCapabilities Client => _client;
 
     /// <summary>Wires a JSON-RPC connection over LSP's header framing to this server and starts listening.</summary>
@@ -133,6 +144,8 @@ public sealed class StepwiseServer
         if (StartupTrace.Enabled) StartupTrace.Memory();
         RequireInitialized();
         _state = 2;
+        // A token count still running would hold cores after the client has gone.
+        lock (_countLock) foreach (var count in _tokenCounts.Values) count.Cancel.Cancel();
         return null;
     }
 
@@ -190,6 +203,7 @@ public sealed class StepwiseServer
         _queue.Mutate("didClose", () =>
         {
             if (!_docs.TryRemove(uri, out _)) return;
+            DocumentClosed(uri);
             if (!_client.PullDiagnostics) _ = PublishAsync(uri, null, Array.Empty<Diagnostic>(), null);
             _ = UpdateWatchersAsync();
         });
@@ -249,7 +263,7 @@ public sealed class StepwiseServer
         // The client usually answers with the defaults: no new snapshots (and no second analysis) for those.
         if (settings.SameAs(Settings)) return;
         _settings = settings;
-        Volatile.Write(ref _workspaceOptions, settings.ToWorkspaceOptions());
+        Volatile.Write(ref _workspaceOptions, WithTokenCounts(settings.ToWorkspaceOptions()));
         Regenerate(null);
     }
 
@@ -282,6 +296,164 @@ public sealed class StepwiseServer
         if (_client.PullDiagnostics && _client.DiagnosticRefresh) Notify("workspace/diagnostic/refresh");
         if (_client.InlayHintRefresh) Notify("workspace/inlayHint/refresh");
         if (_client.CodeLensRefresh) Notify("workspace/codeLens/refresh");
+    }
+
+    // ---------------------------------------------------------------- token counts in the background
+
+    /// <summary>The document whose analysis runs on this thread (the analysis is synchronous): the count it asks for is
+    /// wanted by that document until its next analysis asks for another, or none.</summary>
+    [ThreadStatic] private static string? t_analysing;
+
+    private sealed class TokenCount(Stepwise.Workspace.Tokens.TokenJob job, bool pinned)
+    {
+        public Stepwise.Workspace.Tokens.TokenJob Job { get; } = job;
+        /// <summary>Asked for outside a document's analysis: never cancelled for being unwanted.</summary>
+        public bool Pinned { get; } = pinned;
+        public CancellationTokenSource Cancel { get; } = new();
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly object _countLock = new();
+    /// <summary>uri -> the key of the count its newest analysis waits on.</summary>
+    private readonly Dictionary<string, string> _wantedCounts = new(StringComparer.Ordinal);
+    /// <summary>key -> the count queued or running for it (one per key).</summary>
+    private readonly Dictionary<string, TokenCount> _tokenCounts = new(StringComparer.Ordinal);
+    /// <summary>One count at a time: each uses all but one core, and a workspace can ask for several.</summary>
+    private readonly SemaphoreSlim _countSlot = new(1, 1);
+
+    /// <summary>The token counts queued or running now (tests wait on them).</summary>
+    public IReadOnlyCollection<Task> TokenCounts { get { lock (_countLock) return _tokenCounts.Values.Select(c => c.Done.Task).ToList(); } }
+
+    /// <summary>Called by the workspace during an analysis whose token lengths are not cached: the analysis goes on
+    /// ("packed: counting tokens") and the count is queued. Never blocks.</summary>
+    private void StartTokenCount(Stepwise.Workspace.Tokens.TokenJob job)
+    {
+        lock (_countLock)
+        {
+            if (t_analysing is { } uri) _wantedCounts[uri] = job.Key;
+            Enqueue(job, pinned: t_analysing is null);
+        }
+    }
+
+    private void Enqueue(Stepwise.Workspace.Tokens.TokenJob job, bool pinned)
+    {
+        if (_tokenCounts.ContainsKey(job.Key)) return;   // queued, running, or being cancelled (then restarted: RunCountAsync)
+        var count = new TokenCount(job, pinned);
+        _tokenCounts[job.Key] = count;
+        _ = Task.Run(() => RunCountAsync(count));
+    }
+
+    /// <summary>Around a document's analysis: the count its previous analysis waited on is cancelled when no open
+    /// document waits on it any more (a sequence_len typed digit by digit asks for one count per value; only the last
+    /// one is worth running).</summary>
+    private void AnalysisStarting(string uri, out string? previous)
+    {
+        lock (_countLock) _wantedCounts.Remove(uri, out previous);
+    }
+
+    private void AnalysisDone(string? previous)
+    {
+        if (previous is null) return;
+        lock (_countLock)
+            if (!_wantedCounts.ContainsValue(previous) && _tokenCounts.TryGetValue(previous, out var count) && !count.Pinned)
+                count.Cancel.Cancel();
+    }
+
+    private void DocumentClosed(string uri)
+    {
+        string? previous;
+        lock (_countLock) _wantedCounts.Remove(uri, out previous);
+        AnalysisDone(previous);
+    }
+
+    /// <summary>
+    /// Counts a packed run's token lengths off the analysis path, one count at a time and on all cores but one, with
+    /// work-done progress ("Counting tokens", percent of the records) where the client supports it, then analyses every
+    /// open document again: the lengths are cached (or the failure remembered), so the new analysis has the exact steps
+    /// or the reason there are none. A failure is logged once and shown in the diagnostics; it is not retried until
+    /// the inputs change.
+    /// </summary>
+    private async Task RunCountAsync(TokenCount count)
+    {
+        var job = count.Job;
+        var ct = count.Cancel.Token;
+        bool finished = false;
+        try
+        {
+            try { await _countSlot.WaitAsync(ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            try
+            {
+                if (_options.TokenCountGate is { } gate)
+                {
+                    try { await gate(ct).ConfigureAwait(false); }
+                    catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+                }
+                if (_state != 1 || ct.IsCancellationRequested) return;
+                string? token = null;
+                var rpc = _rpc;
+                if (_client.WorkDoneProgress && rpc is { IsDisposed: false })
+                {
+                    token = "stepwise-tokens-" + Guid.NewGuid().ToString("N");
+                    try
+                    {
+                        await RpcCalls.Invoke(rpc, "window/workDoneProgress/create", new WorkDoneProgressCreateParams(token)).ConfigureAwait(false);
+                        await RpcCalls.Notify(rpc, "$/progress", new ProgressParams(token, new ProgressValue("begin", Title: "Counting tokens", Cancellable: false,
+                            Message: $"{job.Records:N0} records ({job.Describe})", Percentage: 0u))).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException) { token = null; }
+                }
+                long lastReported = 0;
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                string end;
+                try
+                {
+                    // On a thread of its own (the counter adds its helpers the same way): the pool answers edits.
+                    var counter = Analyzer.TokenCounts;
+                    await Task.Factory.StartNew(() => counter.Count(job, done =>
+                    {
+                        if (token is null || rpc is not { IsDisposed: false } || job.Records == 0) return;
+                        uint pct = (uint)Math.Min(99, done * 100 / job.Records);
+                        long now = Interlocked.Read(ref lastReported);
+                        if (pct < now + 5 || Interlocked.CompareExchange(ref lastReported, pct, now) != now) return;
+                        _ = RpcCalls.Notify(rpc, "$/progress", new ProgressParams(token, new ProgressValue("report", Message: $"{done:N0} of {job.Records:N0} records", Percentage: pct)));
+                    }, ct, parallelism: Math.Max(1, Environment.ProcessorCount - 1)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+                    end = $"{job.Records:N0} records counted in {watch.Elapsed.TotalSeconds:0.0} s";
+                    _log.Info($"token count: {end} ({job.Describe})");
+                    finished = true;
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    end = "cancelled: no open config needs this count any more";
+                }
+                catch (Exception ex)
+                {
+                    // TokenCountException says what failed and what to fix; anything else is ours. Remembered either way
+                    // (TokenCounter), so the analyses that follow show it instead of counting again.
+                    end = $"not counted: {ex.Message}";
+                    _log.Warning($"token count failed ({job.Describe}): {ex.Message}");
+                    finished = true;
+                }
+                if (token is not null && rpc is { IsDisposed: false })
+                {
+                    try { await RpcCalls.Notify(rpc, "$/progress", new ProgressParams(token, new ProgressValue("end", Message: end))).ConfigureAwait(false); }
+                    catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException) { }
+                }
+            }
+            finally { _countSlot.Release(); }
+        }
+        finally
+        {
+            lock (_countLock)
+            {
+                if (_tokenCounts.TryGetValue(job.Key, out var current) && ReferenceEquals(current, count)) _tokenCounts.Remove(job.Key);
+                // Cancelled, but a document asked for it again meanwhile (its analysis found this count still here).
+                if (!finished && _state == 1 && _wantedCounts.ContainsValue(job.Key)) Enqueue(job, pinned: false);
+            }
+            if (finished && _state == 1) _queue.Mutate("token count done", () => Regenerate(null));
+            count.Cancel.Dispose();
+            count.Done.TrySetResult();
+        }
     }
 
     /// <summary>A server-to-client request whose answer does not matter (the refresh requests).</summary>
@@ -340,6 +512,9 @@ public sealed class StepwiseServer
             };
             return new DocumentAnalysis(null, new[] { d }, null, Array.Empty<string>());
         }
+        AnalysisStarting(s.Uri, out var previousCount);
+        var outer = t_analysing;
+        t_analysing = s.Uri;
         try
         {
             StartupTrace.Mark("analysis start");
@@ -357,6 +532,11 @@ public sealed class StepwiseServer
         {
             _log.Error($"analysing {s.Uri} (version {s.Version}) failed: {ex}");
             return new DocumentAnalysis(null, new[] { Diagnostics.InternalError($"{ex.GetType().Name}: {ex.Message}") }, ex.Message, Array.Empty<string>());
+        }
+        finally
+        {
+            t_analysing = outer;
+            AnalysisDone(previousCount);
         }
     }
 
@@ -532,7 +712,7 @@ public sealed class StepwiseServer
         // Off the request thread: a large tree takes a while, and edits and other requests go on meanwhile.
         try
         {
-            return await Task.Run(() => _check.RunAsync(folders, exclude, (path, text) => Analyzer.AnalyzeText(path, text, Options), LookupOpen,
+            return await Task.Run(() => _check.RunAsync(folders, exclude, (path, text) => Analyzer.AnalyzeText(path, text, CheckOptions), LookupOpen,
                 _client.WorkDoneProgress, clientToken, ct), ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) { throw Error(-32800, "the workspace check was cancelled"); }

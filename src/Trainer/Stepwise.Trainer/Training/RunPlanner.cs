@@ -160,7 +160,8 @@ public static class RunPlanner
         var engineInputs = analysis.Schedule!.Inputs;
         if (engineInputs.WorldSize > 1)
             notes.Add($"the config predicts {engineInputs.WorldSize} processes; the bundled trainer runs one, so steps are computed for world size 1");
-        var schedule = Schedules.Compute(engineInputs with { DatasetSize = train.Count, WorldSize = 1, Loop = TrainerLoop.Current });
+        // The real rows are known here, packed or not: the engine's "packed rows unknown" no longer applies.
+        var schedule = Schedules.Compute(engineInputs with { DatasetSize = train.Count, WorldSize = 1, Loop = TrainerLoop.Current, StepsUnknown = null, SamplerBatches = null, ToolSteps = null });
         if (analysis.DatasetSize.Count is long predicted && predicted != train.Count)
             notes.Add($"the engine counted {predicted} training records; after preprocessing there are {train.Count} examples, and the schedule uses {train.Count}");
         if (args.LrSchedulerType is "constant" && (schedule.WarmupSteps ?? 0) > 0)

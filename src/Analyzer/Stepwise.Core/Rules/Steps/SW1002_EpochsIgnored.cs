@@ -18,13 +18,19 @@ public sealed class SW1002_EpochsIgnored : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
+    /// <summary>Why the epochs of a max_steps run are not known: the dataset size, or packing.</summary>
+    internal static string EpochsUnknown(Schedule s) =>
+        s.PackedUnknown is not null ? $"{ScheduleSummary.Short(s)}, so epochs unknown"
+        : s.Spread is { EpochsLow: double lo, EpochsHigh: double hi } ? $"{Schedules.Epochs(lo)}-{Schedules.Epochs(hi)} epochs, depending on the packing shuffle"
+        : "dataset size unknown, so epochs unknown";
+
     public override void Check(RuleContext c)
     {
         if (c.Schedule is not { MaxStepsSetsLength: true, EmptyDataloader: false } s) return;
         var epochsSetting = c.Setup.Get("num_train_epochs");
         string trains = s.Epochs is double e
             ? $"the run trains {Schedules.Epochs(e)} epochs ({ScheduleText.Arithmetic(s, s.TotalSteps!.Value)})"
-            : $"the run makes {Schedules.Num(s.TotalSteps!.Value)} steps of {Schedules.Num(s.SamplesPerStep)} samples (dataset size unknown, so epochs unknown)";
+            : $"the run makes {Schedules.Num(s.TotalSteps!.Value)} steps of {Schedules.Num(s.SamplesPerStep)} samples ({EpochsUnknown(s)})";
         if (!epochsSetting.IsWritten || epochsSetting.Entry is null || epochsSetting.Document != c.Document)
         {
             if (epochsSetting.IsWritten || epochsSetting.Value.AsDouble() is not double defaultEpochs) return;

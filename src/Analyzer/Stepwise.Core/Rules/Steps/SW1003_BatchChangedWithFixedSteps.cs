@@ -30,7 +30,7 @@ public sealed class SW1003_BatchChangedWithFixedSteps : Rule
 
         string epochs = now.Epochs is double e && before.Epochs is double b
             ? $"{Schedules.Epochs(b)} -> {Schedules.Epochs(e)} epochs"
-            : "epochs unknown (dataset size unknown)";
+            : $"epochs unknown ({(now.PackedUnknown is not null || before.PackedUnknown is not null ? ScheduleSummary.Short(now.PackedUnknown is not null ? now : before) : "dataset size unknown")})";
         var message = $"samples per step changed from {Schedules.Num(before.SamplesPerStep)} to {Schedules.Num(now.SamplesPerStep)} " +
             $"(committed {before.Inputs.PerDeviceBatch} x {before.Inputs.GradientAccumulation} x {before.Inputs.WorldSize}, now " +
             $"{now.Inputs.PerDeviceBatch} x {now.Inputs.GradientAccumulation} x {now.Inputs.WorldSize}) while {c.Setup.Spell("max_steps")} stayed {now.Inputs.MaxSteps}: " +

@@ -40,12 +40,23 @@ public static class RecordFiles
             ".json" => Json(path),
             ".csv" => Csv(path, ','),
             ".tsv" => Csv(path, '\t'),
-            ".parquet" => ParquetRecords.Load(path),
+            ".parquet" => ParquetReading ? ParquetRecords.Load(path)
+                : throw new DatasetException($"{path}: the native language server does not read Parquet records (Parquet.Net is not ahead-of-time safe); `stepwise check` reads them"),
             _ => throw new DatasetException($"{path}: unknown dataset format '{ext}' (use .jsonl, .json, .csv, .tsv or .parquet)"),
         };
         if (records.Count == 0) throw new DatasetException($"{path}: the dataset has no records");
         return records;
     }
+
+    /// <summary>
+    /// Whether Parquet records can be read. The language server's Native AOT build turns it off
+    /// (RuntimeHostConfigurationOption with Trim="true"), so the trimmer drops the Parquet.Net reader, whose reflection
+    /// the AOT compiler cannot check; everywhere else it is on.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.FeatureSwitchDefinition(ParquetSwitch)]
+    public static bool ParquetReading => !AppContext.TryGetSwitch(ParquetSwitch, out bool on) || on;
+
+    public const string ParquetSwitch = "Stepwise.Trainer.Data.ParquetReading";
 
     public static bool IsDataFile(string f) =>
         Path.GetExtension(f).ToLowerInvariant() is ".jsonl" or ".ndjson" or ".json" or ".csv" or ".tsv" or ".parquet";

@@ -163,7 +163,8 @@ public sealed class ChatTemplate
     private static string Mismatch(string prompt, string upTo, string full)
     {
         static int Common(string a, string b) { int n = 0; while (n < a.Length && n < b.Length && a[n] == b[n]) n++; return n; }
-        string Show(string s, int at) => JsonSerializer.Serialize(s.Substring(at, Math.Min(30, s.Length - at)));
+        // JsonValue, not JsonSerializer.Serialize<string>: the language server (Native AOT) renders through here too.
+        string Show(string s, int at) => System.Text.Json.Nodes.JsonValue.Create(s.Substring(at, Math.Min(30, s.Length - at))).ToJsonString();
         if (!upTo.StartsWith(prompt, StringComparison.Ordinal)) { int c = Common(prompt, upTo); return $"the prompt render has {Show(prompt, c)} where the turn render has {Show(upTo, c)} at character {c}"; }
         int k = Common(upTo, full);
         return $"the render up to this turn has {Show(upTo, k)} where the whole conversation has {Show(full, k)} at character {k}";
