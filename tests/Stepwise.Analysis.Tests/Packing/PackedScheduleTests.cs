@@ -96,17 +96,15 @@ public class PackedScheduleTests
     [Fact]
     public void Max_steps_keeps_the_steps_of_a_packed_run_but_not_its_epochs()
     {
-        // transformers 4.x: under 5.x the engine now gives axolotl no warm-up from warmup_ratio (Engine.WarmupStepsAfterPostInit),
-        // while axolotl computes int(ratio x steps) itself; that is not a packing matter and is left out of this test.
         var r = Run(Axolotl.Replace("num_epochs: 3", "num_epochs: 3\nmax_steps: 1000"), "qlora.yml", options: new AnalysisOptions { TransformersVersion = "4.57.1" });
         var s = r.Schedule!;
         Assert.Equal(1000, s.TotalSteps);
         Assert.Null(s.Epochs);
         Assert.Null(s.StepsPerEpoch);
         Assert.Null(s.EpochsAt(100));
-        // The warmup ratio is a ratio of the steps, which max_steps fixes (axolotl core/builders/base.py
-        // _configure_warmup_and_logging: int(0.1 x 1000) = 100); its epochs stay unknown.
-        Assert.Equal(100, s.WarmupSteps);
+        // axolotl's warm-up is int(ratio x total) with total = min(its packed total_num_steps, max_steps) (utils/data/sft.py,
+        // core/builders/base.py _configure_warmup_and_logging): the packed total needs the token counts, so it is unknown too.
+        Assert.Null(s.WarmupSteps);
         var f = Single(r, "SW1009");
         Assert.Contains("max_steps=1,000 fixes the steps, but how many epochs they cover is unknown", f.Message);
         Assert.Contains("packed: needs the tokenizer, so epochs unknown", Single(r, "SW1002").Message);
