@@ -61,6 +61,9 @@ public static class ConfigValidatorExtensions
 /// <summary>The validator of one upstream config class: which dialects build that class, and how it is reported.</summary>
 public interface IConfigValidator
 {
+    /// <summary>The ids of the rules with checks here.</summary>
+    IReadOnlyCollection<string> RuleIds { get; }
+
     /// <summary>Runs the checks <paramref name="rule"/> added here, when this class reads the document's dialect.</summary>
     void Report(RuleContext context, ValidatorRule rule);
 }
