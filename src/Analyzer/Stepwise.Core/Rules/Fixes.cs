@@ -46,6 +46,14 @@ public static class Fixes
     public static Fix Remove(RuleContext c, ConfigEntry e, string? why = null, bool preferred = true) =>
         new($"Remove {e.Key}{(why is null ? "" : " (" + why + ")")}", new[] { RuleContext.Here(c.Editor.Remove(e)) }, preferred);
 
+    /// <summary>Set a field of a view where this document writes it; no fix where it does not.</summary>
+    public static Fix[] SetWritten(RuleContext c, Model.Views.Field f, object? value, bool preferred = true) =>
+        f.Entry is { } e ? new[] { Set(c, e, value, preferred) } : None;
+
+    /// <summary>Remove a field of a view where this document writes it; no fix where it does not.</summary>
+    public static Fix[] RemoveWritten(RuleContext c, Model.Views.Field f, string? why = null, bool preferred = true) =>
+        f.Entry is { } e ? new[] { Remove(c, e, why, preferred) } : None;
+
     /// <summary>Adds a key (in the dialect's spelling) after <paramref name="anchor"/>.</summary>
     public static Fix Add(RuleContext c, ConfigEntry anchor, string hf, object? value, bool preferred = true)
     {

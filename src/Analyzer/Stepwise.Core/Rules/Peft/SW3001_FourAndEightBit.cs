@@ -18,6 +18,6 @@ public sealed class SW3001_FourAndEightBit : ValidatorRule, IChecks<BitsAndBytes
     {
         checks.RuleFor(v => v.LoadIn8bit).Must((v, eight) => !(eight.Value == true && v.LoadIn4bit.Value == true))
             .Reports(_ => "load_in_4bit and load_in_8bit are both true: BitsAndBytesConfig accepts only one bit width",
-                (c, _, eight) => eight.Entry is { } e ? new[] { Fixes.Remove(c, e, "keep 4-bit") } : Fixes.None);
+                (c, _, eight) => Fixes.RemoveWritten(c, eight, "keep 4-bit"));
     }
 }

@@ -19,6 +19,6 @@ public sealed class SW3005_LoraRankNotPositive : ValidatorRule, IChecks<LoraConf
         checks.RuleFor(v => v.R).Must(f => f.Value is not double r || (r > 0 && System.Math.Abs(r - System.Math.Round(r)) < 1e-9))
             .When(v => v.R.IsWritten)
             .Reports(v => $"{v.Spell("r")}={F(v.R.Value)}: the LoRA rank must be a positive integer (PEFT raises ValueError)",
-                (c, _, r) => r.Entry is { } e ? new[] { Fixes.Set(c, e, 8L) } : Fixes.None);
+                (c, _, r) => Fixes.SetWritten(c, r, 8L));
     }
 }

@@ -20,6 +20,6 @@ public sealed class SW3010_AccumulationAndBatchSize : ValidatorRule, IChecks<Axo
         // axolotl utils/schemas/validation.py check_gas_bsz (v0.18.0, line 275): truthiness of both values.
         checks.RuleFor(v => v.BatchSize).Must((v, batch) => !(batch.IsTruthy && v.GradientAccumulationSteps.IsTruthy))
             .Reports(v => $"batch_size={F(v.BatchSize.Value)} and gradient_accumulation_steps={F(v.GradientAccumulationSteps.Value)} are both written: axolotl accepts only one of them",
-                (c, _, batch) => batch.Entry is { } e ? new[] { Fixes.Remove(c, e) } : Fixes.None);
+                (c, _, batch) => Fixes.RemoveWritten(c, batch));
     }
 }

@@ -32,5 +32,5 @@ public sealed class SW3011_WarmupStepsAndRatio : ValidatorRule, IChecks<AxolotlC
                 RemoveRatio, Severity.Warning);
     }
 
-    private static Fix[] RemoveRatio(RuleContext c, ConfigView _, NumberField ratio) => ratio.Entry is { } e ? new[] { Fixes.Remove(c, e) } : Fixes.None;
+    private static Fix[] RemoveRatio(RuleContext c, ConfigView _, NumberField ratio) => Fixes.RemoveWritten(c, ratio);
 }

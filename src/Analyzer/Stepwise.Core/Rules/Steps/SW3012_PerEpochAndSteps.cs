@@ -25,5 +25,5 @@ public sealed class SW3012_PerEpochAndSteps : ValidatorRule, IChecks<AxolotlConf
             .Reports(v => $"evals_per_epoch={F(v.EvalsPerEpoch.Value)} and eval_steps={F(v.EvalSteps.Value)} are both written: axolotl accepts only one of them", RemovePerEpoch);
     }
 
-    private static Fix[] RemovePerEpoch(RuleContext c, AxolotlConfigView _, NumberField perEpoch) => perEpoch.Entry is { } e ? new[] { Fixes.Remove(c, e) } : Fixes.None;
+    private static Fix[] RemovePerEpoch(RuleContext c, AxolotlConfigView _, NumberField perEpoch) => Fixes.RemoveWritten(c, perEpoch);
 }

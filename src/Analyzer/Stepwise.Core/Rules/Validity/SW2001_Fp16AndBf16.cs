@@ -36,5 +36,5 @@ public sealed class SW2001_Fp16AndBf16 : ValidatorRule, IChecks<TrainingArgument
                 (c, v, _) => KeepBf16(c, v.Fp16), Severity.Warning);
     }
 
-    private static Fix[] KeepBf16(RuleContext c, Field fp16) => fp16.Entry is { } e ? new[] { Fixes.Remove(c, e, "keep bf16") } : Fixes.None;
+    private static Fix[] KeepBf16(RuleContext c, Field fp16) => Fixes.RemoveWritten(c, fp16, "keep bf16");
 }

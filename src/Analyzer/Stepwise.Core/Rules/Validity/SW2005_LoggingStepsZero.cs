@@ -18,6 +18,6 @@ public sealed class SW2005_LoggingStepsZero : ValidatorRule, IChecks<TrainingArg
     {
         checks.RuleFor(v => v.LoggingSteps).Must((v, steps) => !(v.LoggingStrategy.Value == "steps" && steps.Value == 0))
             .Reports(v => $"{v.Spell("logging_steps")} is 0 but {v.Spell("logging_strategy")} is steps{(v.LoggingStrategy.IsWritten ? "" : " (default)")}: TrainingArguments raises ValueError",
-                (c, _, steps) => steps.Entry is { } e ? new[] { Fixes.Set(c, e, 500L) } : Fixes.None);
+                (c, _, steps) => Fixes.SetWritten(c, steps, 500L));
     }
 }

@@ -21,6 +21,6 @@ public sealed class SW2010_PrefetchWithoutWorkers : ValidatorRule, IChecks<Train
             .When(v => v.DataloaderPrefetchFactor.IsWritten)
             .Reports(v => $"dataloader_prefetch_factor={F(v.DataloaderPrefetchFactor.Value)} needs worker processes, but dataloader_num_workers is " +
                     $"{F(v.DataloaderNumWorkers.Value ?? 0)}{(v.DataloaderNumWorkers.IsWritten ? "" : " (default)")} (TrainingArguments raises ValueError)",
-                (c, _, p) => p.Entry is { } e ? new[] { Fixes.Remove(c, e) } : Fixes.None);
+                (c, _, p) => Fixes.RemoveWritten(c, p));
     }
 }

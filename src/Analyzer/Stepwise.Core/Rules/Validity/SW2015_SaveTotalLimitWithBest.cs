@@ -19,6 +19,6 @@ public sealed class SW2015_SaveTotalLimitWithBest : ValidatorRule, IChecks<Train
     {
         checks.RuleFor(v => v.SaveTotalLimit).Must((v, limit) => !(limit.Value == 1 && v.LoadBestModelAtEnd.Value == true))
             .Reports(v => $"{v.Spell("save_total_limit")}=1 with {v.Spell("load_best_model_at_end")}: the best checkpoint is always kept besides the newest, so up to 2 checkpoints stay on disk",
-                (c, _, limit) => limit.Entry is { } e ? new[] { Fixes.Set(c, e, 2L) } : Fixes.None);
+                (c, _, limit) => Fixes.SetWritten(c, limit, 2L));
     }
 }
