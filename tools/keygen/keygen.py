@@ -3,7 +3,8 @@
 
     /usr/bin/python3 tools/keygen/keygen.py extract   # read the pinned releases from git mirrors -> upstream.json
     /usr/bin/python3 tools/keygen/keygen.py render    # upstream.json -> src/Analyzer/Stepwise.Core/Keys/Upstream/keys.txt
-    /usr/bin/python3 tools/keygen/keygen.py check     # exit 1 when keys.txt is not what render would write
+                                                      #   and the typed views src/Analyzer/Stepwise.Core/Model/Views/ConfigViews.g.cs
+    /usr/bin/python3 tools/keygen/keygen.py check     # exit 1 when either is not what render would write
 
 `extract` needs the upstream sources as bare git mirrors (the search tool's `fetch` puts them under
 /work/.mirror/<owner>+<name>/repo; --mirrors DIR or STEPWISE_MIRRORS points elsewhere). It reads each pinned release
@@ -31,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 UPSTREAM_JSON = HERE / "upstream.json"
 KEYS_TXT = ROOT / "src/Analyzer/Stepwise.Core/Keys/Upstream/keys.txt"
+VIEWS_CS = ROOT / "src/Analyzer/Stepwise.Core/Model/Views/ConfigViews.g.cs"
 CACHE = HERE / ".cache"
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -112,6 +114,23 @@ DIALECT_ROOTS = {
     "accelerate": ["accelerate:ClusterConfig", "accelerate:SageMakerConfig"],
     "deepspeed": ["deepspeed:DeepSpeedConfig"],
 }
+
+# The typed views the rules validate (render writes them to Model/Views/ConfigViews.g.cs): one C# class per upstream
+# class, a property per field the class (with its bases) declares in any pinned release. (view class, "lib:Class",
+# the dialect whose spelling the fields are, whether to follow bases into other libraries.) LLaMA-Factory's
+# ParserArguments is the union its HfArgumentParser fills from one YAML file; only LLaMA-Factory's own classes are
+# followed there, as transformers' TrainingArguments has its own view.
+VIEWS = [
+    ("TrainingArgumentsView", "transformers:TrainingArguments", "Hf", True),
+    ("BitsAndBytesConfigView", "transformers:BitsAndBytesConfig", "Hf", True),
+    ("LoraConfigView", "peft:LoraConfig", "Hf", True),
+    ("ModelConfigView", "trl:ModelConfig", "Hf", True),
+    ("AxolotlConfigView", "axolotl:AxolotlInputConfig", "Axolotl", True),
+    ("LlamaFactoryArgumentsView", "llamafactory:ParserArguments", "LlamaFactory", False),
+]
+# Members of Model/Views/ConfigView.cs that a generated property must not hide.
+VIEW_RESERVED = {"Setup", "Options", "Document", "Dialect", "IsAxolotl", "IsLlamaFactory", "IsV5", "Version", "Versions",
+                 "Release", "Spell", "Canonical", "UpstreamClass", "Library", "FieldNames", "Field", "Fields", "NameAt", "Spelling"}
 
 TRACKED_PINS = ["transformers", "trl", "peft", "accelerate", "deepspeed", "bitsandbytes", "torch"]
 
@@ -922,6 +941,114 @@ def render(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# The typed views (C#): for each class in VIEWS, a property per field with the field's own name (PascalCase), its kind
+# (BoolField, NumberField, TextField, or ValueField when the releases disagree or the value is a list, mapping or any),
+# and a summary naming the upstream annotation, the declaring class and the releases. The fields read the
+# TrainingSetup lazily (Model/Views/ConfigView.cs); nothing is reflected.
+# ---------------------------------------------------------------------------------------------------------------------
+def pascal(name: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in name.split("_") if p)
+
+
+def xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def view_fields(data: dict, lib: str, name: str, other_libs: bool) -> list[tuple[str, dict, str, str]]:
+    """(field name, field, declaring class, library) for a class and its bases (all releases), most derived first."""
+    by_key = {(c["lib"], c["name"]): c for c in data["classes"]}
+    out: dict[str, tuple[str, dict, str, str]] = {}
+    seen: set[tuple[str, str]] = set()
+
+    def visit(l: str, n: str) -> None:
+        if (l, n) in seen or (l, n) not in by_key:
+            return
+        seen.add((l, n))
+        c = by_key[(l, n)]
+        for f in c["fields"]:
+            out.setdefault(f["name"], (f["name"], f, n, l))
+        for b in c["bases"]:
+            for base in b["bases"]:
+                bl, bn = base.split(":", 1) if ":" in base else (l, base)
+                if bl != lib and not other_libs:
+                    continue
+                visit(bl, bn)
+
+    visit(lib, name)
+    # private fields (_n_gpu) and a signature's **kwargs are not settings a config states
+    return sorted((v for k, v in out.items() if k.isidentifier() and not k.startswith("_")), key=lambda t: t[0])
+
+
+def release_text(data: dict, lib: str, releases: str) -> str:
+    versions = [r["version"] for r in data["libraries"][lib]["releases"]]
+    idx: set[int] = set()
+    for part in releases.split(","):
+        a, _, b = part.partition("-")
+        idx.update(range(int(a), int(b or a) + 1))
+    if idx == set(range(len(versions))):
+        return f"every pinned {lib} release"
+    spans = ranges(sorted(idx)).split(",")
+    return f"{lib} " + ", ".join(versions[int(s.split('-')[0])] + ("" if "-" not in s else "-" + versions[int(s.split('-')[1])]) for s in spans)
+
+
+def render_views(data: dict) -> str:
+    out = ["// <auto-generated>",
+           "// Generated by tools/keygen/keygen.py render from tools/keygen/upstream.json: do not edit.",
+           "// Regenerate: /usr/bin/python3 tools/keygen/keygen.py render (keygen.py check fails when this file is stale).",
+           "// </auto-generated>",
+           "#nullable enable",
+           "using Stepwise.Core;",
+           "",
+           "namespace Stepwise.Core.Model.Views;"]
+    holder = []
+    for view, ref, dialect, other_libs in VIEWS:
+        lib, name = ref.split(":", 1)
+        fields = view_fields(data, lib, name, other_libs)
+        cls = next(c for c in data["classes"] if c["lib"] == lib and c["name"] == name)
+        module = cls["modules"][-1]["module"]
+        out += ["",
+                f"/// <summary>{lib} <c>{name}</c> ({module}) as one config states it: {len(fields)} fields, every one its",
+                "/// classes declare in a pinned release, read from the setup on first use.</summary>",
+                f"public sealed partial class {view} : ConfigView",
+                "{",
+                f"    private static readonly string[] Names =",
+                "    {"]
+        for i in range(0, len(fields), 4):
+            out.append("        " + " ".join(f'"{f[0]}",' for f in fields[i:i + 4]))
+        out += ["    };",
+                "",
+                f"    public {view}(TrainingSetup setup, AnalysisOptions options)",
+                f"        : base(setup, options, Dialect.{dialect}, \"{lib}\", \"{name}\", Names) {{ }}"]
+        props: set[str] = set()
+        for i, (fname, f, owner, flib) in enumerate(fields):
+            prop = pascal(fname)
+            if not prop.isidentifier() or not prop[0].isalpha() or prop in VIEW_RESERVED or prop in props or prop == view:
+                raise SystemExit(f"{view}: field {fname} gives the property name {prop}, which is taken or not an identifier")
+            props.add(prop)
+            kinds = {v["kind"] for v in f["variants"]}
+            kind = ("BoolField" if kinds == {"bool"} else "NumberField" if kinds <= {"integer", "float"}
+                    else "TextField" if kinds <= {"string", "enum"} else "ValueField")
+            newest = max(f["variants"], key=lambda v: max(int(x) for x in v["releases"].replace("-", ",").split(",")))
+            ann = f" <c>{xml(newest['type'])}</c>" if newest["type"] else ""
+            where = release_text(data, flib, ",".join(v["releases"] for v in f["variants"]))
+            out += [f"    /// <summary><c>{fname}</c>{ann}: {owner} ({where}).</summary>",
+                    f"    public {kind} {prop} => ({kind})(Fields[{i}] ??= new {kind}(this, {i}));"]
+        out.append("}")
+        holder.append((view, view[:-len("View")] if view.endswith("View") else view))
+    out += ["",
+            "/// <summary>The views of one setup, each built on first use (a rule context holds one).</summary>",
+            "public sealed partial class ConfigViews",
+            "{"]
+    for view, prop in holder:
+        out.append(f"    private {view}? _{prop[0].lower() + prop[1:]};")
+    out.append("")
+    for view, prop in holder:
+        out.append(f"    public {view} {prop} => _{prop[0].lower() + prop[1:]} ??= new {view}(Setup, Options);")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["extract", "render", "check", "all"])
@@ -936,12 +1063,18 @@ def main() -> int:
         KEYS_TXT.parent.mkdir(parents=True, exist_ok=True)
         KEYS_TXT.write_text(render(data), encoding="utf-8")
         print(f"wrote {KEYS_TXT.relative_to(ROOT)}", file=sys.stderr)
+        VIEWS_CS.parent.mkdir(parents=True, exist_ok=True)
+        VIEWS_CS.write_text(render_views(data), encoding="utf-8")
+        print(f"wrote {VIEWS_CS.relative_to(ROOT)}", file=sys.stderr)
     if args.command == "check":
         data = json.loads(UPSTREAM_JSON.read_text(encoding="utf-8"))
-        if not KEYS_TXT.exists() or KEYS_TXT.read_text(encoding="utf-8") != render(data):
-            print(f"{KEYS_TXT.relative_to(ROOT)} is stale: run tools/keygen/keygen.py render", file=sys.stderr)
+        stale = [p for p, text in ((KEYS_TXT, render(data)), (VIEWS_CS, render_views(data)))
+                 if not p.exists() or p.read_text(encoding="utf-8") != text]
+        for p in stale:
+            print(f"{p.relative_to(ROOT)} is stale: run /usr/bin/python3 tools/keygen/keygen.py render", file=sys.stderr)
+        if stale:
             return 1
-        print("keys.txt matches upstream.json", file=sys.stderr)
+        print("keys.txt and ConfigViews.g.cs match upstream.json", file=sys.stderr)
     return 0
 
 

@@ -28,6 +28,10 @@ public sealed class RuleContext
     public TrainingSetup? PreviousSetup { get; }
     public Schedule? PreviousSchedule { get; }
 
+    private Model.Views.ConfigViews? _views;
+    /// <summary>The typed views of the setup's upstream classes (built on first use, shared by the rules).</summary>
+    public Model.Views.ConfigViews Views => _views ??= new Model.Views.ConfigViews(Setup, Options);
+
     public void Report(RuleDescriptor rule, SourceSpan span, string message, params Fix[] fixes) =>
         _findings.Add(new Finding(rule.Id, rule.DefaultSeverity, message, span, fixes) { Title = rule.Title, HelpUri = rule.HelpUri });
 

@@ -1,6 +1,5 @@
 using Stepwise.Core.Keys;
 using Stepwise.Core.Model;
-using Stepwise.Core.Rules.Validity;
 
 namespace Stepwise.Core.Rules.Deprecated;
 
@@ -29,7 +28,7 @@ public sealed class SW4001_EvaluationStrategy : Rule
         if (old is null) return;
         var newer = c.Document.FindSet("eval_strategy");
         var fix = newer is null
-            ? new Fix("Rename to eval_strategy", new[] { RuleContext.Here(c.Editor.Rename(old, "eval_strategy")) }, true)
+            ? Fixes.Rename(c, old, "eval_strategy")
             : Fixes.Remove(c, old, "eval_strategy is already written");
         if (axolotl)
         {

@@ -1,5 +1,4 @@
 using Stepwise.Core.Model;
-using Stepwise.Core.Rules.Validity;
 
 namespace Stepwise.Core.Rules.Deprecated;
 
@@ -22,7 +21,7 @@ public sealed class SW4002_MaxSeqLength : Rule
         if (old is null) return;
         var newer = c.Document.Find("max_length");
         var fix = newer is null
-            ? new Fix("Rename to max_length", new[] { RuleContext.Here(c.Editor.Rename(old, "max_length")) }, true)
+            ? Fixes.Rename(c, old, "max_length")
             : Fixes.Remove(c, old, "max_length is already written");
         c.Report(Rule, old.KeySpan, "max_seq_length is TRL's old name (renamed max_length in TRL 0.20): newer SFTConfig releases reject it", fix);
     }

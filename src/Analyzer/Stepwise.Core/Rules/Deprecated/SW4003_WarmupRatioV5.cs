@@ -1,6 +1,5 @@
 using Stepwise.Core.Keys;
 using Stepwise.Core.Model;
-using Stepwise.Core.Rules.Validity;
 
 namespace Stepwise.Core.Rules.Deprecated;
 
@@ -30,7 +29,7 @@ public sealed class SW4003_WarmupRatioV5 : Rule
         var steps = Fixes.Written(c, "warmup_steps");
         Fix? fix = null;
         if (steps is null && ratio.Value.AsDouble() is double r && r >= 0 && r < 1)
-            fix = new Fix($"Replace by warmup_steps: {SnapshotValidator.F(r)}", new[] { RuleContext.Here(c.Editor.Replace(ratio, c.Setup.Spell("warmup_steps"), r)) }, true);
+            fix = Fixes.Replace(c, ratio, "warmup_steps", r);
         else if (steps is not null)
             fix = Fixes.Remove(c, ratio, "warmup_steps is written");
         var (major, minor) = c.Options.Version;

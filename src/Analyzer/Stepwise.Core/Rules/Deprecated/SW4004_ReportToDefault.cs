@@ -1,5 +1,4 @@
 using Stepwise.Core.Model;
-using Stepwise.Core.Rules.Validity;
 
 namespace Stepwise.Core.Rules.Deprecated;
 

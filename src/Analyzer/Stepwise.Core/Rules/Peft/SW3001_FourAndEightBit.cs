@@ -1,10 +1,10 @@
 using FluentValidation;
-using Stepwise.Core.Rules.Validity;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Peft;
 
 /// <summary>SW3001: load_in_4bit and load_in_8bit both true.</summary>
-public sealed class SW3001_FourAndEightBit : Rule
+public sealed class SW3001_FourAndEightBit : ValidatorRule, IChecks<BitsAndBytesConfigView>
 {
     public static readonly RuleDescriptor Rule = new("SW3001", "load_in_4bit and load_in_8bit are both true", Severity.Error, "Quantization",
         "Reports `load_in_4bit: true` together with `load_in_8bit: true`.",
@@ -14,17 +14,10 @@ public sealed class SW3001_FourAndEightBit : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<BitsAndBytesConfigView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.LoadIn8Bit).Must((s, b8) => !(b8 == true && s.LoadIn4Bit == true))
-                .WithMessage("load_in_4bit and load_in_8bit are both true: BitsAndBytesConfig accepts only one bit width");
-        }
+        checks.RuleFor(v => v.LoadIn8bit).Must((v, eight) => !(eight.Value == true && v.LoadIn4bit.Value == true))
+            .Reports(_ => "load_in_4bit and load_in_8bit are both true: BitsAndBytesConfig accepts only one bit width",
+                (c, _, eight) => Fixes.RemoveWritten(c, eight, "keep 4-bit"));
     }
-
-    private static readonly Checks Validator = new();
-
-    public override void Check(RuleContext c) => Validator.Report(c, Rule, (_, setting) =>
-        setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document ? new[] { Fixes.Remove(c, e, "keep 4-bit") } : Fixes.None);
 }

@@ -1,10 +1,10 @@
 using FluentValidation;
-using Stepwise.Core.Rules.Validity;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Peft;
 
 /// <summary>SW3002: bnb_4bit_quant_type other than nf4/fp4.</summary>
-public sealed class SW3002_UnknownQuantType : Rule
+public sealed class SW3002_UnknownQuantType : ValidatorRule, IChecks<BitsAndBytesConfigView>
 {
     public static readonly RuleDescriptor Rule = new("SW3002", "Unknown 4-bit quantization type", Severity.Error, "Quantization",
         "Reports `bnb_4bit_quant_type` (LLaMA-Factory `quantization_type`) other than `nf4` or `fp4`, spelled exactly so.",
@@ -17,19 +17,11 @@ public sealed class SW3002_UnknownQuantType : Rule
 
     private static readonly string[] Types = { "nf4", "fp4" };
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<BitsAndBytesConfigView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.Bnb4BitQuantType).Must(v => v is null || System.Array.IndexOf(Types, v) >= 0)
-                .WithMessage(s => $"{s.Spell("bnb_4bit_quant_type")}={s.Bnb4BitQuantType} is not a 4-bit type bitsandbytes has" +
-                    (Suggest.Closest(s.Bnb4BitQuantType!, Types) is { } n ? $"; did you mean {n}?" : "") + " Valid: nf4, fp4");
-        }
+        checks.RuleFor(v => v.Bnb4bitQuantType).Must(f => f.Value is null || System.Array.IndexOf(Types, f.Value) >= 0)
+            .Reports(v => $"{v.Spell("bnb_4bit_quant_type")}={v.Bnb4bitQuantType.Value} is not a 4-bit type bitsandbytes has" +
+                    (Suggest.Closest(v.Bnb4bitQuantType.Value!, Types) is { } n ? $"; did you mean {n}?" : "") + " Valid: nf4, fp4",
+                (c, _, f) => f.Entry is { } e && Suggest.Closest(f.Raw.AsString() ?? "", Types) is { } n ? new[] { Fixes.Set(c, e, n) } : Fixes.None);
     }
-
-    private static readonly Checks Validator = new();
-
-    public override void Check(RuleContext c) => Validator.Report(c, Rule, (_, setting) =>
-        setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document && Suggest.Closest(setting.Value.AsString() ?? "", Types) is { } n
-            ? new[] { Fixes.Set(c, e, n) } : Fixes.None);
 }

@@ -1,11 +1,11 @@
 using System.Linq;
 using FluentValidation;
-using Stepwise.Core.Rules.Validity;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Peft;
 
 /// <summary>SW3003: bnb_4bit_quant_storage or bnb_4bit_compute_dtype that is not a torch dtype bitsandbytes takes.</summary>
-public sealed class SW3003_UnknownQuantDtype : Rule
+public sealed class SW3003_UnknownQuantDtype : ValidatorRule, IChecks<BitsAndBytesConfigView>
 {
     public static readonly RuleDescriptor Rule = new("SW3003", "Unknown dtype for 4-bit storage or compute", Severity.Error, "Quantization",
         "Reports `bnb_4bit_quant_storage` outside float16, float32, int8, uint8, float64, bfloat16, and `bnb_4bit_compute_dtype` " +
@@ -25,26 +25,17 @@ public sealed class SW3003_UnknownQuantDtype : Rule
     private static string? Near(string v, string[] valid) =>
         Bare(v) is "bf16" ? "bfloat16" : Bare(v) is "fp16" ? "float16" : Bare(v) is "fp32" ? "float32" : Suggest.Closest(Bare(v), valid);
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<BitsAndBytesConfigView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.Bnb4BitQuantStorage).Must(v => v is null || Storage.Contains(Bare(v)))
-                .WithMessage(s => Message(s.Spell("bnb_4bit_quant_storage"), s.Bnb4BitQuantStorage!, Storage));
-            RuleFor(s => s.Bnb4BitComputeDtype).Must(v => v is null || Compute.Contains(Bare(v)))
-                .WithMessage(s => Message(s.Spell("bnb_4bit_compute_dtype"), s.Bnb4BitComputeDtype!, Compute));
-        }
-
-        private static string Message(string key, string v, string[] valid) =>
-            $"{key}={v} is not a dtype BitsAndBytesConfig takes" + (Near(v, valid) is { } n ? $"; did you mean {n}?" : "") + $" Valid: {string.Join(", ", valid)}";
+        checks.RuleFor(v => v.Bnb4bitQuantStorage).Must(f => f.Text is null || Storage.Contains(Bare(f.Text)))
+            .Reports(v => Message(v.Spell("bnb_4bit_quant_storage"), v.Bnb4bitQuantStorage.Text!, Storage), (c, _, f) => Closest(c, f, Storage));
+        checks.RuleFor(v => v.Bnb4bitComputeDtype).Must(f => f.Text is null || Compute.Contains(Bare(f.Text)))
+            .Reports(v => Message(v.Spell("bnb_4bit_compute_dtype"), v.Bnb4bitComputeDtype.Text!, Compute), (c, _, f) => Closest(c, f, Compute));
     }
 
-    private static readonly Checks Validator = new();
+    private static string Message(string key, string v, string[] valid) =>
+        $"{key}={v} is not a dtype BitsAndBytesConfig takes" + (Near(v, valid) is { } n ? $"; did you mean {n}?" : "") + $" Valid: {string.Join(", ", valid)}";
 
-    public override void Check(RuleContext c) => Validator.Report(c, Rule, (f, setting) =>
-    {
-        if (!setting.IsWritten || setting.Entry is not { } e || setting.Document != c.Document || setting.Value.AsString() is not { } v) return Fixes.None;
-        var near = Near(v, f.PropertyName == nameof(SetupSnapshot.Bnb4BitQuantStorage) ? Storage : Compute);
-        return near is null ? Fixes.None : new[] { Fixes.Set(c, e, near) };
-    });
+    private static Fix[] Closest(RuleContext c, Field f, string[] valid) =>
+        f.Entry is { } e && f.Raw.AsString() is { } v && Near(v, valid) is { } near ? new[] { Fixes.Set(c, e, near) } : Fixes.None;
 }

@@ -1,10 +1,10 @@
 using FluentValidation;
-using Stepwise.Core.Rules.Validity;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Peft;
 
 /// <summary>SW3005: LoRA rank r &lt;= 0.</summary>
-public sealed class SW3005_LoraRankNotPositive : Rule
+public sealed class SW3005_LoraRankNotPositive : ValidatorRule, IChecks<LoraConfigView>
 {
     public static readonly RuleDescriptor Rule = new("SW3005", "LoRA rank is not positive", Severity.Error, "LoRA",
         "Reports a LoRA rank (`r`; axolotl `lora_r`, LLaMA-Factory `lora_rank`) of 0 or below, or not a whole number.",
@@ -14,18 +14,11 @@ public sealed class SW3005_LoraRankNotPositive : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<LoraConfigView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.R).Must(r => r is null || (r > 0 && System.Math.Abs(r.Value - System.Math.Round(r.Value)) < 1e-9))
-                .When(s => s.Has("r"))
-                .WithMessage(s => $"{s.Spell("r")}={F(s.R)}: the LoRA rank must be a positive integer (PEFT raises ValueError)");
-        }
+        checks.RuleFor(v => v.R).Must(f => f.Value is not double r || (r > 0 && System.Math.Abs(r - System.Math.Round(r)) < 1e-9))
+            .When(v => v.R.IsWritten)
+            .Reports(v => $"{v.Spell("r")}={F(v.R.Value)}: the LoRA rank must be a positive integer (PEFT raises ValueError)",
+                (c, _, r) => Fixes.SetWritten(c, r, 8L));
     }
-
-    private static readonly Checks Validator = new();
-
-    public override void Check(RuleContext c) => Validator.Report(c, Rule, (_, setting) =>
-        setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document ? new[] { Fixes.Set(c, e, 8L) } : Fixes.None);
 }

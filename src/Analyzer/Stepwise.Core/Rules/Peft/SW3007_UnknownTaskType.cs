@@ -1,10 +1,10 @@
 using FluentValidation;
-using Stepwise.Core.Rules.Validity;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Peft;
 
 /// <summary>SW3007: PEFT task_type that is not a TaskType.</summary>
-public sealed class SW3007_UnknownTaskType : Rule
+public sealed class SW3007_UnknownTaskType : ValidatorRule, IChecks<LoraConfigView>
 {
     public static readonly RuleDescriptor Rule = new("SW3007", "Unknown PEFT task type", Severity.Error, "LoRA",
         "Reports a `task_type` that is not one of SEQ_CLS, SEQ_2_SEQ_LM, CAUSAL_LM, TOKEN_CLS, QUESTION_ANS, FEATURE_EXTRACTION (upper case).",
@@ -17,19 +17,11 @@ public sealed class SW3007_UnknownTaskType : Rule
 
     internal static readonly string[] Types = { "SEQ_CLS", "SEQ_2_SEQ_LM", "CAUSAL_LM", "TOKEN_CLS", "QUESTION_ANS", "FEATURE_EXTRACTION" };
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<LoraConfigView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.TaskType).Must(v => v is null || System.Array.IndexOf(Types, v) >= 0).When(s => s.Has("task_type"))
-                .WithMessage(s => $"task_type={s.TaskType} is not a PEFT TaskType" + (Suggest.Closest(s.TaskType!, Types) is { } n ? $"; did you mean {n}?" : "") +
-                    $" Valid: {string.Join(", ", Types)}");
-        }
+        checks.RuleFor(v => v.TaskType).Must(f => f.Value is null || System.Array.IndexOf(Types, f.Value) >= 0).When(v => v.TaskType.IsWritten)
+            .Reports(v => $"task_type={v.TaskType.Value} is not a PEFT TaskType" + (Suggest.Closest(v.TaskType.Value!, Types) is { } n ? $"; did you mean {n}?" : "") +
+                    $" Valid: {string.Join(", ", Types)}",
+                (c, _, f) => f.Entry is { } e && Suggest.Closest(f.Raw.AsString() ?? "", Types) is { } n ? new[] { Fixes.Set(c, e, n) } : Fixes.None);
     }
-
-    private static readonly Checks Validator = new();
-
-    public override void Check(RuleContext c) => Validator.Report(c, Rule, (_, setting) =>
-        setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document && Suggest.Closest(setting.Value.AsString() ?? "", Types) is { } n
-            ? new[] { Fixes.Set(c, e, n) } : Fixes.None);
 }

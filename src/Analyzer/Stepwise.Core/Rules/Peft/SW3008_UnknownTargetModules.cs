@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text.RegularExpressions;
 using Stepwise.Core.Model;
-using Stepwise.Core.Rules.Validity;
 
 namespace Stepwise.Core.Rules.Peft;
 

@@ -39,11 +39,11 @@ public sealed class SW1001_MaxStepsImpliesEpochs : Rule
             $"{ScheduleText.Arithmetic(s, s.TotalSteps!.Value)} ({ScheduleText.StepsPerEpoch(s)})";
 
         var keep = epochsSetting.Value.AsDouble() ?? 3.0;
-        c.Report(Rule, span, message, ScheduleText.Fixes(
-            ScheduleText.ReplaceMaxStepsByEpochs(c, keep, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: {ScheduleText.RoundEpochs(keep)}", preferred: true),
+        c.Report(Rule, span, message, Fixes.Of(
+            Fixes.ReplaceMaxStepsByEpochs(c, keep, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: {Fixes.RoundEpochs(keep)}", preferred: true),
             System.Math.Abs(keep - epochs) > 0.005
-                ? ScheduleText.ReplaceMaxStepsByEpochs(c, epochs, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: {Schedules.Epochs(epochs)} (what max_steps trains now)", preferred: false)
+                ? Fixes.ReplaceMaxStepsByEpochs(c, epochs, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: {Schedules.Epochs(epochs)} (what max_steps trains now)", preferred: false)
                 : null,
-            ScheduleText.SplitBatch(c)));
+            Fixes.SplitBatch(c)));
     }
 }

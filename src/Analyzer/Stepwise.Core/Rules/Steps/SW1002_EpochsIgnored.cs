@@ -37,17 +37,17 @@ public sealed class SW1002_EpochsIgnored : Rule
             var maxSteps = c.Setup.Get("max_steps");
             if (maxSteps.Span is null || maxSteps.Document != c.Document) return;
             var text = $"the default {c.Setup.Spell("num_train_epochs")}={Schedules.Epochs(defaultEpochs)} does not apply because {c.Setup.Spell("max_steps")}={s.TotalSteps} > 0: {trains}";
-            c.Report(Rule, maxSteps.Span, text, Severity.Information, ScheduleText.Fixes(
-                ScheduleText.ReplaceMaxStepsByEpochs(c, defaultEpochs, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: {ScheduleText.RoundEpochs(defaultEpochs)}", preferred: false)));
+            c.Report(Rule, maxSteps.Span, text, Severity.Information, Fixes.Of(
+                Fixes.ReplaceMaxStepsByEpochs(c, defaultEpochs, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: {Fixes.RoundEpochs(defaultEpochs)}", preferred: false)));
             return;
         }
         var message = $"{epochsSetting.Entry.Key}={epochsSetting.Entry.ValueText} is ignored because {c.Setup.Spell("max_steps")}={s.TotalSteps} > 0: {trains}";
 
         Fix? removeMaxSteps = null;
-        if (ScheduleText.MaxStepsWritten(c, out var ms))
+        if (Fixes.MaxStepsWritten(c, out var ms))
             removeMaxSteps = new Fix($"Remove {ms.Key} (train {epochsSetting.Entry.ValueText} epoch{(epochsSetting.Value.AsDouble() == 1 ? "" : "s")})", new[] { RuleContext.Here(c.Editor.Remove(ms)) }, IsPreferred: true);
         var removeEpochs = new Fix($"Remove {epochsSetting.Entry.Key} (keep {c.Setup.Spell("max_steps")}={s.TotalSteps})",
             new[] { RuleContext.Here(c.Editor.Remove(epochsSetting.Entry)) });
-        c.Report(Rule, epochsSetting.Entry.KeySpan, message, ScheduleText.Fixes(removeMaxSteps, removeEpochs));
+        c.Report(Rule, epochsSetting.Entry.KeySpan, message, Fixes.Of(removeMaxSteps, removeEpochs));
     }
 }

@@ -37,7 +37,7 @@ public sealed class SW1003_BatchChangedWithFixedSteps : Rule
             $"{epochs}, {Schedules.Epochs(factor)}x the training time";
 
         Fix? rescale = null;
-        if (ScheduleText.MaxStepsWritten(c, out var ms))
+        if (Fixes.MaxStepsWritten(c, out var ms))
         {
             long steps;
             if (before.Epochs is double oldEpochs && now.StepsPerEpoch is long u)
@@ -47,8 +47,8 @@ public sealed class SW1003_BatchChangedWithFixedSteps : Rule
             rescale = new Fix($"Set {ms.Key} to {steps} (keeps the committed amount of data)", new[] { RuleContext.Here(c.Editor.SetValue(ms, steps)) }, IsPreferred: true);
         }
         Fix? toEpochs = before.Epochs is double keepEpochs
-            ? ScheduleText.ReplaceMaxStepsByEpochs(c, keepEpochs, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: {Schedules.Epochs(keepEpochs)}", preferred: false)
+            ? Fixes.ReplaceMaxStepsByEpochs(c, keepEpochs, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: {Schedules.Epochs(keepEpochs)}", preferred: false)
             : null;
-        c.Report(Rule, span, message, ScheduleText.Fixes(rescale, toEpochs));
+        c.Report(Rule, span, message, Fixes.Of(rescale, toEpochs));
     }
 }

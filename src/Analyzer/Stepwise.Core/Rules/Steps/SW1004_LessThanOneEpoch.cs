@@ -22,7 +22,7 @@ public sealed class SW1004_LessThanOneEpoch : Rule
         var message = $"{c.Setup.Spell("max_steps")}={s.TotalSteps} covers {Schedules.Epochs(epochs)} of an epoch " +
             $"({s.TotalSteps} of {Schedules.Num(s.StepsPerEpoch!.Value)} steps per epoch): {Schedules.Num(samples)} of {Schedules.Num(n)} {unit} are seen, " +
             $"{Schedules.Num(System.Math.Max(0, n - samples))} never";
-        c.Report(Rule, c.Setup.Get("max_steps").Span ?? c.Document.HeadSpan, message, ScheduleText.Fixes(
-            ScheduleText.ReplaceMaxStepsByEpochs(c, 1, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: 1", preferred: false)));
+        c.Report(Rule, c.Setup.Get("max_steps").Span ?? c.Document.HeadSpan, message, Fixes.Of(
+            Fixes.ReplaceMaxStepsByEpochs(c, 1, $"Replace {c.Setup.Spell("max_steps")} by {c.Setup.Spell("num_train_epochs")}: 1", preferred: false)));
     }
 }

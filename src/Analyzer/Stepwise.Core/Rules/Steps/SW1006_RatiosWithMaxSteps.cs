@@ -35,7 +35,7 @@ public sealed class SW1006_RatiosWithMaxSteps : Rule
             }
             c.Report(Rule, st.Entry.ValueSpan,
                 $"{st.Entry.Key}={st.Entry.ValueText} is a ratio of the {Schedules.Num(total)} steps max_steps sets: every {Schedules.Num(steps)} steps{perEpoch}",
-                ScheduleText.Fixes(fix));
+                Fixes.Of(fix));
         }
 
         var ratio = c.Setup.Get("warmup_ratio");
@@ -63,7 +63,7 @@ public sealed class SW1006_RatiosWithMaxSteps : Rule
             }
             c.Report(Rule, st.Entry.ValueSpan,
                 $"{key}={st.Entry.ValueText} becomes a ratio 1/({st.Entry.ValueText} x {Schedules.Epochs(epochsWritten)}) of max_steps {Schedules.Num(total)}: every {Schedules.Num(every)} steps{perEpoch}",
-                ScheduleText.Fixes(fix));
+                Fixes.Of(fix));
         }
     }
 }

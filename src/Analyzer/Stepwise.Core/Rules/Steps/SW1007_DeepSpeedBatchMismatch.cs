@@ -49,6 +49,6 @@ public sealed class SW1007_DeepSpeedBatchMismatch : Rule
         var where = micro ?? accum ?? total;
         var at = where is null ? "" : $" ({file}:{where.KeySpan.Range.Start})";
         var fix = autoEdits.Count > 0 ? new Fix($"Set the mismatching values in {file} to \"auto\"", autoEdits, IsPreferred: true) : null;
-        c.Report(Rule, anchor, $"DeepSpeed config {file}{at} disagrees: {string.Join("; ", mismatches)}", ScheduleText.Fixes(fix));
+        c.Report(Rule, anchor, $"DeepSpeed config {file}{at} disagrees: {string.Join("; ", mismatches)}", Fixes.Of(fix));
     }
 }

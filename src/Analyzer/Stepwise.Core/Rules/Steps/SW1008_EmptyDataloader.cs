@@ -1,6 +1,5 @@
 using Stepwise.Core.Arithmetic;
 using Stepwise.Core.Model;
-using Stepwise.Core.Rules.Validity;
 
 namespace Stepwise.Core.Rules.Steps;
 

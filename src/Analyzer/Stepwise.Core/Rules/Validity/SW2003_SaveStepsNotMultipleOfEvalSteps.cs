@@ -1,10 +1,11 @@
 using System;
 using FluentValidation;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Validity;
 
 /// <summary>SW2003: with load_best_model_at_end and step strategies, save_steps must be a round multiple of eval_steps.</summary>
-public sealed class SW2003_SaveStepsNotMultipleOfEvalSteps : Rule
+public sealed class SW2003_SaveStepsNotMultipleOfEvalSteps : ValidatorRule, IChecks<TrainingArgumentsView>
 {
     public static readonly RuleDescriptor Rule = new("SW2003", "save_steps is not a round multiple of eval_steps", Severity.Error, "Validity",
         "With `load_best_model_at_end` and `steps` for both strategies, reports a `save_steps` that is not a round multiple " +
@@ -17,49 +18,42 @@ public sealed class SW2003_SaveStepsNotMultipleOfEvalSteps : Rule
     public override RuleDescriptor Descriptor => Rule;
 
     /// <summary>eval_steps as TrainingArguments ends up with it: unset or 0 takes logging_steps.</summary>
-    internal static double? EffectiveEvalSteps(SetupSnapshot s) => s.EvalSteps is double e && e > 0 ? e : s.LoggingSteps;
+    private static double? EffectiveEvalSteps(TrainingArgumentsView v) => v.EvalSteps.Value is double e && e > 0 ? e : v.LoggingSteps.Value;
 
     // transformers training_args.py __post_init__ (4.57: lines 1464-1486). axolotl computes load_best_model_at_end itself
     // and turns it off unless save_steps % eval_steps == 0 (SW2002 says so), so it never reaches this check.
-    private static bool Applies(SetupSnapshot s) =>
-        !s.IsAxolotl && s.LoadBestModelAtEnd == true && s.SaveStrategy == "steps" && s.EvalStrategy == "steps"
-        && EffectiveEvalSteps(s) is > 0 && s.SaveSteps is > 0;
+    private static bool Applies(TrainingArgumentsView v) =>
+        !v.IsAxolotl && v.LoadBestModelAtEnd.Value == true && v.SaveStrategy.Value == "steps" && v.EvalStrategy.Value == "steps"
+        && EffectiveEvalSteps(v) is > 0 && v.SaveSteps.Value is > 0;
 
-    private static bool Mixed(SetupSnapshot s) => (EffectiveEvalSteps(s) < 1) != (s.SaveSteps < 1);
+    private static bool Mixed(TrainingArgumentsView v) => (EffectiveEvalSteps(v) < 1) != (v.SaveSteps.Value < 1);
 
-    private static bool NotMultiple(SetupSnapshot s)
+    private static bool NotMultiple(TrainingArgumentsView v)
     {
-        double e = EffectiveEvalSteps(s)!.Value, v = s.SaveSteps!.Value;
+        double e = EffectiveEvalSteps(v)!.Value, s = v.SaveSteps.Value!.Value;
         // transformers compares ratios after scaling by 1,000,000 (LARGE_MULTIPLIER) to dodge float remainders.
-        long E = (long)Math.Round(e * (e < 1 ? 1_000_000 : 1)), V = (long)Math.Round(v * (v < 1 ? 1_000_000 : 1));
-        return E > 0 && V % E != 0;
+        long E = (long)Math.Round(e * (e < 1 ? 1_000_000 : 1)), S = (long)Math.Round(s * (s < 1 ? 1_000_000 : 1));
+        return E > 0 && S % E != 0;
     }
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<TrainingArgumentsView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.SaveSteps).Must((s, _) => !Mixed(s)).When(Applies)
-                .WithMessage(s => $"{s.Spell("save_steps")}={F(s.SaveSteps)} and {s.Spell("eval_steps")}={F(EffectiveEvalSteps(s))} mix a ratio of total steps with an absolute count: " +
-                    "load_best_model_at_end cannot line them up (TrainingArguments raises ValueError)");
-            RuleFor(s => s.SaveSteps).Must((s, _) => !NotMultiple(s)).When(s => Applies(s) && !Mixed(s))
-                .WithMessage(s => $"{s.Spell("save_steps")}={F(s.SaveSteps)} is not a round multiple of {s.Spell("eval_steps")}={F(EffectiveEvalSteps(s))}" +
-                    $"{(s.EvalSteps is > 0 ? "" : $" (taken from {s.Spell("logging_steps")})")}: with load_best_model_at_end every checkpoint needs an evaluation (TrainingArguments raises ValueError)");
-        }
+        checks.RuleFor(v => v.SaveSteps).Must((v, _) => !Mixed(v)).When(Applies)
+            .Reports(v => $"{v.Spell("save_steps")}={F(v.SaveSteps.Value)} and {v.Spell("eval_steps")}={F(EffectiveEvalSteps(v))} mix a ratio of total steps with an absolute count: " +
+                "load_best_model_at_end cannot line them up (TrainingArguments raises ValueError)", RoundUp);
+        checks.RuleFor(v => v.SaveSteps).Must((v, _) => !NotMultiple(v)).When(v => Applies(v) && !Mixed(v))
+            .Reports(v => $"{v.Spell("save_steps")}={F(v.SaveSteps.Value)} is not a round multiple of {v.Spell("eval_steps")}={F(EffectiveEvalSteps(v))}" +
+                $"{(v.EvalSteps.Value is > 0 ? "" : $" (taken from {v.Spell("logging_steps")})")}: with load_best_model_at_end every checkpoint needs an evaluation (TrainingArguments raises ValueError)",
+                RoundUp);
     }
 
-    private static readonly Checks Validator = new();
-
-    public override void Check(RuleContext c)
+    /// <summary>save_steps rounded up to the next multiple of eval_steps (counts only: a ratio has no such fix).</summary>
+    private static Fix[] RoundUp(RuleContext c, TrainingArgumentsView v, NumberField saveSteps)
     {
-        var s = c.SnapshotCache();
-        Validator.Report(c, Rule, (_, setting) =>
-        {
-            if (setting.Entry is not { } e || !setting.IsWritten || setting.Document != c.Document || Mixed(s)) return Fixes.None;
-            double ev = EffectiveEvalSteps(s)!.Value;
-            if (ev < 1) return Fixes.None;
-            long multiple = (long)(Math.Ceiling(s.SaveSteps!.Value / ev) * ev);
-            return new[] { Fixes.Set(c, e, multiple) };
-        });
+        if (saveSteps.Entry is not { } e || Mixed(v)) return Fixes.None;
+        double ev = EffectiveEvalSteps(v)!.Value;
+        if (ev < 1) return Fixes.None;
+        long multiple = (long)(Math.Ceiling(saveSteps.Value!.Value / ev) * ev);
+        return new[] { Fixes.Set(c, e, multiple) };
     }
 }

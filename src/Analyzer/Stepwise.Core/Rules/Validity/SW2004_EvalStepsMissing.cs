@@ -1,9 +1,10 @@
 using FluentValidation;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Validity;
 
 /// <summary>SW2004: eval_strategy steps with no eval_steps and logging_steps 0.</summary>
-public sealed class SW2004_EvalStepsMissing : Rule
+public sealed class SW2004_EvalStepsMissing : ValidatorRule, IChecks<TrainingArgumentsView>
 {
     public static readonly RuleDescriptor Rule = new("SW2004", "eval_strategy steps has no eval_steps to use", Severity.Error, "Validity",
         "Reports `eval_strategy: steps` with `eval_steps` unset (or 0) while `logging_steps` is 0.",
@@ -14,27 +15,16 @@ public sealed class SW2004_EvalStepsMissing : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<TrainingArgumentsView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.EvalStrategy)
-                .Must((s, strategy) => !(strategy == "steps" && !(s.EvalSteps > 0) && s.LoggingSteps == 0))
-                .WithMessage(s => $"{s.Spell("eval_strategy")}=steps but {s.Spell("eval_steps")} is unset and {s.Spell("logging_steps")} is 0, so there is no evaluation interval (TrainingArguments raises ValueError)");
-        }
-    }
-
-    private static readonly Checks Validator = new();
-
-    public override void Check(RuleContext c)
-    {
-        var s = c.SnapshotCache();
-        Validator.Report(c, Rule, (_, setting) =>
-        {
-            long steps = s.SaveSteps is double v && v >= 1 ? (long)v : 500;
-            var existing = Fixes.Written(c, "eval_steps");
-            if (existing is not null) return new[] { Fixes.Set(c, existing, steps) };
-            return setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document ? new[] { Fixes.Add(c, e, "eval_steps", steps) } : Fixes.None;
-        });
+        checks.RuleFor(v => v.EvalStrategy)
+            .Must((v, strategy) => !(strategy.Value == "steps" && !(v.EvalSteps.Value > 0) && v.LoggingSteps.Value == 0))
+            .Reports(v => $"{v.Spell("eval_strategy")}=steps but {v.Spell("eval_steps")} is unset and {v.Spell("logging_steps")} is 0, so there is no evaluation interval (TrainingArguments raises ValueError)",
+                (c, v, strategy) =>
+                {
+                    long steps = v.SaveSteps.Value is double s && s >= 1 ? (long)s : 500;
+                    if (v.EvalSteps.Entry is { } existing) return new[] { Fixes.Set(c, existing, steps) };
+                    return strategy.Entry is { } e ? new[] { Fixes.Add(c, e, "eval_steps", steps) } : Fixes.None;
+                });
     }
 }

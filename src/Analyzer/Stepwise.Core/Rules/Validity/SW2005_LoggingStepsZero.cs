@@ -1,9 +1,10 @@
 using FluentValidation;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Validity;
 
 /// <summary>SW2005: logging_strategy steps with logging_steps 0.</summary>
-public sealed class SW2005_LoggingStepsZero : Rule
+public sealed class SW2005_LoggingStepsZero : ValidatorRule, IChecks<TrainingArgumentsView>
 {
     public static readonly RuleDescriptor Rule = new("SW2005", "logging_steps is 0 with logging_strategy steps", Severity.Error, "Validity",
         "Reports `logging_steps: 0` while `logging_strategy` is `steps` (its default).",
@@ -13,17 +14,10 @@ public sealed class SW2005_LoggingStepsZero : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<TrainingArgumentsView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.LoggingSteps).Must((s, steps) => !(s.LoggingStrategy == "steps" && steps == 0))
-                .WithMessage(s => $"{s.Spell("logging_steps")} is 0 but {s.Spell("logging_strategy")} is steps{(s.Has("logging_strategy") ? "" : " (default)")}: TrainingArguments raises ValueError");
-        }
+        checks.RuleFor(v => v.LoggingSteps).Must((v, steps) => !(v.LoggingStrategy.Value == "steps" && steps.Value == 0))
+            .Reports(v => $"{v.Spell("logging_steps")} is 0 but {v.Spell("logging_strategy")} is steps{(v.LoggingStrategy.IsWritten ? "" : " (default)")}: TrainingArguments raises ValueError",
+                (c, _, steps) => Fixes.SetWritten(c, steps, 500L));
     }
-
-    private static readonly Checks Validator = new();
-
-    public override void Check(RuleContext c) => Validator.Report(c, Rule, (_, setting) =>
-        setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document ? new[] { Fixes.Set(c, e, 500L) } : Fixes.None);
 }

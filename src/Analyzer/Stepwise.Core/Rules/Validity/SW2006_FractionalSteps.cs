@@ -1,10 +1,11 @@
 using System;
 using FluentValidation;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Validity;
 
 /// <summary>SW2006: logging/eval/save steps above 1 that are not whole numbers.</summary>
-public sealed class SW2006_FractionalSteps : Rule
+public sealed class SW2006_FractionalSteps : ValidatorRule, IChecks<TrainingArgumentsView>
 {
     public static readonly RuleDescriptor Rule = new("SW2006", "Step interval above 1 is not a whole number", Severity.Error, "Validity",
         "Reports `logging_steps`, `eval_steps` or `save_steps` greater than 1 with a fractional part (`save_steps: 250.5`), " +
@@ -16,27 +17,21 @@ public sealed class SW2006_FractionalSteps : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
-    private static bool Whole(double? v) => v is not double d || d <= 1 || Math.Abs(d - Math.Round(d)) < 1e-9;
+    private static bool Whole(NumberField f) => f.Value is not double d || d <= 1 || Math.Abs(d - Math.Round(d)) < 1e-9;
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<TrainingArgumentsView> checks)
     {
-        public Checks()
-        {
-            // transformers training_args.py __post_init__ (4.57: lines 1444-1455): each interval is checked only when its
-            // strategy is "steps". axolotl passes eval_steps / save_steps with strategy "steps" whenever they are set
-            // (core/builders/base.py _configure_save_and_eval_strategy, v0.18.0).
-            RuleFor(s => s.LoggingSteps).Must(Whole).When(s => s.LoggingStrategy == "steps").WithMessage(s => Message(s, "logging_steps", s.LoggingSteps));
-            RuleFor(s => s.EvalSteps).Must(Whole).When(s => s.IsAxolotl || s.EvalStrategy == "steps").WithMessage(s => Message(s, "eval_steps", s.EvalSteps));
-            RuleFor(s => s.SaveSteps).Must(Whole).When(s => s.IsAxolotl || s.SaveStrategy == "steps").WithMessage(s => Message(s, "save_steps", s.SaveSteps));
-        }
-
-        private static string Message(SetupSnapshot s, string key, double? v) =>
-            $"{s.Spell(key)}={F(v)} is above 1, so it counts steps and must be a whole number (TrainingArguments raises ValueError)";
+        // transformers training_args.py __post_init__ (4.57: lines 1444-1455): each interval is checked only when its
+        // strategy is "steps". axolotl passes eval_steps / save_steps with strategy "steps" whenever they are set
+        // (core/builders/base.py _configure_save_and_eval_strategy, v0.18.0).
+        checks.RuleFor(v => v.LoggingSteps).Must(Whole).When(v => v.LoggingStrategy.Value == "steps").Reports(v => Message(v, "logging_steps", v.LoggingSteps), Round);
+        checks.RuleFor(v => v.EvalSteps).Must(Whole).When(v => v.IsAxolotl || v.EvalStrategy.Value == "steps").Reports(v => Message(v, "eval_steps", v.EvalSteps), Round);
+        checks.RuleFor(v => v.SaveSteps).Must(Whole).When(v => v.IsAxolotl || v.SaveStrategy.Value == "steps").Reports(v => Message(v, "save_steps", v.SaveSteps), Round);
     }
 
-    private static readonly Checks Validator = new();
+    private static string Message(TrainingArgumentsView v, string key, NumberField f) =>
+        $"{v.Spell(key)}={F(f.Value)} is above 1, so it counts steps and must be a whole number (TrainingArguments raises ValueError)";
 
-    public override void Check(RuleContext c) => Validator.Report(c, Rule, (_, setting) =>
-        setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document && setting.Value.AsDouble() is double d
-            ? new[] { Fixes.Set(c, e, (long)Math.Round(d, MidpointRounding.AwayFromZero)) } : Fixes.None);
+    private static Fix[] Round(RuleContext c, TrainingArgumentsView _, NumberField f) =>
+        f.Entry is { } e && f.Raw.AsDouble() is double d ? new[] { Fixes.Set(c, e, (long)Math.Round(d, MidpointRounding.AwayFromZero)) } : Fixes.None;
 }

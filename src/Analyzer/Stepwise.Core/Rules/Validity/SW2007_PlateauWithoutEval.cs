@@ -1,9 +1,10 @@
 using FluentValidation;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Validity;
 
 /// <summary>SW2007: reduce_lr_on_plateau with no evaluation.</summary>
-public sealed class SW2007_PlateauWithoutEval : Rule
+public sealed class SW2007_PlateauWithoutEval : ValidatorRule, IChecks<TrainingArgumentsView>
 {
     public static readonly RuleDescriptor Rule = new("SW2007", "reduce_lr_on_plateau without evaluation", Severity.Error, "Validity",
         "Reports `lr_scheduler_type: reduce_lr_on_plateau` while `eval_strategy` is `no`.",
@@ -14,18 +15,11 @@ public sealed class SW2007_PlateauWithoutEval : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<TrainingArgumentsView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.LrSchedulerType)
-                .Must((s, sched) => !(sched == "reduce_lr_on_plateau" && s.EvalStrategy == "no"))
-                .When(s => !s.IsAxolotl || s.Has("eval_strategy"))
-                .WithMessage(s => $"{s.Spell("lr_scheduler_type")}=reduce_lr_on_plateau needs evaluations, but {s.Spell("eval_strategy")} is no{(s.Has("eval_strategy") ? "" : " (default)")} (TrainingArguments raises ValueError)");
-        }
+        checks.RuleFor(v => v.LrSchedulerType)
+            .Must((v, scheduler) => !(scheduler.Value == "reduce_lr_on_plateau" && v.EvalStrategy.Value == "no"))
+            .When(v => !v.IsAxolotl || v.EvalStrategy.IsWritten)
+            .Reports(v => $"{v.Spell("lr_scheduler_type")}=reduce_lr_on_plateau needs evaluations, but {v.Spell("eval_strategy")} is no{(v.EvalStrategy.IsWritten ? "" : " (default)")} (TrainingArguments raises ValueError)");
     }
-
-    private static readonly Checks Validator = new();
-
-    public override void Check(RuleContext c) => Validator.Report(c, Rule);
 }

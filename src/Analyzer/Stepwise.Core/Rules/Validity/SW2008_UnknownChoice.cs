@@ -2,11 +2,12 @@ using System.Collections.Generic;
 using System.Linq;
 using FluentValidation;
 using Stepwise.Core.Keys;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Validity;
 
 /// <summary>SW2008: a value of optim, lr_scheduler_type or an eval/save/logging strategy that the release does not know.</summary>
-public sealed class SW2008_UnknownChoice : Rule
+public sealed class SW2008_UnknownChoice : ValidatorRule, IChecks<TrainingArgumentsView>
 {
     public static readonly RuleDescriptor Rule = new("SW2008", "Unknown optimizer, scheduler or strategy", Severity.Error, "Validity",
         "Reports values of `optim`, `lr_scheduler_type`, `eval_strategy`, `save_strategy` and `logging_strategy` that are not " +
@@ -21,62 +22,43 @@ public sealed class SW2008_UnknownChoice : Rule
 
     // The names TrainingArguments accepts at the assumed transformers release, from the key data (OptimizerNames,
     // SchedulerType): adamw_hf is gone from v4.50.0 on and stable_adamw arrived within 4.5x, not at v5.
-    internal static IReadOnlyList<string> OptimizersFor(SetupSnapshot s) => ChoicesAt(s, "optim", KeyTable.Optimizers);
+    private static IReadOnlyList<string> OptimizersFor(ConfigView v) => ChoicesAt(v, "optim", KeyTable.Optimizers);
 
-    internal static IReadOnlyList<string> SchedulersFor(SetupSnapshot s)
+    private static IReadOnlyList<string> SchedulersFor(ConfigView v)
     {
-        var hf = ChoicesAt(s, "lr_scheduler_type", KeyTable.Schedulers);
-        return s.IsAxolotl ? hf.Concat(new[] { "one_cycle", "rex" }).ToList() : hf;
+        var hf = ChoicesAt(v, "lr_scheduler_type", KeyTable.Schedulers);
+        return v.IsAxolotl ? hf.Concat(new[] { "one_cycle", "rex" }).ToList() : hf;
     }
 
-    private static IReadOnlyList<string> ChoicesAt(SetupSnapshot s, string field, IReadOnlyList<string> fallback)
+    private static IReadOnlyList<string> ChoicesAt(ConfigView v, string field, IReadOnlyList<string> fallback)
     {
-        var release = s.Versions.Release("transformers");
+        var release = v.Versions.Release("transformers");
         var f = release is null ? null : Stepwise.Core.Keys.Upstream.UpstreamData.Instance.Library("transformers")?.Class("TrainingArguments")?.Fields
             .FirstOrDefault(x => x.Name == field && x.Releases.Contains(release.Index));
         return f is { Choices.Count: > 0 } ? f.Choices : fallback;
     }
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<TrainingArgumentsView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.Optim).Must((s, v) => OptimizersFor(s).Contains(v!)).When(s => s.Optim is not null && !s.IsAxolotl)
-                .WithMessage(s => Message(s, "optim", s.Optim!, "OptimizerNames", OptimizersFor(s)));
-            RuleFor(s => s.LrSchedulerType).Must((s, v) => SchedulersFor(s).Contains(v!)).When(s => s.LrSchedulerType is not null)
-                .WithMessage(s => Message(s, "lr_scheduler_type", s.LrSchedulerType!, "SchedulerType", SchedulersFor(s)));
-            RuleFor(s => s.EvalStrategy).Must(v => KeyTable.Strategies.Contains(v!)).When(s => s.EvalStrategy is not null)
-                .WithMessage(s => Message(s, "eval_strategy", s.EvalStrategy!, "IntervalStrategy", KeyTable.Strategies));
-            RuleFor(s => s.SaveStrategy).Must(v => KeyTable.SaveStrategies.Contains(v!)).When(s => s.SaveStrategy is not null)
-                .WithMessage(s => Message(s, "save_strategy", s.SaveStrategy!, "SaveStrategy", KeyTable.SaveStrategies));
-            RuleFor(s => s.LoggingStrategy).Must(v => KeyTable.Strategies.Contains(v!)).When(s => s.LoggingStrategy is not null)
-                .WithMessage(s => Message(s, "logging_strategy", s.LoggingStrategy!, "IntervalStrategy", KeyTable.Strategies));
-        }
-
-        private static string Message(SetupSnapshot s, string key, string value, string enumName, IReadOnlyList<string> valid)
-        {
-            var near = Suggest.Closest(value, valid);
-            return $"{s.Spell(key)}={value} is not a valid {enumName} in {s.Release}" +
-                   (near is null ? "" : $"; did you mean {near}?") + $" Valid: {string.Join(", ", valid)}";
-        }
+        checks.RuleFor(v => v.Optim).Must((v, f) => OptimizersFor(v).Contains(f.Value!)).When(v => v.Optim.Value is not null && !v.IsAxolotl)
+            .Reports(v => Message(v, "optim", v.Optim.Value!, "OptimizerNames", OptimizersFor(v)), (c, v, f) => Closest(c, f, OptimizersFor(v)));
+        checks.RuleFor(v => v.LrSchedulerType).Must((v, f) => SchedulersFor(v).Contains(f.Value!)).When(v => v.LrSchedulerType.Value is not null)
+            .Reports(v => Message(v, "lr_scheduler_type", v.LrSchedulerType.Value!, "SchedulerType", SchedulersFor(v)), (c, v, f) => Closest(c, f, SchedulersFor(v)));
+        checks.RuleFor(v => v.EvalStrategy).Must(f => KeyTable.Strategies.Contains(f.Value!)).When(v => v.EvalStrategy.Value is not null)
+            .Reports(v => Message(v, "eval_strategy", v.EvalStrategy.Value!, "IntervalStrategy", KeyTable.Strategies), (c, _, f) => Closest(c, f, KeyTable.Strategies));
+        checks.RuleFor(v => v.SaveStrategy).Must(f => KeyTable.SaveStrategies.Contains(f.Value!)).When(v => v.SaveStrategy.Value is not null)
+            .Reports(v => Message(v, "save_strategy", v.SaveStrategy.Value!, "SaveStrategy", KeyTable.SaveStrategies), (c, _, f) => Closest(c, f, KeyTable.SaveStrategies));
+        checks.RuleFor(v => v.LoggingStrategy).Must(f => KeyTable.Strategies.Contains(f.Value!)).When(v => v.LoggingStrategy.Value is not null)
+            .Reports(v => Message(v, "logging_strategy", v.LoggingStrategy.Value!, "IntervalStrategy", KeyTable.Strategies), (c, _, f) => Closest(c, f, KeyTable.Strategies));
     }
 
-    private static readonly Checks Validator = new();
-
-    public override void Check(RuleContext c)
+    private static string Message(ConfigView v, string key, string value, string enumName, IReadOnlyList<string> valid)
     {
-        var s = c.SnapshotCache();
-        Validator.Report(c, Rule, (f, setting) =>
-        {
-            if (!setting.IsWritten || setting.Entry is not { } e || setting.Document != c.Document || setting.Value.AsString() is not { } v) return Fixes.None;
-            IReadOnlyList<string> valid = f.PropertyName switch
-            {
-                nameof(SetupSnapshot.Optim) => OptimizersFor(s),
-                nameof(SetupSnapshot.LrSchedulerType) => SchedulersFor(s),
-                nameof(SetupSnapshot.SaveStrategy) => KeyTable.SaveStrategies,
-                _ => KeyTable.Strategies,
-            };
-            return Suggest.Closest(v, valid) is { } near ? new[] { Fixes.Set(c, e, near) } : Fixes.None;
-        });
+        var near = Suggest.Closest(value, valid);
+        return $"{v.Spell(key)}={value} is not a valid {enumName} in {v.Release}" +
+               (near is null ? "" : $"; did you mean {near}?") + $" Valid: {string.Join(", ", valid)}";
     }
+
+    private static Fix[] Closest(RuleContext c, Field f, IReadOnlyList<string> valid) =>
+        f.Entry is { } e && f.Raw.AsString() is { } v && Suggest.Closest(v, valid) is { } near ? new[] { Fixes.Set(c, e, near) } : Fixes.None;
 }

@@ -1,9 +1,10 @@
 using FluentValidation;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Validity;
 
 /// <summary>SW2010: dataloader_prefetch_factor with dataloader_num_workers 0.</summary>
-public sealed class SW2010_PrefetchWithoutWorkers : Rule
+public sealed class SW2010_PrefetchWithoutWorkers : ValidatorRule, IChecks<TrainingArgumentsView>
 {
     public static readonly RuleDescriptor Rule = new("SW2010", "dataloader_prefetch_factor without workers", Severity.Error, "Validity",
         "Reports `dataloader_prefetch_factor` set while `dataloader_num_workers` is 0 (its default).",
@@ -14,19 +15,12 @@ public sealed class SW2010_PrefetchWithoutWorkers : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<TrainingArgumentsView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.DataloaderPrefetchFactor).Must((s, p) => p is null || !(s.DataloaderNumWorkers is null or 0))
-                .When(s => s.Has("dataloader_prefetch_factor"))
-                .WithMessage(s => $"dataloader_prefetch_factor={F(s.DataloaderPrefetchFactor)} needs worker processes, but dataloader_num_workers is " +
-                    $"{F(s.DataloaderNumWorkers ?? 0)}{(s.Has("dataloader_num_workers") ? "" : " (default)")} (TrainingArguments raises ValueError)");
-        }
+        checks.RuleFor(v => v.DataloaderPrefetchFactor).Must((v, p) => p.Value is null || !(v.DataloaderNumWorkers.Value is null or 0))
+            .When(v => v.DataloaderPrefetchFactor.IsWritten)
+            .Reports(v => $"dataloader_prefetch_factor={F(v.DataloaderPrefetchFactor.Value)} needs worker processes, but dataloader_num_workers is " +
+                    $"{F(v.DataloaderNumWorkers.Value ?? 0)}{(v.DataloaderNumWorkers.IsWritten ? "" : " (default)")} (TrainingArguments raises ValueError)",
+                (c, _, p) => Fixes.RemoveWritten(c, p));
     }
-
-    private static readonly Checks Validator = new();
-
-    public override void Check(RuleContext c) => Validator.Report(c, Rule, (_, setting) =>
-        setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document ? new[] { Fixes.Remove(c, e) } : Fixes.None);
 }

@@ -1,9 +1,10 @@
 using FluentValidation;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Validity;
 
 /// <summary>SW2012: save_strategy best with no metric_for_best_model.</summary>
-public sealed class SW2012_BestWithoutMetric : Rule
+public sealed class SW2012_BestWithoutMetric : ValidatorRule, IChecks<TrainingArgumentsView>, IChecks<AxolotlConfigView>
 {
     public static readonly RuleDescriptor Rule = new("SW2012", "save_strategy best has no metric", Severity.Error, "Validity",
         "Reports `save_strategy: best` without `metric_for_best_model` (and without `load_best_model_at_end`, which would default the metric to the loss).",
@@ -14,25 +15,24 @@ public sealed class SW2012_BestWithoutMetric : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<TrainingArgumentsView> checks)
     {
-        public Checks()
-        {
-            // transformers Trainer.__init__ (4.57 trainer.py lines 420-424): load_best_model_at_end alone is fine there,
-            // because TrainingArguments.__post_init__ (line 1493) sets metric_for_best_model to "loss" for it.
-            RuleFor(s => s.SaveStrategy)
-                .Must((s, v) => !(v == "best" && s.MetricForBestModel is null && s.LoadBestModelAtEnd != true)).When(s => !s.IsAxolotl)
-                .WithMessage(s => $"{s.Spell("save_strategy")}=best but no {s.Spell("metric_for_best_model")} says what \"best\" means (Trainer raises ValueError)");
-            // axolotl utils/schemas/config.py check_save_strategy_best_requires_metric (v0.18.0): raised while the config
-            // is validated, whatever load_best_model_at_end says.
-            RuleFor(s => s.SaveStrategy)
-                .Must((s, v) => !(v == "best" && string.IsNullOrEmpty(s.MetricForBestModel))).When(s => s.IsAxolotl)
-                .WithMessage("save_strategy=best but no metric_for_best_model says what \"best\" means: axolotl refuses the config (\"save_strategy: 'best' requires metric_for_best_model to be set\")");
-        }
+        // transformers Trainer.__init__ (4.57 trainer.py lines 420-424): load_best_model_at_end alone is fine there,
+        // because TrainingArguments.__post_init__ (line 1493) sets metric_for_best_model to "loss" for it.
+        checks.RuleFor(v => v.SaveStrategy)
+            .Must((v, f) => !(f.Value == "best" && v.MetricForBestModel.Value is null && v.LoadBestModelAtEnd.Value != true)).When(v => !v.IsAxolotl)
+            .Reports(v => $"{v.Spell("save_strategy")}=best but no {v.Spell("metric_for_best_model")} says what \"best\" means (Trainer raises ValueError)", AddMetric);
     }
 
-    private static readonly Checks Validator = new();
+    public void Define(ConfigValidator<AxolotlConfigView> checks)
+    {
+        // axolotl utils/schemas/config.py check_save_strategy_best_requires_metric (v0.18.0): raised while the config
+        // is validated, whatever load_best_model_at_end says.
+        checks.RuleFor(v => v.SaveStrategy)
+            .Must((v, f) => !(f.Value == "best" && string.IsNullOrEmpty(v.MetricForBestModel.Value)))
+            .Reports(_ => "save_strategy=best but no metric_for_best_model says what \"best\" means: axolotl refuses the config (\"save_strategy: 'best' requires metric_for_best_model to be set\")", AddMetric);
+    }
 
-    public override void Check(RuleContext c) => Validator.Report(c, Rule, (_, setting) =>
-        setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document ? new[] { Fixes.Add(c, e, "metric_for_best_model", "eval_loss") } : Fixes.None);
+    private static Fix[] AddMetric(RuleContext c, ConfigView _, TextField strategy) =>
+        strategy.Entry is { } e ? new[] { Fixes.Add(c, e, "metric_for_best_model", "eval_loss") } : Fixes.None;
 }

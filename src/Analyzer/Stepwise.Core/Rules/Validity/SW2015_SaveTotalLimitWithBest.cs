@@ -1,9 +1,10 @@
 using FluentValidation;
+using Stepwise.Core.Model.Views;
 
 namespace Stepwise.Core.Rules.Validity;
 
 /// <summary>SW2015: save_total_limit 1 with load_best_model_at_end keeps two checkpoints.</summary>
-public sealed class SW2015_SaveTotalLimitWithBest : Rule
+public sealed class SW2015_SaveTotalLimitWithBest : ValidatorRule, IChecks<TrainingArgumentsView>
 {
     public static readonly RuleDescriptor Rule = new("SW2015", "save_total_limit 1 keeps two checkpoints with load_best_model_at_end", Severity.Information, "Validity",
         "Reports `save_total_limit: 1` together with `load_best_model_at_end: true`.",
@@ -14,17 +15,10 @@ public sealed class SW2015_SaveTotalLimitWithBest : Rule
 
     public override RuleDescriptor Descriptor => Rule;
 
-    private sealed class Checks : SnapshotValidator
+    public void Define(ConfigValidator<TrainingArgumentsView> checks)
     {
-        public Checks()
-        {
-            RuleFor(s => s.SaveTotalLimit).Must((s, v) => !(v == 1 && s.LoadBestModelAtEnd == true))
-                .WithMessage(s => $"{s.Spell("save_total_limit")}=1 with {s.Spell("load_best_model_at_end")}: the best checkpoint is always kept besides the newest, so up to 2 checkpoints stay on disk");
-        }
+        checks.RuleFor(v => v.SaveTotalLimit).Must((v, limit) => !(limit.Value == 1 && v.LoadBestModelAtEnd.Value == true))
+            .Reports(v => $"{v.Spell("save_total_limit")}=1 with {v.Spell("load_best_model_at_end")}: the best checkpoint is always kept besides the newest, so up to 2 checkpoints stay on disk",
+                (c, _, limit) => Fixes.SetWritten(c, limit, 2L));
     }
-
-    private static readonly Checks Validator = new();
-
-    public override void Check(RuleContext c) => Validator.Report(c, Rule, (_, setting) =>
-        setting.IsWritten && setting.Entry is { } e && setting.Document == c.Document ? new[] { Fixes.Set(c, e, 2L) } : Fixes.None);
 }
