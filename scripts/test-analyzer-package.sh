@@ -22,10 +22,11 @@ say() { echo "test-analyzer-package: $*" >&2; }
 src="$work/src"
 mkdir -p "$src"
 (cd "$root" && git ls-files -z src Directory.Build.props Directory.Packages.props | tar --null -T - -cf -) | tar -C "$src" -xf -
-say "packing Stepwise.Core, Stepwise.Tokenizers and Stepwise.Trainer $version into $feed (from a copy in $src)"
+say "packing Stepwise.Core, Stepwise.Tokenizers, Stepwise.Trainer.Data and Stepwise.Trainer $version into $feed (from a copy in $src)"
 dotnet pack "$src/src/Analyzer/Stepwise.Core" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
-# the trainer references the tokenizer library, so its package depends on this one
+# the trainer references the tokenizer and data libraries, so its package depends on theirs
 dotnet pack "$src/src/Trainer/Stepwise.Tokenizers" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
+dotnet pack "$src/src/Trainer/Stepwise.Trainer.Data" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
 dotnet pack "$src/src/Trainer/Stepwise.Trainer" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
 
 nupkg="$feed/Stepwise.Trainer.$version.nupkg"

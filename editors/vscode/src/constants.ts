@@ -31,6 +31,7 @@ export const Settings = {
   datasetSize: 'datasetSize',
   epochThreshold: 'epochThreshold',
   transformersVersion: 'transformersVersion',
+  forTrainer: 'forTrainer',
   severity: 'severity',
   launcher: 'launcher',
   trainerPath: 'trainer.path',

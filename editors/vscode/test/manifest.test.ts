@@ -35,7 +35,9 @@ test('settings mirror the server section and the launch settings', () => {
   assert.deepEqual(props['stepwise.launcher'].enum, [...LAUNCHERS]);
   assert.deepEqual(props['stepwise.severity'].additionalProperties.enum, ['off', 'hint', 'info', 'warning', 'error']);
   assert.equal(props['stepwise.epochThreshold'].default, 2.0, 'the server default (ServerSettings.EpochThreshold)');
-  assert.equal(props['stepwise.transformersVersion'].default, '4.57', 'the server default (ServerSettings.TransformersVersion)');
+  assert.equal(props['stepwise.transformersVersion'].default, '', 'the server default (ServerSettings.TransformersVersion: detected, else the newest known)');
+  assert.equal(props['stepwise.forTrainer'].default, '', 'the server default (ServerSettings.ForBundledTrainer: false)');
+  assert.deepEqual(props['stepwise.forTrainer'].enum, ['', 'stepwise'], 'the values ServerSettings.Parse accepts');
 });
 
 test('workspace trust: limited, with the process paths and the launcher restricted; train/stop run and refuse themselves', () => {

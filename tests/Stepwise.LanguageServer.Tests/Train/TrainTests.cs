@@ -219,6 +219,31 @@ public class TrainTests
     }
 
     [Fact]
+    public async Task With_forTrainer_stepwise_the_editor_shows_what_the_bundled_trainer_would_refuse()
+    {
+        using var dir = new TempDir();
+        var h = await Harness.Start();
+        await using var __ = h;
+        const string text = "learning_rate: 0.0002\nper_device_train_batch_size: 8\noptim: adafactor\nneftune_noise_alpha: 5\nnum_train_epochs: 1\n";
+        dir.Write("hf.yaml", text);
+        var uri = dir.Uri("hf.yaml");
+        await h.Open(uri, text);
+        Assert.DoesNotContain(h.Client.WaitForDiagnostics(uri, 1)["diagnostics"]!.AsArray(), d => (string?)d!["code"] == "SW5001");
+        // The setting says these configs are for the bundled trainer: each refusal becomes an error at its key, as
+        // `stepwise check --for-trainer stepwise` reports it.
+        await h.Client.Notify("workspace/didChangeConfiguration", new JsonObject { ["settings"] = new JsonObject { ["stepwise"] = new JsonObject
+        {
+            ["forTrainer"] = "stepwise",
+        } } });
+        var published = h.Client.WaitFor(n => (string?)n["method"] == "textDocument/publishDiagnostics" && (string?)n["params"]!["uri"] == uri
+            && n["params"]!["diagnostics"]!.AsArray().Any(d => (string?)d!["code"] == "SW5001"));
+        var sw5001 = published["params"]!["diagnostics"]!.AsArray().Where(d => (string?)d!["code"] == "SW5001").ToList();
+        Assert.Equal(new[] { 2, 3 }, sw5001.Select(d => (int)d!["range"]!["start"]!["line"]!).Order());
+        Assert.All(sw5001, d => Assert.Equal(1, (int)d!["severity"]!));
+        Assert.Contains(sw5001, d => ((string)d!["message"]!).Contains("optim 'adafactor' is not available in the bundled trainer"));
+    }
+
+    [Fact]
     public async Task Without_work_done_progress_the_run_is_reported_in_the_log()
     {
         using var dir = new TempDir();

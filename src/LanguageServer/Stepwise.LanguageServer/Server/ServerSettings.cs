@@ -7,7 +7,7 @@ namespace Stepwise.LanguageServer.Server;
 
 /// <summary>
 /// The <c>stepwise</c> settings section (workspace/configuration): worldSize, datasetSize, epochThreshold,
-/// transformersVersion and severity (rule id -> off/hint/info/warning/error). Bad values are reported and skipped.
+/// transformersVersion, forTrainer and severity (rule id -> off/hint/info/warning/error). Bad values are reported and skipped.
 /// </summary>
 public sealed record ServerSettings
 {
@@ -17,13 +17,18 @@ public sealed record ServerSettings
     /// <summary>A transformers version to assume ("4.57"); null or empty: what the workspace says (installed, pinned), else the newest known.</summary>
     public string? TransformersVersion { get; init; }
     public IReadOnlyDictionary<string, Severity?> Severities { get; init; } = new Dictionary<string, Severity?>();
+    /// <summary>
+    /// forTrainer = "stepwise": the configs are for the bundled trainer, so diagnostics include SW5001 (what it does not do),
+    /// as `check --for-trainer stepwise` does. Empty (the default): configs are for their own stack, and only Train says so.
+    /// </summary>
+    public bool ForBundledTrainer { get; init; }
 
     public static readonly ServerSettings Default = new();
 
     /// <summary>Equal values, severities compared by content (record equality compares the dictionary reference).</summary>
     public bool SameAs(ServerSettings other) =>
         WorldSize == other.WorldSize && DatasetSize == other.DatasetSize && EpochThreshold.Equals(other.EpochThreshold)
-        && TransformersVersion == other.TransformersVersion && Severities.Count == other.Severities.Count
+        && TransformersVersion == other.TransformersVersion && ForBundledTrainer == other.ForBundledTrainer && Severities.Count == other.Severities.Count
         && Severities.All(kv => other.Severities.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
     public WorkspaceOptions ToWorkspaceOptions() => new()
@@ -34,6 +39,7 @@ public sealed record ServerSettings
             DatasetSize = DatasetSize,
             EpochThreshold = EpochThreshold,
             TransformersVersion = TransformersVersion,
+            ForBundledTrainer = ForBundledTrainer,
             Severities = Severities,
         },
     };
@@ -66,6 +72,12 @@ public sealed record ServerSettings
             if (text is { Length: 0 }) s = s with { TransformersVersion = null };
             else if (text is { Length: > 0 } && char.IsDigit(text[0])) s = s with { TransformersVersion = text };
             else problems.Add($"stepwise.transformersVersion must be a version such as \"4.57\", not {tv.GetRawText()}");
+        }
+        if (e.TryGetProperty("forTrainer", out var ft) && ft.ValueKind != JsonValueKind.Null)
+        {
+            var text = ft.ValueKind == JsonValueKind.String ? ft.GetString() : null;
+            if (text is "" or "stepwise") s = s with { ForBundledTrainer = text == "stepwise" };
+            else problems.Add($"stepwise.forTrainer must be \"stepwise\" or empty, not {ft.GetRawText()}");
         }
         if (e.TryGetProperty("severity", out var sev) && sev.ValueKind == JsonValueKind.Object)
         {
