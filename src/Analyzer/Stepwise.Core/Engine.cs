@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using Stepwise.Core.Arithmetic;
 using Stepwise.Core.Keys;
+using Stepwise.Core.Rules.File;
 using Stepwise.Core.Model;
 using Stepwise.Core.Packing;
 using Stepwise.Core.Rules;
@@ -204,7 +205,7 @@ public static class Engine
             catch (Exception ex)
             {
                 // A crashing rule must not take the rest down: report it where the user sees it.
-                findings.Add(new Finding("SW0001", Severity.Error,
+                findings.Add(new Finding(FileRules.InternalError.Id, Severity.Error,
                     $"internal error in rule {rule.Descriptor.Id}: {ex.GetType().Name}: {ex.Message} (please report it)",
                     doc.HeadSpan, Array.Empty<Fix>()) { Title = "Internal error" });
             }
@@ -318,11 +319,11 @@ public static class Engine
             if (v is null || v <= 0)
             {
                 if (s.Entry is { } e)
-                    problems.Add(new Finding("SW9002", Severity.Error,
+                    problems.Add(FileRules.Invalid(
                         v is null
                             ? $"{e.Key} must be a positive integer, not {e.ValuePreview()}"
                             : $"{e.Key} must be at least 1, not {v}",
-                        e.ValueSpan, Array.Empty<Fix>()) { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
+                        e.ValueSpan));
                 return -1;
             }
             return v;
@@ -344,8 +345,7 @@ public static class Engine
         {
             var ms = maxStepsSetting.Value.AsLong();
             if (ms is null && maxStepsSetting.Entry is { } e)
-                problems.Add(new Finding("SW9002", Severity.Error, $"max_steps must be an integer, not {e.ValuePreview()}", e.ValueSpan, Array.Empty<Fix>())
-                    { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
+                problems.Add(FileRules.Invalid($"max_steps must be an integer, not {e.ValuePreview()}", e.ValueSpan));
             maxSteps = ms ?? -1;
         }
 
@@ -354,8 +354,7 @@ public static class Engine
         // turns the run length it would give into null (never a default of 3 standing in for it).
         double epochs = NumberBounds.WasMasked(epochsSetting) ? double.NaN : epochsSetting.Value.AsDouble() ?? 3.0;
         if (epochsSetting.IsWritten && epochsSetting.Value.AsDouble() is null && epochsSetting.Value.IsKnown && epochsSetting.Entry is { } ee)
-            problems.Add(new Finding("SW9002", Severity.Error, $"{ee.Key} must be a number, not {ee.ValuePreview()}", ee.ValueSpan, Array.Empty<Fix>())
-                { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri });
+            problems.Add(FileRules.Invalid($"{ee.Key} must be a number, not {ee.ValuePreview()}", ee.ValueSpan));
 
         if (B is null or <= 0 || A is null or <= 0 || W is <= 0) return (null, problems);
 
@@ -396,6 +395,8 @@ public static class Engine
         var steps = setup.Double("warmup_steps") ?? 0;
         // Only a ratio the config states: the table's dialect default (0.0, v4's field default) is not v5's None.
         if (!options.IsV5 || setup.Dialect == Dialect.Axolotl || setup.Find("warmup_ratio")?.Value.AsDouble() is not double ratio) return steps;
+        // The bundled trainer reads warmup_ratio in every release, as 5.0-5.14 do (SW4003 still says what 5.15 would do).
+        if (options.ForBundledTrainer) return ratio;
         var args = Keys.Upstream.UpstreamData.Instance.Library("transformers")?.Class("TrainingArguments");
         return args is not null && KeyCatalog.ForClass(args, options.EffectiveVersions).Contains("warmup_ratio") ? ratio : steps;
     }

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Numerics;
 using Stepwise.Core.Arithmetic;
 using Stepwise.Core.Keys;
+using Stepwise.Core.Rules.File;
 using Stepwise.Core.Model;
 using Stepwise.Core.Rules;
 
@@ -133,6 +134,5 @@ internal static class NumberBounds
 
     private static string Describe(double d) => double.IsNaN(d) ? "NaN" : d > 0 ? "+infinity" : "-infinity";
 
-    private static Finding Invalid(ConfigEntry e, string message, Severity severity) =>
-        new("SW9002", severity, message, e.ValueSpan, Array.Empty<Fix>()) { Title = "Invalid value", HelpUri = RuleSet.Descriptor("SW9002")?.HelpUri };
+    private static Finding Invalid(ConfigEntry e, string message, Severity severity) => FileRules.Invalid(message, e.ValueSpan, severity);
 }

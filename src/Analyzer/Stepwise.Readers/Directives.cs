@@ -39,9 +39,9 @@ public static partial class Directives
         foreach (var d in directives)
         {
             if (!Known.Contains(d.Name))
-                yield return new ReadProblem("SW9001", $"unknown stepwise directive '{d.Name}' (known: {string.Join(", ", Known)})", d.Span, Stepwise.Core.Severity.Warning);
+                yield return ReadProblem.Unreadable($"unknown stepwise directive '{d.Name}' (known: {string.Join(", ", Known)})", d.Span, Stepwise.Core.Severity.Warning);
             else if (!long.TryParse(d.Value.Replace(",", "").Replace("_", ""), out var v) || v <= 0)
-                yield return new ReadProblem("SW9001", $"stepwise directive {d.Name} needs a positive integer, not '{d.Value}'", d.Span, Stepwise.Core.Severity.Warning);
+                yield return ReadProblem.Unreadable($"stepwise directive {d.Name} needs a positive integer, not '{d.Value}'", d.Span, Stepwise.Core.Severity.Warning);
         }
     }
 }

@@ -30,7 +30,7 @@ public static class StepwiseRun
         {
             // Unusable option values are reported where the user looks (the creation) as invalid values.
             var head = reading.Document.HeadSpan;
-            var problems = settings.Problems.Select(p => new ReadProblem("SW9002", p, head)).ToList();
+            var problems = settings.Problems.Select(p => ReadProblem.InvalidValue(p, head)).ToList();
             reading = CSharpConfigReader.Read(node, model, cache, ct, problems)!;
         }
 

@@ -233,20 +233,20 @@ public sealed class ConfigAnalyzer
         var full = Locate(rel, dir, workingDirectory);
         if (full is null)
         {
-            problems.Add(new ReadProblem("SW9004", $"{key} config '{rel}' not found (looked next to the config and in the current folder)", entry.ValueSpan, Severity.Warning));
+            problems.Add(ReadProblem.ReferenceMissing($"{key} config '{rel}' not found (looked next to the config and in the current folder)", entry.ValueSpan, Severity.Warning));
             return null;
         }
         watched.Add(full);
         var (text, error) = TextFiles.Read(full);
         if (text is null)
         {
-            problems.Add(new ReadProblem("SW9004", $"{key} config '{rel}' cannot be read: {error}", entry.ValueSpan, Severity.Warning));
+            problems.Add(ReadProblem.ReferenceMissing($"{key} config '{rel}' cannot be read: {error}", entry.ValueSpan, Severity.Warning));
             return null;
         }
         var docs = ConfigReaders.Read(text, full);
         var referenced = docs.FirstOrDefault();
         if (referenced is not null && referenced.Problems.Any(p => p.Severity == Severity.Error))
-            problems.Add(new ReadProblem("SW9004", $"{key} config '{rel}' has errors: {referenced.Problems[0].Message} at {System.IO.Path.GetFileName(full)}:{referenced.Problems[0].Span.Range.Start}", entry.ValueSpan, Severity.Warning));
+            problems.Add(ReadProblem.ReferenceMissing($"{key} config '{rel}' has errors: {referenced.Problems[0].Message} at {System.IO.Path.GetFileName(full)}:{referenced.Problems[0].Span.Range.Start}", entry.ValueSpan, Severity.Warning));
         return referenced;
     }
 
@@ -263,14 +263,14 @@ public sealed class ConfigAnalyzer
         var full = Locate(path, dir, options.WorkingDirectory);
         if (full is null)
         {
-            problems.Add(new ReadProblem("SW9004", $"accelerate config '{path}' not found", doc.HeadSpan, Severity.Warning));
+            problems.Add(ReadProblem.ReferenceMissing($"accelerate config '{path}' not found", doc.HeadSpan, Severity.Warning));
             return null;
         }
         watched.Add(full);
         var (text, error) = TextFiles.Read(full);
         if (text is null)
         {
-            problems.Add(new ReadProblem("SW9004", $"accelerate config '{path}' cannot be read: {error}", doc.HeadSpan, Severity.Warning));
+            problems.Add(ReadProblem.ReferenceMissing($"accelerate config '{path}' cannot be read: {error}", doc.HeadSpan, Severity.Warning));
             return null;
         }
         return ConfigReaders.Read(text, full).FirstOrDefault();

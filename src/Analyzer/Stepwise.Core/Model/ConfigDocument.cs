@@ -107,7 +107,20 @@ public sealed class ConfigEntry
 public sealed record Directive(string Name, string Value, SourceSpan Span);
 
 /// <summary>A problem found while reading a document (parse error, wrong type). Becomes an SW9xxx finding.</summary>
-public sealed record ReadProblem(string Id, string Message, SourceSpan Span, Severity Severity = Severity.Error);
+public sealed record ReadProblem(string Id, string Message, SourceSpan Span, Severity Severity = Severity.Error)
+{
+    /// <summary>SW9001: the text could not be read (syntax, encoding, size, nesting, a bad directive).</summary>
+    public static ReadProblem Unreadable(string message, SourceSpan span, Severity severity = Severity.Error) =>
+        new(Stepwise.Core.Rules.File.FileRules.ReadError.Id, message, span, severity);
+
+    /// <summary>SW9004: a file the config refers to (DeepSpeed, accelerate, a dataset) is missing or unreadable.</summary>
+    public static ReadProblem ReferenceMissing(string message, SourceSpan span, Severity severity = Severity.Warning) =>
+        new(Stepwise.Core.Rules.File.FileRules.ReferenceMissing.Id, message, span, severity);
+
+    /// <summary>SW9002: a value that cannot be used (a setting of the analysis itself, e.g. an .editorconfig entry).</summary>
+    public static ReadProblem InvalidValue(string message, SourceSpan span, Severity severity = Severity.Error) =>
+        new(Stepwise.Core.Rules.File.FileRules.InvalidValue.Id, message, span, severity);
+}
 
 /// <summary>
 /// One configuration as read from a text: its entries with spans, its dialect, directives and read problems,

@@ -67,7 +67,7 @@ public sealed class JsonConfigReader : IConfigReader
         private void Error(string message, int at)
         {
             at = Math.Min(at, _t.Length);
-            Problems.Add(new ReadProblem("SW9001", "JSON syntax error: " + message, _lines.Span(at, at < _t.Length ? 1 : 0)));
+            Problems.Add(ReadProblem.Unreadable("JSON syntax error: " + message, _lines.Span(at, at < _t.Length ? 1 : 0)));
             throw new Fail();
         }
 

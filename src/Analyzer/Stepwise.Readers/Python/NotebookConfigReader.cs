@@ -29,7 +29,7 @@ public sealed class NotebookConfigReader : IConfigReader
         catch (NotebookException ex)
         {
             var span = lines.Span(ex.Offset, ex.Offset < text.Length ? 1 : 0);
-            var problem = new ReadProblem("SW9001", $"notebook: {ex.Message}", span);
+            var problem = ReadProblem.Unreadable($"notebook: {ex.Message}", span);
             var editor = new PythonEditor("", IdentityMap.Instance, lines);
             return new[]
             {

@@ -281,7 +281,7 @@ public sealed class PythonAnalysis
     }
 
     public List<ReadProblem> Problems() =>
-        Tokens.Problems.Select(p => new ReadProblem("SW9001", "Python: " + p.Message, Span(p.Start, p.Start + p.Length))).ToList();
+        Tokens.Problems.Select(p => ReadProblem.Unreadable("Python: " + p.Message, Span(p.Start, p.Start + p.Length))).ToList();
 
     // ---- entries -------------------------------------------------------------------------------------------
 

@@ -109,7 +109,7 @@ public static class PythonDocuments
             if (e.Key.StartsWith('*') || e.Key.Length == 0) continue;
             if (seen.TryGetValue(e.Key, out var first))
             {
-                yield return new ReadProblem("SW9001",
+                yield return ReadProblem.Unreadable(
                     $"{e.Key} is given twice to {call}() (first on line {first.KeySpan.Range.Start.Line + 1}): Python stops with "
                     + "'keyword argument repeated' or 'got multiple values for keyword argument' before training starts",
                     e.KeySpan.Length > 0 ? e.KeySpan : e.ValueSpan);

@@ -31,13 +31,13 @@ public sealed class YamlConfigReader : IConfigReader
         catch (YamlException ex)
         {
             int offset = (int)Math.Min(Math.Max(0, ex.Start.Index), text.Length);
-            problems.Add(new ReadProblem("SW9001", $"YAML syntax error: {Clean(ex.Message)}", lines.Span(offset, Math.Min(1, text.Length - offset))));
+            problems.Add(ReadProblem.Unreadable($"YAML syntax error: {Clean(ex.Message)}", lines.Span(offset, Math.Min(1, text.Length - offset))));
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
         {
             // YamlDotNet occasionally fails with a non-YAML exception on malformed input; the last event it
             // produced is the best position we have.
-            problems.Add(new ReadProblem("SW9001", "YAML syntax error after this point (unterminated flow collection or quote?)",
+            problems.Add(ReadProblem.Unreadable("YAML syntax error after this point (unterminated flow collection or quote?)",
                 lines.Span(lastGood, Math.Min(1, text.Length - lastGood))));
         }
 
@@ -128,7 +128,7 @@ public sealed class YamlConfigReader : IConfigReader
                     }
                     else
                     {
-                        problems.Add(new ReadProblem("SW9001", $"YAML alias *{al.Value} has no anchor", lines.Span(Off(al.Start, text), Off(al.End, text) - Off(al.Start, text))));
+                        problems.Add(ReadProblem.Unreadable($"YAML alias *{al.Value} has no anchor", lines.Span(Off(al.Start, text), Off(al.End, text) - Off(al.Start, text))));
                         Attach(new YamlNode { Kind = YamlNodeKind.Scalar, Start = Off(al.Start, text), End = Off(al.End, text), Scalar = "" });
                     }
                     break;
@@ -141,7 +141,7 @@ public sealed class YamlConfigReader : IConfigReader
         {
             if (stack.Count >= MaxDepth)
             {
-                problems.Add(new ReadProblem("SW9001", $"nesting deeper than {MaxDepth} levels; not analysed", lines.Span(n.Start, 1)));
+                problems.Add(ReadProblem.Unreadable($"nesting deeper than {MaxDepth} levels; not analysed", lines.Span(n.Start, 1)));
                 return false;
             }
             stack.Push(n);

@@ -86,7 +86,7 @@ public static class Diagnostics
     {
         Range = new LspRange(new LspPosition(0, 0), new LspPosition(0, 0)),
         Severity = DiagnosticSeverity.Error,
-        Code = "SW0001",
+        Code = Stepwise.Core.Rules.File.FileRules.InternalError.Id,
         Source = Source,
         Message = $"Stepwise could not analyse this file (internal error: {message}); see the Stepwise output for details",
     };

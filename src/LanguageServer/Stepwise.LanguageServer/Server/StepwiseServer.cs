@@ -507,7 +507,7 @@ public sealed class StepwiseServer
             var d = new Diagnostic
             {
                 Range = new LspRange(new LspPosition(0, 0), new LspPosition(0, 0)),
-                Severity = DiagnosticSeverity.Information, Code = "SW9001", Source = Diagnostics.Source,
+                Severity = DiagnosticSeverity.Information, Code = Stepwise.Core.Rules.File.FileRules.ReadError.Id, Source = Diagnostics.Source,
                 Message = $"This document has {s.Text.Length:N0} characters; Stepwise analyses documents up to {_options.MaxAnalysedLength:N0}",
             };
             return new DocumentAnalysis(null, new[] { d }, null, Array.Empty<string>());

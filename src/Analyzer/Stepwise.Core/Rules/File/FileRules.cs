@@ -30,4 +30,8 @@ public static class FileRules
         "The run would stop at start-up; and the batch settings in that file cannot be checked.",
         "```yaml\ndeepspeed: ds_config.json   # no such file\n```",
         "Fix the path (relative paths are taken from the config's folder and from the current folder).");
+
+    /// <summary>An SW9002 finding (the one way to make one): a value the step arithmetic cannot use, at its span.</summary>
+    public static Finding Invalid(string message, Stepwise.Core.Text.SourceSpan span, Severity severity = Severity.Error) =>
+        new(InvalidValue.Id, severity, message, span, System.Array.Empty<Fix>()) { Title = "Invalid value", HelpUri = InvalidValue.HelpUri };
 }
