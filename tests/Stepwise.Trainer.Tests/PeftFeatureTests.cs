@@ -1,4 +1,4 @@
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
+using Stepwise.Trainer.Training;
 using System.Text.Json.Nodes;
 using Stepwise.Trainer.Lora;
 using Stepwise.Trainer.Models;
@@ -269,7 +269,7 @@ public sealed class PeftFeatureTests
             var groups = ParamGroups.For(copy, 0.1);
             Assert.Equal(new[] { "base_model.model.model.norm.modules_to_save.default.weight" }, groups[1].Parameters.Select(p => p.Name));
         }
-        var r = TrainLoop.Run(job, new RecordingSink());
+        var r = TrainingLoop.Run(job, new RecordingSink());
 
         File.WriteAllText(dir["spec.json"], ReferenceSpec.Train(examples, args, 4, job.PadId, lora, "cosine").ToJsonString());
         Oracle.Run("train", modelPath, dir["init"], dir["spec.json"], dir["ref.json"]);

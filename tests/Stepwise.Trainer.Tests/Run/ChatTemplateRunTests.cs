@@ -5,7 +5,6 @@ using Stepwise.Trainer.Data;
 using Stepwise.Trainer.Models;
 using Stepwise.Trainer.Tokenization;
 using Stepwise.Trainer.Training;
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
 
 namespace Stepwise.Trainer.Tests.Run;
 
@@ -68,7 +67,7 @@ public sealed class ChatTemplateRunTests
         Assert.All(job.Train, e => Assert.DoesNotContain(1, e.Ids));
         Assert.All(job.Train, e => Assert.DoesNotContain(2, e.Ids));
 
-        var result = TrainLoop.Run(job with { WriteLossCurve = false }, new RecordingSink());
+        var result = TrainingLoop.Run(job with { WriteLossCurve = false }, new RecordingSink());
         Assert.Equal(2, result.GlobalStep);
         Assert.All(result.StepLosses, l => Assert.True(double.IsFinite(l.Loss) && l.Loss > 0));
     }

@@ -4,7 +4,6 @@ using Stepwise.Trainer.Models;
 using Stepwise.Trainer.Outputs;
 using Stepwise.Trainer.Progress;
 using Stepwise.Trainer.Training;
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
 
 namespace Stepwise.Trainer.Tests.Run;
 
@@ -44,7 +43,7 @@ public sealed class CheckpointKillTests
         };
         using var stop = new CancellationTokenSource();
         var sink = new ChildSink(stop, stopAfter);
-        var result = TrainLoop.Run(RunSupport.Job(model, output, Args(resume), RunSupport.Synthetic(8), lora: Lora), sink, stop.Token);
+        var result = TrainingLoop.Run(RunSupport.Job(model, output, Args(resume), RunSupport.Synthetic(8), lora: Lora), sink, stop.Token);
         Console.Out.WriteLine($"done {result.GlobalStep} stopped={result.Stopped}");
         return 0;
     }

@@ -1,4 +1,3 @@
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
 using System.Text.Json.Nodes;
 using Stepwise.Trainer.Lora;
 using Stepwise.Trainer.Models;
@@ -27,17 +26,17 @@ public sealed class CheckpointResumeTests
         using var dir = new TempDir();
         string model = TestModels.Create(dir, "m");
         var data = RunSupport.Synthetic(13);
-        var full = TrainLoop.Run(RunSupport.Job(model, dir["full"], Args(optim), data, lora: Lora), new RecordingSink());
+        var full = TrainingLoop.Run(RunSupport.Job(model, dir["full"], Args(optim), data, lora: Lora), new RecordingSink());
         Assert.Equal(8, full.GlobalStep);
 
         // Stop after step 5 (mid-epoch 2), as SIGINT does: finish the step, save, report Stopped.
         using var cts = new CancellationTokenSource();
-        var first = TrainLoop.Run(RunSupport.Job(model, dir["split"], Args(optim), data, lora: Lora), new RecordingSink(cts, 5), cts.Token);
+        var first = TrainingLoop.Run(RunSupport.Job(model, dir["split"], Args(optim), data, lora: Lora), new RecordingSink(cts, 5), cts.Token);
         Assert.True(first.Stopped);
         Assert.Equal(5, first.GlobalStep);
         Assert.True(Directory.Exists(Path.Combine(dir["split"], "checkpoint-5")));
 
-        var resumed = TrainLoop.Run(RunSupport.Job(model, dir["split"], Args(optim) with { ResumeFromCheckpoint = "true" }, data, lora: Lora), new RecordingSink());
+        var resumed = TrainingLoop.Run(RunSupport.Job(model, dir["split"], Args(optim) with { ResumeFromCheckpoint = "true" }, data, lora: Lora), new RecordingSink());
         Assert.Equal(5, resumed.StartStep);
         Assert.Equal(8, resumed.GlobalStep);
         var expected = full.StepLosses.Where(l => l.Step > 5).ToList();
@@ -58,7 +57,7 @@ public sealed class CheckpointResumeTests
         string model = TestModels.Create(dir, "m");
         var data = RunSupport.Synthetic(8);
         var args = Args("adamw_torch") with { NumTrainEpochs = 1 }; // U=2, S=2, saves checkpoint-2
-        TrainLoop.Run(RunSupport.Job(model, dir["out"], args, data, lora: Lora), new RecordingSink());
+        TrainingLoop.Run(RunSupport.Job(model, dir["out"], args, data, lora: Lora), new RecordingSink());
         Assert.True(Directory.Exists(Path.Combine(dir["out"], "checkpoint-2")));
 
         // A save of step 4 dies after writing part of its files (the process is killed, or the disk fills).
@@ -103,7 +102,7 @@ public sealed class CheckpointResumeTests
         string model = TestModels.Create(dir, "m");
         var args = RunSupport.Args(2, 1, epochs: 2) with { EvalStrategy = "epoch", SaveStrategy = "epoch", LoggingSteps = 2, LoadBestModelAtEnd = true, SaveTotalLimit = 1 };
         var job = RunSupport.Job(model, dir["out"], args, RunSupport.Synthetic(6), RunSupport.Synthetic(3, seed: 99), Lora) with { WriteLossCurve = true };
-        var r = TrainLoop.Run(job, new RecordingSink());
+        var r = TrainingLoop.Run(job, new RecordingSink());
 
         using (var f = SafeTensorsFile.Open(Path.Combine(dir["out"], "adapter_model.safetensors")))
         {

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Stepwise.Trainer.Data;
-using Stepwise.Trainer.Schedule;
+using Stepwise.Trainer.LearningRate;
 using Stepwise.Trainer.Tokenization;
 
 namespace Stepwise.Trainer.Tests.Run;

@@ -1,4 +1,3 @@
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
 using Stepwise.Trainer.Data;
 using Stepwise.Trainer.Lora;
 using Stepwise.Trainer.Models;
@@ -24,7 +23,7 @@ public sealed class FailureTests
         }).ToList();
         var job = RunSupport.Job(path, dir["out"], RunSupport.Args(2, 1, epochs: 1), examples) with { Shuffle = false };
 
-        var e = Assert.Throws<TrainingException>(() => TrainLoop.Run(job, new RecordingSink(), preloaded: model));
+        var e = Assert.Throws<TrainingException>(() => TrainingLoop.Run(job, new RecordingSink(), preloaded: model));
         Assert.Contains("the loss became NaN at step 3", e.Message);
         Assert.Contains("Lower learning_rate", e.Message);
         string expected = Path.Combine(dir["out"], "checkpoint-2");
@@ -43,8 +42,8 @@ public sealed class FailureTests
     {
         // /dev/full fails every write with ENOSPC: the same IOException a full disk raises while a checkpoint is written.
         var e = Assert.ThrowsAny<IOException>(() => File.WriteAllBytes("/dev/full", new byte[4096]));
-        Assert.True(TrainLoop.IsDiskFull(e), $"{e.GetType().Name} HResult 0x{e.HResult:X}: {e.Message}");
-        Assert.False(TrainLoop.IsDiskFull(new FileNotFoundException("missing.json")));
+        Assert.True(TrainingLoop.IsDiskFull(e), $"{e.GetType().Name} HResult 0x{e.HResult:X}: {e.Message}");
+        Assert.False(TrainingLoop.IsDiskFull(new FileNotFoundException("missing.json")));
     }
 
     [Fact]
@@ -52,7 +51,7 @@ public sealed class FailureTests
     {
         // 2^61 bytes is beyond any address space: the allocator refuses it at once, whatever the overcommit policy.
         var e = Assert.ThrowsAny<Exception>(() => torch.empty(new long[] { 1L << 59 }, ScalarType.Float32));
-        Assert.True(TrainLoop.IsOutOfMemory(e), $"{e.GetType().Name}: {e.Message}");
-        Assert.False(TrainLoop.IsOutOfMemory(new InvalidOperationException("shape mismatch")));
+        Assert.True(TrainingLoop.IsOutOfMemory(e), $"{e.GetType().Name}: {e.Message}");
+        Assert.False(TrainingLoop.IsOutOfMemory(new InvalidOperationException("shape mismatch")));
     }
 }

@@ -1,4 +1,4 @@
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
+using Stepwise.Trainer.Training;
 using System.Text.Json.Nodes;
 using Stepwise.Trainer.Lora;
 using Stepwise.Trainer.Models;
@@ -77,7 +77,7 @@ public sealed class HfCheckpointTests
         var data = RunSupport.Synthetic(10, seed: 31);
         var args = Args();
         var init = InitAdapter(model, dir, Lora, args.Seed);
-        var ours = TrainLoop.Run(RunSupport.Job(model, dir["out"], args, data, lora: Lora) with { Shuffle = false }, new RecordingSink());
+        var ours = TrainingLoop.Run(RunSupport.Job(model, dir["out"], args, data, lora: Lora) with { Shuffle = false }, new RecordingSink());
         string checkpoint = Path.Combine(dir["out"], "checkpoint-3");
         foreach (var f in new[] { "adapter_model.safetensors", "adapter_config.json", "optimizer.pt", "scheduler.pt", "trainer_state.json" })
             Assert.True(File.Exists(Path.Combine(checkpoint, f)), f);
@@ -119,7 +119,7 @@ public sealed class HfCheckpointTests
         Assert.True(File.Exists(dir["hf/checkpoint-3/rng_state.pth"]));
 
         var sink = new RecordingSink();
-        var resumed = TrainLoop.Run(RunSupport.Job(model, dir["out"], args with { ResumeFromCheckpoint = dir["hf/checkpoint-3"] }, data, lora: Lora) with { Shuffle = false }, sink);
+        var resumed = TrainingLoop.Run(RunSupport.Job(model, dir["out"], args with { ResumeFromCheckpoint = dir["hf/checkpoint-3"] }, data, lora: Lora) with { Shuffle = false }, sink);
         Assert.Equal(3, resumed.StartStep);
         Assert.Equal(7, resumed.GlobalStep);
         for (int i = 0; i < 3; i++)
@@ -141,7 +141,7 @@ public sealed class HfCheckpointTests
         // 4096-element A, so both 8-bit and 32-bit state appear.
         var lora = new LoraConfig { R = 128, LoraAlpha = 16, TargetModules = new[] { "q_proj", "lm_head" }, RankPattern = new[] { new KeyValuePair<string, int>("q_proj", 2) } };
         var args = Args(optim) with { MaxSteps = 3 };
-        TrainLoop.Run(RunSupport.Job(model, dir["out"], args, RunSupport.Synthetic(6), lora: lora) with { Shuffle = false }, new RecordingSink());
+        TrainingLoop.Run(RunSupport.Job(model, dir["out"], args, RunSupport.Synthetic(6), lora: lora) with { Shuffle = false }, new RecordingSink());
         using var shapes = LlamaLoader.Load(model);
         LoraModel.Apply(shapes, lora, 0);
         Assert.Contains(LoraModel.TrainableInPeftOrder(shapes), p => p.Parameter.numel() >= AdamW8bit.MinEightBitSize);
@@ -156,8 +156,8 @@ public sealed class HfCheckpointTests
         string model = TestModels.Create(dir, "m");
         var data = RunSupport.Synthetic(6);
         var lora = new LoraConfig { R = 4, LoraAlpha = 8 };
-        TrainLoop.Run(RunSupport.Job(model, dir["out"], Args() with { MaxSteps = 3 }, data, lora: lora), new RecordingSink());
-        var e = Assert.Throws<SafeTensors.CheckpointFormatException>(() => TrainLoop.Run(
+        TrainingLoop.Run(RunSupport.Job(model, dir["out"], Args() with { MaxSteps = 3 }, data, lora: lora), new RecordingSink());
+        var e = Assert.Throws<SafeTensors.CheckpointFormatException>(() => TrainingLoop.Run(
             RunSupport.Job(model, dir["out"], Args("adamw_bnb_8bit") with { MaxSteps = 6, ResumeFromCheckpoint = "true" }, data, lora: lora), new RecordingSink()));
         Assert.Contains("torch AdamW state", e.Message);
     }

@@ -1,4 +1,3 @@
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
 using System.Text.Json.Nodes;
 using Stepwise.Trainer.Data;
 using Stepwise.Trainer.Lora;
@@ -40,7 +39,7 @@ public sealed class OverfitTests
             Args = args, Schedule = TrainJobs.ScheduleFor(args, examples.Count), ModelPath = folder, ModelName = "default",
             Load = new LoadOptions { Quantize = QuantType.Nf4 }, Lora = lora, Train = examples, OutputDir = dir["out"], PadId = 2, WriteLossCurve = false,
         };
-        var r = TrainLoop.Run(job, new RecordingSink(), preloaded: model);
+        var r = TrainingLoop.Run(job, new RecordingSink(), preloaded: model);
 
         Assert.True(r.StepLosses[0].Loss > 5, $"first loss {r.StepLosses[0].Loss}: a random model over 259 byte tokens starts near ln 259 = 5.56");
         Assert.True(r.StepLosses[^1].Loss < 0.1, $"final loss {r.StepLosses[^1].Loss} (first {r.StepLosses[0].Loss})");

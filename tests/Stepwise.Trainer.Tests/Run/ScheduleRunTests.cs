@@ -1,4 +1,3 @@
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
 using Stepwise.Trainer.Training;
 
 namespace Stepwise.Trainer.Tests.Run;
@@ -25,7 +24,7 @@ public sealed class ScheduleRunTests
         var args = RunSupport.Args(b, a, dropLast, maxSteps, epochs);
         var job = RunSupport.Job(model, dir["out"], args, RunSupport.Synthetic(n));
         var s = job.Schedule;
-        var r = TrainLoop.Run(job, new RecordingSink());
+        var r = TrainingLoop.Run(job, new RecordingSink());
 
         Assert.Equal(s.TotalSteps, r.GlobalStep);
         Assert.Equal(s.EpochLoopBound, r.EpochEndSteps.Count);
@@ -46,14 +45,14 @@ public sealed class ScheduleRunTests
         string model = TestModels.Create(dir, "m");
         var data = RunSupport.Synthetic(3);
         var args = RunSupport.Args(1, 2) with { LearningRate = 0 };
-        var r = TrainLoop.Run(RunSupport.Job(model, dir["out"], args, data), new RecordingSink());
+        var r = TrainingLoop.Run(RunSupport.Job(model, dir["out"], args, data), new RecordingSink());
         Assert.Equal(2, r.GlobalStep);
         // With lr 0 the model never changes: a fresh eval of the last example alone gives the same per-token loss.
         using var m = Stepwise.Trainer.Models.LlamaLoader.Load(model);
         Stepwise.Trainer.Lora.LoraModel.Apply(m, new Stepwise.Trainer.Lora.LoraConfig { R = 4, LoraAlpha = 8 }, args.Seed);
         var loader = new Stepwise.Trainer.Data.ExampleLoader(data, 1, false, true, args.Seed, 0);
         var lastIdx = loader.BatchIndices(0, 2)[0];
-        double expected = TrainLoop.EvalLoss(m, new[] { data[lastIdx] }, 1, 0, CPU);
+        double expected = TrainingLoop.EvalLoss(m, new[] { data[lastIdx] }, 1, 0, CPU);
         Assert.Equal(expected, r.StepLosses[1].Loss, 5);
     }
 }

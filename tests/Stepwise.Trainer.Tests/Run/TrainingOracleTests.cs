@@ -1,4 +1,4 @@
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
+using Stepwise.Trainer.Training;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Stepwise.Trainer.Lora;
@@ -34,7 +34,7 @@ public sealed class TrainingOracleTests
             LoraModel.Apply(copy, lora, args.Seed);
             PeftAdapter.Save(copy, lora, dir["init"]);
         }
-        var r = TrainLoop.Run(job, new RecordingSink());
+        var r = TrainingLoop.Run(job, new RecordingSink());
 
         var spec = new JsonObject
         {

@@ -1,6 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
+using Stepwise.Trainer.Training;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -58,7 +58,7 @@ public static class TorchComparison
             using (var scope = torch.NewDisposeScope())
             {
                 using var b = ExampleLoader.Collate(examples, 0, torch.CPU);
-                var loss = TrainLoop.TokenLossSum(model, b) / (double)b.TrainableTokens;
+                var loss = TrainingLoop.TokenLossSum(model, b) / (double)b.TrainableTokens;
                 loss.backward();
                 torch.nn.utils.clip_grad_norm_(trainable, 1.0);
                 optimizer.Step(1e-4);

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Stepwise.CommandLine;
 using TorchSharp;
 using static TorchSharp.torch;
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
 using System.Diagnostics;
 using Stepwise.Core.Model;
 using Stepwise.Trainer.Data;
@@ -153,6 +152,6 @@ public sealed class TrainBenchCommand : CliCommand
             Load = new LoadOptions { Quantize = quant }, Lora = lora, Train = examples, OutputDir = Path.Combine(work, "bench-out"),
             PadId = 2, WriteLossCurve = false,
         };
-        return TrainLoop.Run(job, new NullProgress());
+        return TrainingLoop.Run(job, new NullProgress());
     }
 }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Stepwise.CommandLine;
 using TorchSharp;
 using static TorchSharp.torch;
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
 using System.Runtime.InteropServices;
 using Stepwise.Core;
 using Stepwise.Core.Model;
@@ -100,9 +99,9 @@ public sealed class TrainCommand : CliCommand
 
             bool bar = progressMode == "bar" || (progressMode == "auto" && !Console.IsOutputRedirected && !Console.IsErrorRedirected);
             TrainResult result = json
-                ? TrainLoop.Run(job, earlySink!, stop.Token)
+                ? TrainingLoop.Run(job, earlySink!, stop.Token)
                 : bar ? TrainProgressBar.Run(job, stop.Token)
-                : TrainLoop.Run(job, new PlainProgress(Console.Out, Math.Max(1, (int)(job.Schedule.TotalSteps!.Value / 20))), stop.Token);
+                : TrainingLoop.Run(job, new PlainProgress(Console.Out, Math.Max(1, (int)(job.Schedule.TotalSteps!.Value / 20))), stop.Token);
             if (!json)
             {
                 log.WriteLine($"adapter:      {result.AdapterPath}");

@@ -1,6 +1,5 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using TrainLoop = Stepwise.Trainer.Training.Trainer;
 using Spectre.Console;
 using Stepwise.Trainer.Progress;
 using Stepwise.Trainer.Training;
@@ -20,7 +19,7 @@ public static class TrainProgressBar
             .Start(ctx =>
             {
                 var task = ctx.AddTask("loading the model", maxValue: job.Schedule.TotalSteps ?? 1);
-                result = TrainLoop.Run(job, new Sink(task), stop);
+                result = TrainingLoop.Run(job, new Sink(task), stop);
             });
         return result!;
     }

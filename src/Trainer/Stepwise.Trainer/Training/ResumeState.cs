@@ -1,6 +1,6 @@
 using Stepwise.Trainer.Progress;
 using Stepwise.Trainer.SafeTensors;
-using Stepwise.Trainer.Schedule;
+using Stepwise.Trainer.LearningRate;
 
 namespace Stepwise.Trainer.Training;
 

@@ -9,7 +9,7 @@ using Stepwise.Trainer.Lora;
 using Stepwise.Trainer.Models;
 using Stepwise.Trainer.Optim;
 using Stepwise.Trainer.Quantization;
-using Stepwise.Trainer.Schedule;
+using Stepwise.Trainer.LearningRate;
 using Stepwise.Trainer.Tokenization;
 
 namespace Stepwise.Trainer.Training;

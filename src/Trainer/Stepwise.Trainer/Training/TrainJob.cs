@@ -3,7 +3,7 @@ using Stepwise.Core.Model;
 using Stepwise.Trainer.Data;
 using Stepwise.Trainer.Lora;
 using Stepwise.Trainer.Models;
-using EngineSchedule = Stepwise.Core.Arithmetic.Schedule;
+using Stepwise.Core.Arithmetic;
 
 namespace Stepwise.Trainer.Training;
 
@@ -12,7 +12,7 @@ public sealed record TrainJob
 {
     public required TrainingArguments Args { get; init; }
     /// <summary>The engine's arithmetic for this run with N = the real number of training examples.</summary>
-    public required EngineSchedule Schedule { get; init; }
+    public required Schedule Schedule { get; init; }
     public required string ModelPath { get; init; }
     public string ModelName { get; init; } = "";
     public LoadOptions Load { get; init; } = new();
@@ -62,7 +62,7 @@ public sealed class TrainingException : Exception
 public static class TrainJobs
 {
     /// <summary>The engine's schedule for typed settings and N examples (the same Schedules.Compute the analyzer runs).</summary>
-    public static EngineSchedule ScheduleFor(TrainingArguments a, long n) => Stepwise.Core.Arithmetic.Schedules.Compute(new Stepwise.Core.Arithmetic.ScheduleInputs
+    public static Schedule ScheduleFor(TrainingArguments a, long n) => Stepwise.Core.Arithmetic.Schedules.Compute(new Stepwise.Core.Arithmetic.ScheduleInputs
     {
         DatasetSize = n, PerDeviceBatch = a.PerDeviceTrainBatchSize, GradientAccumulation = a.GradientAccumulationSteps,
         DropLast = a.DataloaderDropLast, MaxSteps = a.MaxSteps, NumTrainEpochs = a.NumTrainEpochs,

@@ -1,4 +1,4 @@
-namespace Stepwise.Trainer.Schedule;
+namespace Stepwise.Trainer.LearningRate;
 
 /// <summary>
 /// The learning-rate multipliers of transformers' optimization.py (get_scheduler): a LambdaLR whose factor is a

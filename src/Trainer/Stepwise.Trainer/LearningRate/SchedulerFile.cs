@@ -2,7 +2,7 @@ using System.Collections;
 using Stepwise.Trainer.Optim;
 using Stepwise.Trainer.SafeTensors;
 
-namespace Stepwise.Trainer.Schedule;
+namespace Stepwise.Trainer.LearningRate;
 
 /// <summary>
 /// scheduler.pt as HF Trainer saves it: torch.save(lr_scheduler.state_dict()) of the LambdaLR that

@@ -8,7 +8,7 @@ using Stepwise.Trainer.Optim;
 using Stepwise.Trainer.Outputs;
 using Stepwise.Trainer.Progress;
 using Stepwise.Trainer.Quantization;
-using Stepwise.Trainer.Schedule;
+using Stepwise.Trainer.LearningRate;
 
 namespace Stepwise.Trainer.Training;
 
@@ -23,7 +23,7 @@ namespace Stepwise.Trainer.Training;
 /// number of label tokens in the whole window (transformers &gt;= 4.46 with num_items_in_batch), so a partial window and
 /// padding do not change what one token weighs.
 /// </summary>
-public static class Trainer
+public static class TrainingLoop
 {
     public static TrainResult Run(TrainJob job, IProgressSink sink, CancellationToken stop = default, LlamaForCausalLM? preloaded = null)
     {
