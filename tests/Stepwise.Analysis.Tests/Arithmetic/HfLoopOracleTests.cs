@@ -15,7 +15,6 @@ namespace Stepwise.Analysis.Tests.Arithmetic;
 /// </summary>
 public class HfLoopOracleTests
 {
-    private const string Python = "/usr/bin/python3";
 
     private sealed record Case(long N, long B, long A, long W, bool DropLast, long MaxSteps, double Epochs, TrainerLoop Loop);
 
@@ -36,38 +35,22 @@ public class HfLoopOracleTests
     [Fact]
     public async Task Closed_forms_equal_a_walk_through_the_training_loop()
     {
-        if (!File.Exists(Python))
-            Assert.Fail($"{Python} not found: this oracle needs Debian's python3 (no extra modules). Run `scripts/setup.sh --test`.");
         var cases = Grid().ToList();
-        var input = new StringBuilder();
-        foreach (var c in cases)
+        var lines = await PythonOracle.Run("Arithmetic/oracle/hf_loop.py", cases.Select(c => (object)new
         {
-            string loop = c.Loop switch { TrainerLoop.Current => "current", TrainerLoop.PrefetchWindows => "prefetch", _ => "running" };
-            input.Append(JsonSerializer.Serialize(new { n = c.N, b = c.B, a = c.A, w = c.W, drop_last = c.DropLast, max_steps = c.MaxSteps, epochs = c.Epochs, loop })).Append('\n');
-        }
-        var psi = new ProcessStartInfo(Python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(TestPaths.RepoRoot, "tests", "Stepwise.Analysis.Tests", "Arithmetic", "oracle", "hf_loop.py"));
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.StandardInput.WriteAsync(input.ToString());
-        p.StandardInput.Close();
-        var output = await stdout;
-        var errors = await stderr;
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, errors);
-        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(cases.Count, lines.Length);
+            n = c.N, b = c.B, a = c.A, w = c.W, drop_last = c.DropLast, max_steps = c.MaxSteps, epochs = c.Epochs,
+            loop = c.Loop switch { TrainerLoop.Current => "current", TrainerLoop.PrefetchWindows => "prefetch", _ => "running" },
+        }).ToList());
 
         var failures = new List<string>();
         for (int i = 0; i < cases.Count; i++)
         {
             var c = cases[i];
-            using var o = JsonDocument.Parse(lines[i]);
-            long steps = o.RootElement.GetProperty("steps").GetInt64();
-            double epoch = o.RootElement.GetProperty("epoch").GetDouble();
-            long samples = o.RootElement.GetProperty("samples").GetInt64();
-            bool raises = o.RootElement.GetProperty("raises").GetBoolean();
+            var o = lines[i];
+            long steps = (long)o["steps"]!;
+            double epoch = (double)o["epoch"]!;
+            long samples = (long)o["samples"]!;
+            bool raises = (bool)o["raises"]!;
             var s = Schedules.Compute(new ScheduleInputs
             {
                 DatasetSize = c.N, PerDeviceBatch = c.B, GradientAccumulation = c.A, WorldSize = c.W, DropLast = c.DropLast,

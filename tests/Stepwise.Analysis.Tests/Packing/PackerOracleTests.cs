@@ -17,8 +17,6 @@ namespace Stepwise.Analysis.Tests.Packing;
 /// </summary>
 public class PackerOracleTests
 {
-    private const string Python = "/usr/bin/python3";
-
     /// <summary>10,000 lengths from a fixed seed: mostly short, some long, a few beyond every sequence length used.</summary>
     internal static int[] SeededLengths(int count = 10_000, ulong seed = 20240518)
     {
@@ -35,27 +33,7 @@ public class PackerOracleTests
 
     private static readonly int[] Small = { 5, 2, 3, 1, 7, 7, 4, 1, 2, 6, 3, 3, 8, 1 };
 
-    private static async Task<List<JsonObject>> RunOracle(IReadOnlyList<object> cases)
-    {
-        if (!File.Exists(Python))
-            Assert.Fail($"{Python} not found: this oracle needs Debian's python3 (no extra modules). Run `scripts/setup.sh --test`.");
-        var input = new StringBuilder();
-        foreach (var c in cases) input.Append(JsonSerializer.Serialize(c)).Append('\n');
-        var psi = new ProcessStartInfo(Python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(TestPaths.RepoRoot, "tests", "Stepwise.Analysis.Tests", "Packing", "oracle", "packers.py"));
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.StandardInput.WriteAsync(input.ToString());
-        p.StandardInput.Close();
-        var output = await stdout;
-        var errors = await stderr;
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, errors);
-        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(cases.Count, lines.Length);
-        return lines.Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
-    }
+    private static Task<List<JsonObject>> RunOracle(IReadOnlyList<object> cases) => PythonOracle.Run("Packing/oracle/packers.py", cases);
 
     private static TokenLengths Lengths(int[] l) => new(l, "test lengths");
 

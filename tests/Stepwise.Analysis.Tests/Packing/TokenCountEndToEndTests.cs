@@ -19,7 +19,6 @@ namespace Stepwise.Analysis.Tests.Packing;
 /// </summary>
 public class TokenCountEndToEndTests
 {
-    private const string Python = "/usr/bin/python3";
     private const int Records = 5000, Seq = 2048;
 
     private static readonly string[] Words = "the a quick brown fox jumps over lazy dog model data train answer question list give name explain why how many three colors of sky water energy learning".Split(' ');
@@ -300,19 +299,5 @@ public class TokenCountEndToEndTests
         Assert.Contains("alpaca record without \"output\"", f.Message);
     }
 
-    private static async Task<List<JsonObject>> RunPackers(IReadOnlyList<object> cases)
-    {
-        var psi = new ProcessStartInfo(Python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(TestPaths.RepoRoot, "tests", "Stepwise.Analysis.Tests", "Packing", "oracle", "packers.py"));
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        foreach (var c in cases) await p.StandardInput.WriteLineAsync(JsonSerializer.Serialize(c));
-        p.StandardInput.Close();
-        var output = await stdout;
-        var errors = await stderr;
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, errors);
-        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
-    }
+    private static Task<List<JsonObject>> RunPackers(IReadOnlyList<object> cases) => PythonOracle.Run("Packing/oracle/packers.py", cases);
 }
