@@ -48,3 +48,34 @@ public class AxolotlWarmupTests
         Assert.Equal(expected, Warmup(extra, "5.5.0"));
     }
 }
+
+public class AxolotlWarmupRatioFindingTests
+{
+    // SW1006 on an axolotl warmup_ratio with max_steps names axolotl's own count: total = min(ceil(5000 x 3 / 8), 200)
+    // = 200, int(0.1 x 200) = 20 (not HF's ceil, and not "whatever the batch size": the uncapped total depends on it).
+    [Fact]
+    public void SW1006_names_the_steps_axolotl_computes()
+    {
+        const string text = """
+            # stepwise: dataset_size=5000
+            base_model: NousResearch/Llama-3.2-1B
+            adapter: lora
+            datasets:
+              - path: alpaca.json
+                type: alpaca
+            micro_batch_size: 2
+            gradient_accumulation_steps: 4
+            num_epochs: 3
+            max_steps: 200
+            warmup_ratio: 0.1
+            output_dir: ./out
+
+            """;
+        var doc = ConfigReaders.Read(text, "qlora.yml").Single(d => d.HasTrainingArguments);
+        var r = Engine.Analyze(new AnalysisInputs(doc), new AnalysisOptions());
+        var f = Assert.Single(r.Findings, x => x.Id == "SW1006" && x.Message.StartsWith("warmup_ratio", StringComparison.Ordinal));
+        Assert.StartsWith("warmup_ratio=0.1 warms up for 20 steps", f.Message);
+        Assert.Contains("axolotl takes int(ratio x its total steps), and max_steps=200 caps that total", f.Message);
+        Assert.Equal(20, r.Schedule!.WarmupSteps);
+    }
+}

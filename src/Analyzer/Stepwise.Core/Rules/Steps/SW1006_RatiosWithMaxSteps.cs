@@ -41,9 +41,22 @@ public sealed class SW1006_RatiosWithMaxSteps : Rule
         var ratio = c.Setup.Get("warmup_ratio");
         if (ratio.IsWritten && ratio.Entry is { } re && ratio.Document == c.Document && ratio.Value.AsDouble() is double r && r > 0 && c.Setup.Get("warmup_steps").Value.AsDouble() is not > 0)
         {
-            long steps = (long)Math.Ceiling(total * r - 1e-9);
-            var epochs = s.EpochsAt(steps) is double at ? $" ({Schedules.Epochs(at)} epochs)" : "";
-            c.Report(Rule, re.ValueSpan, $"{re.Key}={re.ValueText} warms up for ceil({Schedules.Num(total)} x {re.ValueText}) = {Schedules.Num(steps)} steps of max_steps{epochs}, whatever the batch size");
+            if (c.Document.Dialect == Stepwise.Core.Model.Dialect.Axolotl)
+            {
+                // axolotl turns the ratio into steps itself: int(ratio x its own total), the total capped by max_steps
+                // (core/builders/base.py, utils/data/sft.py), so the batch size can still change it. Said only when known.
+                if (s.WarmupSteps is long w)
+                {
+                    var at = s.EpochsAt(w) is double e ? $" ({Schedules.Epochs(e)} epochs)" : "";
+                    c.Report(Rule, re.ValueSpan, $"{re.Key}={re.ValueText} warms up for {Schedules.Num(w)} steps{at}: axolotl takes int(ratio x its total steps), and max_steps={Schedules.Num(total)} caps that total");
+                }
+            }
+            else
+            {
+                long steps = (long)Math.Ceiling(total * r - 1e-9);
+                var epochs = s.EpochsAt(steps) is double at ? $" ({Schedules.Epochs(at)} epochs)" : "";
+                c.Report(Rule, re.ValueSpan, $"{re.Key}={re.ValueText} warms up for ceil({Schedules.Num(total)} x {re.ValueText}) = {Schedules.Num(steps)} steps of max_steps{epochs}, whatever the batch size");
+            }
         }
 
         foreach (var (key, target) in new[] { ("saves_per_epoch", "save_steps"), ("evals_per_epoch", "eval_steps") })
