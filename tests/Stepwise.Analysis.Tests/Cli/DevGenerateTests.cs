@@ -73,6 +73,35 @@ public class DevGenerateTests
     }
 
     [Fact]
+    public void Check_lists_stale_key_data_from_keygen_and_writes_nothing()
+    {
+        // A checkout whose keys.txt no longer is what upstream.json renders to: keygen.py (run by dev generate) says
+        // which file, --check writes nothing and exits 1 naming the one command.
+        var root = TestPaths.TempDir();
+        Assert.Equal(0, Run("dev", "generate", "--skip-trainer", "--root", root).Code);
+        Directory.CreateDirectory(Path.Combine(root, "tools", "keygen"));
+        foreach (var f in new[] { "keygen.py", "upstream.json" })
+            File.Copy(Path.Combine(TestPaths.RepoRoot, "tools", "keygen", f), Path.Combine(root, "tools", "keygen", f));
+        foreach (var f in new[] { "src/Analyzer/Stepwise.Core/Keys/Upstream/keys.txt", "src/Analyzer/Stepwise.Core/Model/Views/ConfigViews.g.cs" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(root, f))!);
+            File.Copy(Path.Combine(TestPaths.RepoRoot, f), Path.Combine(root, f));
+        }
+        var keys = Path.Combine(root, "src/Analyzer/Stepwise.Core/Keys/Upstream/keys.txt");
+        Assert.Equal(0, Run("dev", "generate", "--check", "--skip-trainer", "--root", root).Code);
+
+        File.AppendAllText(keys, "# edited by hand\n");
+        var edited = File.ReadAllText(keys);
+        var (code, output, error) = Run("dev", "generate", "--check", "--skip-trainer", "--root", root);
+        Assert.True(code == 1, output + error);
+        Assert.Contains("stale: src/Analyzer/Stepwise.Core/Keys/Upstream/keys.txt", output);
+        Assert.Contains("run ./stepwise dev generate", output);
+        Assert.Equal(edited, File.ReadAllText(keys));
+        // --skip-keys leaves the key data out of the check.
+        Assert.Equal(0, Run("dev", "generate", "--check", "--skip-trainer", "--skip-keys", "--root", root).Code);
+    }
+
+    [Fact]
     public void A_root_that_does_not_exist_is_a_usage_error()
     {
         var (code, output, error) = Run("dev", "generate", "--check", "--root", "/nonexistent/stepwise-root");

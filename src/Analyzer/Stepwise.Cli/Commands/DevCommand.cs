@@ -15,16 +15,18 @@ public sealed class DevCommand : CliCommand
         var check = new Option<bool>("--check") { Description = "Write nothing: list the generated files that differ from what would be written, and exit 1 if any do" };
         var root = new Option<string?>("--root") { Description = "The repository to work on (default: the nearest folder with Tooling.sln above the current directory, else above this executable)", HelpName = "DIR" };
         var skipTrainer = new Option<bool>("--skip-trainer") { Description = $"Leave {DevGenerate.TrainerCommandsFile} alone (listing the trainer's commands builds stepwise-trainer first)" };
-        var generate = WithExamples(new Command("generate", "Write every generated file of the repository: docs/rules, schemas, the Roslyn descriptor table and release tracking, the trainer's command list")
-        { check, root, skipTrainer }, "./stepwise dev generate", "./stepwise dev generate --check", "./stepwise dev generate --skip-trainer");
+        var skipKeys = new Option<bool>("--skip-keys") { Description = $"Leave the key data alone (rendering it runs {DevGenerate.KeygenScript} with python3)" };
+        var generate = WithExamples(new Command("generate", "Write every generated file of the repository: the key data and its typed views, docs/rules, schemas, the Roslyn descriptor table and release tracking, the trainer's command list")
+        { check, root, skipTrainer, skipKeys }, "./stepwise dev generate", "./stepwise dev generate --check", "./stepwise dev generate --skip-trainer");
         generate.SetAction(parse => DevGenerate.Run(DevGenerate.Root(parse.GetValue(root)), parse.GetValue(check), parse.GetValue(skipTrainer),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(skipKeys)));
         return WithExamples(new Command("dev", "Contributor tasks in a checkout of the Stepwise repository") { generate }, "./stepwise dev generate");
     }
 }
 
 /// <summary>
-/// The one way to regenerate the repository's generated files: everything <see cref="GeneratedFiles"/> lists (from
+/// The one way to regenerate the repository's generated files: the key data (keys.txt and the C# views rendered from
+/// tools/keygen/upstream.json by keygen.py, which owns that format), everything <see cref="GeneratedFiles"/> lists (from
 /// Core's tables, in process) and TrainerCommands.txt (from the trainer's command classes: stepwise-trainer is built
 /// and asked with `commands`, so this process never loads TorchSharp). Only files whose text changes are written, so
 /// the `stepwise` script's `find -newer` does not rebuild for nothing.
@@ -33,6 +35,8 @@ public static class DevGenerate
 {
     public const string TrainerCommandsFile = "src/Analyzer/Stepwise.Cli/TrainerCommands.txt";
     public const string TrainerProject = "src/Trainer/Stepwise.Trainer.Cli";
+    public const string KeygenScript = "tools/keygen/keygen.py";
+    public const string CliProject = "src/Analyzer/Stepwise.Cli";
 
     /// <summary>The repository root: <paramref name="given"/>, else the nearest folder with Tooling.sln above the
     /// current directory, else above this executable (the `stepwise` script publishes it into .build/).</summary>
@@ -51,8 +55,37 @@ public static class DevGenerate
         }
     }
 
-    public static int Run(string root, bool check, bool skipTrainer, TextWriter stdout, TextWriter stderr)
+    public static int Run(string root, bool check, bool skipTrainer, TextWriter stdout, TextWriter stderr, bool skipKeys = false)
     {
+        // The key data first: the other files are written from the key data compiled into this build, so when
+        // rendering changes it, the rest is written by a build that has the new data.
+        bool keysStale = false;
+        if (!skipKeys && File.Exists(Path.Combine(root, KeygenScript)))
+        {
+            try
+            {
+                var (code, _, errors) = Exec(root, Python(), [KeygenScript, "check"]);
+                keysStale = code != 0;
+                if (keysStale && code != 1)
+                    throw new GenerateException($"`python3 {KeygenScript} check` failed (exit {code}); nothing was written.\n{errors}");
+                if (keysStale && check)
+                    foreach (var line in errors.Split('\n').Where(l => l.Contains(" is stale", StringComparison.Ordinal)))
+                        stdout.WriteLine($"stale: {line.Substring(0, line.IndexOf(" is stale", StringComparison.Ordinal))}");
+                else if (keysStale)
+                {
+                    (code, _, errors) = Exec(root, Python(), [KeygenScript, "render"]);
+                    if (code != 0) throw new GenerateException($"`python3 {KeygenScript} render` failed (exit {code}).\n{errors}");
+                    foreach (var line in errors.Split('\n').Where(l => l.StartsWith("wrote ", StringComparison.Ordinal)))
+                        stdout.WriteLine(line);
+                    return Regenerate(root, skipTrainer, stdout, stderr);
+                }
+            }
+            catch (GenerateException e)
+            {
+                stderr.WriteLine($"stepwise dev generate: {e.Message}");
+                return 2;
+            }
+        }
         var files = GeneratedFiles.All().Select(f => (f.Path, f.Text)).ToList();
         if (!skipTrainer) files.Add((TrainerCommandsFile, () => TrainerCommands(root, stderr)));
         var stale = new List<string>();
@@ -103,6 +136,7 @@ public static class DevGenerate
         if (check)
         {
             foreach (var s in stale) stdout.WriteLine($"stale: {s}");
+            if (keysStale) stale.Add("the key data");
             stdout.WriteLine(stale.Count == 0
                 ? $"{files.Count} generated files are up to date{skipped}"
                 : $"{stale.Count} stale of {files.Count} generated files{skipped}: run {GeneratedFiles.Command}");
@@ -132,9 +166,35 @@ public static class DevGenerate
         return output.Replace("\r\n", "\n");
     }
 
-    private static (int Code, string Out, string Err) Dotnet(string root, string[] args)
+    /// <summary>After the key data changed: build this command line from the checkout (so it embeds the new data) and
+    /// let it write the rest. `dotnet run` builds only what changed.</summary>
+    private static int Regenerate(string root, bool skipTrainer, TextWriter stdout, TextWriter stderr)
     {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        stderr.WriteLine($"stepwise dev generate: the key data changed; building {CliProject} with it to write the files made from it");
+        string[] run = ["run", "--project", Path.Combine(root, CliProject), "-c", "Release", "--", "dev", "generate", "--skip-keys", "--root", root,
+            .. skipTrainer ? new[] { "--skip-trainer" } : []];
+        try
+        {
+            var (code, output, errors) = Dotnet(root, run);
+            stdout.Write(output);
+            if (code != 0) stderr.Write(errors);
+            return code;
+        }
+        catch (GenerateException e)
+        {
+            stderr.WriteLine($"stepwise dev generate: {e.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary>Debian's interpreter where it exists (keygen.py needs only the standard library), else python3 on PATH.</summary>
+    private static string Python() => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
+    private static (int Code, string Out, string Err) Dotnet(string root, string[] args) => Exec(root, "dotnet", args);
+
+    private static (int Code, string Out, string Err) Exec(string root, string program, string[] args)
+    {
+        var psi = new ProcessStartInfo(program) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
         try
         {
@@ -146,7 +206,9 @@ public static class DevGenerate
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new GenerateException($"cannot start dotnet ({e.Message}); the trainer's command list needs the .NET SDK, or pass --skip-trainer");
+            throw new GenerateException(program == "dotnet"
+                ? $"cannot start dotnet ({e.Message}); the trainer's command list needs the .NET SDK, or pass --skip-trainer"
+                : $"cannot start {program} ({e.Message}); the key data is rendered by {KeygenScript} (Python 3, standard library only), or pass --skip-keys");
         }
     }
 
