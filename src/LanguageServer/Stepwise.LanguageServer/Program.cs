@@ -16,6 +16,7 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 
+Warmup.PreloadKeyData(Environment.GetEnvironmentVariable("STEPWISE_LSP_PRELOAD"));
 var server = new StepwiseServer(new ServerOptions { Log = Console.Error, WarmUp = Warmup.WorthIt(Environment.GetEnvironmentVariable("STEPWISE_LSP_WARMUP")) });
 StartupTrace.Mark("server constructed");
 using var rpc = server.Listen(Console.OpenStandardInput(), Console.OpenStandardOutput());

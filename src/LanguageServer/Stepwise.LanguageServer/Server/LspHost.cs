@@ -9,6 +9,7 @@ public static class LspHost
 {
     public static async Task<int> RunAsync()
     {
+        Warmup.PreloadKeyData(Environment.GetEnvironmentVariable("STEPWISE_LSP_PRELOAD"));
         var server = new StepwiseServer(new ServerOptions { Log = Console.Error, WarmUp = Warmup.WorthIt(Environment.GetEnvironmentVariable("STEPWISE_LSP_WARMUP")) });
         using var rpc = server.Listen(Console.OpenStandardInput(), Console.OpenStandardOutput());
         return await server.Exit.ConfigureAwait(false);

@@ -71,6 +71,31 @@ public static class Warmup
         }
     }
 
+    /// <summary>
+    /// Loads the key data (every key of every pinned upstream release, parsed from the embedded keys.txt, and the key
+    /// table built over it) on a background thread while the connection is set up. Unlike the warm-up this adds no
+    /// work: the first analysis needs exactly this and otherwise does it on the request path (about a third of the
+    /// CPU time to the first diagnostics); when the analysis gets there first it waits for the same one-time load.
+    /// STEPWISE_LSP_PRELOAD=0 turns it off (to measure what it saves).
+    /// </summary>
+    public static void PreloadKeyData(string? setting)
+    {
+        if (setting == "0") return;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                _ = Stepwise.Core.Keys.KeyTable.All.Count;
+                StartupTrace.Mark("key data loaded");
+            }
+            catch (Exception)
+            {
+                // A broken key data resource is reported by the analysis that needs it, with the file and line.
+            }
+        }) { IsBackground = true, Name = "stepwise-lsp key data" };
+        thread.Start();
+    }
+
     public static Thread Start(StepwiseServer server, JsonSerializerOptions wire)
     {
         var thread = new Thread(() => Run(server, wire)) { IsBackground = true, Name = "stepwise-lsp warm-up" };
