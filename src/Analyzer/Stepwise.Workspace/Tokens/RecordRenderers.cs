@@ -4,7 +4,7 @@ using Stepwise.Core.Packing;
 using Stepwise.Tokenizers;
 using Stepwise.Trainer.Data;
 using Stepwise.Trainer.Tokenization;
-using Stepwise.Trainer.Tokenization.Jinja;
+using Stepwise.Jinja;
 
 namespace Stepwise.Workspace.Tokens;
 
