@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Stepwise.Core.Keys;
 using Stepwise.Core.Model;
 using Stepwise.Core.Packing;
 using Stepwise.Tokenizers;

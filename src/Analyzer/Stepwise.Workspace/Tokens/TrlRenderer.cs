@@ -1,10 +1,8 @@
 using System.Text.Json.Nodes;
-using Stepwise.Core.Model;
-using Stepwise.Core.Packing;
+using Stepwise.Jinja;
 using Stepwise.Tokenizers;
 using Stepwise.Trainer.Data;
 using Stepwise.Trainer.Tokenization;
-using Stepwise.Jinja;
 
 namespace Stepwise.Workspace.Tokens;
 
