@@ -12,7 +12,8 @@ work="$(mktemp -d /tmp/stepwise-analyzer-package.XXXXXX)"
 feed="$work/feed"
 packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 cleanup() {
-  rm -rf "$work" "$packages/stepwise.trainer/$version" "$packages/stepwise.core/$version" "$packages/stepwise.tokenizers/$version"
+  rm -rf "$work"
+  for p in stepwise.trainer stepwise.core stepwise.tokenizers stepwise.jinja stepwise.trainer.data; do rm -rf "${packages:?}/$p/$version"; done
 }
 trap cleanup EXIT
 say() { echo "test-analyzer-package: $*" >&2; }
@@ -22,10 +23,11 @@ say() { echo "test-analyzer-package: $*" >&2; }
 src="$work/src"
 mkdir -p "$src"
 (cd "$root" && git ls-files -z src Directory.Build.props Directory.Packages.props | tar --null -T - -cf -) | tar -C "$src" -xf -
-say "packing Stepwise.Core, Stepwise.Tokenizers, Stepwise.Trainer.Data and Stepwise.Trainer $version into $feed (from a copy in $src)"
+say "packing Stepwise.Core, Stepwise.Tokenizers, Stepwise.Jinja, Stepwise.Trainer.Data and Stepwise.Trainer $version into $feed (from a copy in $src)"
 dotnet pack "$src/src/Analyzer/Stepwise.Core" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
-# the trainer references the tokenizer and data libraries, so its package depends on theirs
+# the trainer references the tokenizer and data libraries (the data library the Jinja one), so its package depends on theirs
 dotnet pack "$src/src/Trainer/Stepwise.Tokenizers" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
+dotnet pack "$src/src/Trainer/Stepwise.Jinja" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
 dotnet pack "$src/src/Trainer/Stepwise.Trainer.Data" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
 dotnet pack "$src/src/Trainer/Stepwise.Trainer" -c Release -o "$feed" -p:Version="$version" --nologo -v q >&2
 

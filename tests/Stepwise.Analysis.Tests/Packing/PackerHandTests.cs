@@ -82,9 +82,9 @@ public class PackerHandTests
     public void Axolotl_eff_est_uses_python_float_floor_division()
     {
         // utils/trainer.py: int(floor(0.99 * 150,000 / 0.9 / 2048 // 8) - 1) * 3 = (floor(80.56.. // 8) - 1) * 3 = 27.
-        Assert.Equal(27, LengthPlanner.EstimatedSteps(150_000, 0.9, 2048, 8, 3));
-        Assert.Equal(-1.0, LengthPlanner.PyFloorDiv(-0.5, 1));
-        Assert.Equal(2.0, LengthPlanner.PyFloorDiv(7.0, 3.0));
-        Assert.Equal(-3.0, LengthPlanner.PyFloorDiv(7.0, -3.0));
+        Assert.Equal(27, AxolotlPacking.EstimatedSteps(150_000, 0.9, 2048, 8, 3));
+        Assert.Equal(-1.0, AxolotlPacking.PyFloorDiv(-0.5, 1));
+        Assert.Equal(2.0, AxolotlPacking.PyFloorDiv(7.0, 3.0));
+        Assert.Equal(-3.0, AxolotlPacking.PyFloorDiv(7.0, -3.0));
     }
 }

@@ -20,6 +20,9 @@ public static class RuleTestKit
 
     public static string Apply(string text, Fix fix) => TextEdit.Apply(text, fix.Edits.Where(e => e.Path is null).Select(e => e.Edit));
 
+    /// <summary>Applies the finding's preferred fix (the first one when none is marked preferred).</summary>
+    public static string ApplyPreferred(string text, Finding f) => Apply(text, f.Fixes.FirstOrDefault(x => x.IsPreferred) ?? f.Fixes[0]);
+
     /// <summary>Lines of <paramref name="before"/> that are not in <paramref name="after"/> (to prove an edit stayed local).</summary>
     public static List<string> LinesGone(string before, string after)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Stepwise.Trainer.Tests.Jinja;
 using Stepwise.Trainer.Tokenization;
 using Xunit.Abstractions;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Stepwise.Trainer.Tokenization;
-using Stepwise.Trainer.Tokenization.Jinja;
+using Stepwise.Jinja;
 
 namespace Stepwise.Trainer.Data;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Stepwise.Trainer.Data;
 using Stepwise.Trainer.SafeTensors;
-using Stepwise.Trainer.Tokenization.Jinja;
+using Stepwise.Jinja;
 
 namespace Stepwise.Trainer.Tokenization;
 

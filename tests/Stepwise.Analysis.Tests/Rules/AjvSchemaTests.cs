@@ -2,16 +2,16 @@ using System.Diagnostics;
 using Stepwise.Core.Model;
 using Stepwise.Readers;
 
-namespace Stepwise.Analysis.Tests.RulesFull;
+namespace Stepwise.Analysis.Tests.Rules;
 
 /// <summary>
 /// The same check as <see cref="SchemaTests"/> with an independent implementation: ajv (draft-07, strict) over the
 /// files as js-yaml reads them (YAML 1.2, like yaml-language-server). Needs node and npm on PATH; installs the two
-/// pinned packages of RulesFull/ajv/package-lock.json on first run (`npm ci`, as scripts/test.sh does for the other Node folders).
+/// pinned packages of Rules/ajv/package-lock.json on first run (`npm ci`, as scripts/test.sh does for the other Node folders).
 /// </summary>
 public class AjvSchemaTests
 {
-    private static string Dir => Path.Combine(TestPaths.RepoRoot, "tests", "Stepwise.Analysis.Tests", "RulesFull", "ajv");
+    private static string Dir => Path.Combine(TestPaths.RepoRoot, "tests", "Stepwise.Analysis.Tests", "Rules", "ajv");
     private static readonly object InstallLock = new();
 
     private static (int Code, string Output) Run(string file, params string[] args)
@@ -31,7 +31,7 @@ public class AjvSchemaTests
         {
             if (Directory.Exists(Path.Combine(Dir, "node_modules", "ajv")) && Directory.Exists(Path.Combine(Dir, "node_modules", "js-yaml"))) return;
             var (code, output) = Run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error");
-            Assert.True(code == 0, "npm ci in RulesFull/ajv failed (node and npm are needed for this test):\n" + output);
+            Assert.True(code == 0, "npm ci in Rules/ajv failed (node and npm are needed for this test):\n" + output);
         }
     }
 

@@ -2,7 +2,7 @@ using Stepwise.Core;
 using Stepwise.Core.Rules;
 using static Stepwise.Analysis.Tests.Rules.RuleTestKit;
 
-namespace Stepwise.Analysis.Tests.RulesFull;
+namespace Stepwise.Analysis.Tests.Rules;
 
 /// <summary>Behaviours the table cannot state: the seed's configuration, release boundaries, spans, the edit distance.</summary>
 public class SpecificRuleTests
@@ -43,7 +43,7 @@ public class SpecificRuleTests
     public void Seed_rename_keeps_the_strategy_and_the_eval_dataset_finding_moves_with_it()
     {
         var (_, r) = Analyze(Seed);
-        var after = RulesFullKit.ApplyPreferred(Seed, Single(r, "SW4001"));
+        var after = ApplyPreferred(Seed, Single(r, "SW4001"));
         Assert.Contains("eval_strategy: epoch\n", after);
         var (_, r2) = Analyze(after);
         Assert.DoesNotContain(r2.Findings, f => f.Id == "SW4001");
@@ -71,7 +71,7 @@ public class SpecificRuleTests
     {
         var text = "output_dir: o\nlearning_rate: 1e-4\nevaluation_strategy: steps\neval_strategy: steps\neval_steps: 10\nreport_to: none\n";
         var (_, r) = Analyze(text);
-        var after = RulesFullKit.ApplyPreferred(text, Single(r, "SW4001"));
+        var after = ApplyPreferred(text, Single(r, "SW4001"));
         Assert.Equal("output_dir: o\nlearning_rate: 1e-4\neval_strategy: steps\neval_steps: 10\nreport_to: none\n", after);
     }
 
@@ -87,7 +87,7 @@ public class SpecificRuleTests
         for (int i = 0; i < 3; i++)
         {
             var f = Analyze(current).Result.Findings.First(x => x.Id == "SW3004");
-            current = RulesFullKit.ApplyPreferred(current, f);
+            current = ApplyPreferred(current, f);
         }
         Assert.DoesNotContain(Analyze(current).Result.Findings, f => f.Id == "SW3004");
         Assert.Contains("bnb_4bit_quant_type: nf4", current);
@@ -102,7 +102,7 @@ public class SpecificRuleTests
         var (_, r) = Analyze(text);
         var f = Single(r, "SW3008");
         Assert.Equal(Severity.Warning, f.Severity);
-        Assert.Equal(text.Replace("self_attn.v_prj", "self_attn.v_proj"), RulesFullKit.ApplyPreferred(text, f));
+        Assert.Equal(text.Replace("self_attn.v_prj", "self_attn.v_proj"), ApplyPreferred(text, f));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using Stepwise.Core;
 
-namespace Stepwise.Analysis.Tests.RulesFull;
+namespace Stepwise.Analysis.Tests.Rules;
 
 public enum Base { Hf, LlamaFactory, Axolotl }
 

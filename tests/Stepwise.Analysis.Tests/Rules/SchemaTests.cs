@@ -4,7 +4,7 @@ using Stepwise.Core.Model;
 using Stepwise.Core.Schema;
 using Stepwise.Readers;
 
-namespace Stepwise.Analysis.Tests.RulesFull;
+namespace Stepwise.Analysis.Tests.Rules;
 
 /// <summary>
 /// The published schemas (schemas/*.schema.json): generated from the key table, committed, and they accept the bundled

@@ -3,7 +3,7 @@ using Stepwise.Core.Model;
 using Stepwise.Workspace;
 using Stepwise.Analysis.Tests.Corpus;
 
-namespace Stepwise.Analysis.Tests.RulesFull;
+namespace Stepwise.Analysis.Tests.Rules;
 
 /// <summary>
 /// The SW2xxx/SW3xxx/SW4xxx/SW9003 findings on the real LLaMA-Factory examples, checked by hand once and pinned:
@@ -99,7 +99,7 @@ public class CorpusFindingsTests
         var c = analyzer.AnalyzeFile(Path.Combine(TestPaths.Corpus, "examples", "train_lora", "qwen3_lora_sft.yaml")).Configs.Single();
         var f = Assert.Single(c.Result.Findings, x => x.Id == "SW4003");
         Assert.Contains("transformers 5.0", f.Message);
-        Assert.Equal("warmup_steps: 0.1", RulesFullKit.ApplyPreferred(c.Document.Text, f).Split('\n').Single(l => l.StartsWith("warmup")));
+        Assert.Equal("warmup_steps: 0.1", RuleTestKit.ApplyPreferred(c.Document.Text, f).Split('\n').Single(l => l.StartsWith("warmup")));
 
         var reportTo = ((IEnumerable<object[]>)LlamaFactoryCorpusTests.CorpusFiles()).Select(r => (string)r[0])
             .Where(rel => analyzer.AnalyzeFile(Path.Combine(TestPaths.Corpus, rel)).Configs.Any(x => x.Result.Findings.Any(y => y.Id == "SW4004")))

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Stepwise.Core.Text;
 
-namespace Stepwise.Trainer.Tokenization.Jinja;
+namespace Stepwise.Jinja;
 
 /// <summary>A template that cannot be parsed or rendered, with the template position (line:col, 1-based).</summary>
 public sealed class JinjaException : Exception
@@ -46,7 +47,7 @@ public static class JinjaLexer
         src = src.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
         if (src.EndsWith('\n')) src = src[..^1];
         var toks = new List<Tok>();
-        var lines = new LineMap(src);
+        var lines = new LineIndex(src);
         int pos = 0;
         bool lineStarting = true;
         while (pos <= src.Length)
@@ -121,7 +122,7 @@ public static class JinjaLexer
     private static bool IsRaw(List<Tok> toks) =>
         toks.Count >= 3 && toks[^1].Kind == TokKind.BlockEnd && toks[^2] is { Kind: TokKind.Name, Text: "raw" } && toks[^3].Kind == TokKind.BlockBegin;
 
-    private static int LexRaw(string src, int pos, List<Tok> toks, LineMap lines, ref bool lineStarting)
+    private static int LexRaw(string src, int pos, List<Tok> toks, LineIndex lines, ref bool lineStarting)
     {
         toks.RemoveRange(toks.Count - 3, 3);
         int i = pos;
@@ -151,7 +152,7 @@ public static class JinjaLexer
         }
     }
 
-    private static int LexTag(string src, int p, string end, List<Tok> toks, LineMap lines, out bool lineStarting, int tagStart)
+    private static int LexTag(string src, int p, string end, List<Tok> toks, LineIndex lines, out bool lineStarting, int tagStart)
     {
         int depth = 0;
         while (true)
@@ -224,7 +225,7 @@ public static class JinjaLexer
     }
 
     /// <summary>Python string-literal escapes (Jinja unescapes its literals as Python does).</summary>
-    private static int Unescape(string src, int p, StringBuilder sb, LineMap lines)
+    private static int Unescape(string src, int p, StringBuilder sb, LineIndex lines)
     {
         char e = src[p + 1];
         switch (e)
@@ -252,13 +253,11 @@ public static class JinjaLexer
             default: sb.Append('\\').Append(e); return p + 2; // Python keeps unknown escapes as written
         }
     }
+}
 
-    private sealed class LineMap
-    {
-        private readonly List<int> _starts = new() { 0 };
-        public LineMap(string s) { for (int i = 0; i < s.Length; i++) if (s[i] == '\n') _starts.Add(i + 1); }
-        private int Index(int pos) { int i = _starts.BinarySearch(pos); return i >= 0 ? i : ~i - 1; }
-        public int Line(int pos) => Index(pos) + 1;
-        public int Col(int pos) => pos - _starts[Index(pos)] + 1;
-    }
+/// <summary>1-based line and column of an offset, as template errors report them (Core's LineIndex counts from 0).</summary>
+internal static class TemplatePositions
+{
+    public static int Line(this LineIndex lines, int offset) => lines.PositionOf(offset).Line + 1;
+    public static int Col(this LineIndex lines, int offset) => lines.PositionOf(offset).Character + 1;
 }

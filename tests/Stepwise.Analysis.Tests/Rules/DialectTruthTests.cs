@@ -1,7 +1,7 @@
 using Stepwise.Core;
 using static Stepwise.Analysis.Tests.Rules.RuleTestKit;
 
-namespace Stepwise.Analysis.Tests.RulesFull;
+namespace Stepwise.Analysis.Tests.Rules;
 
 /// <summary>
 /// Severities as each tool really behaves at start-up (axolotl v0.18.0, transformers 4.57 / 5.x, PEFT 0.19.1, LLaMA-Factory
@@ -37,7 +37,7 @@ public class DialectTruthTests
             Assert.Contains("axolotl's config schema declares warmup_steps an int", f.Message);
             Assert.DoesNotContain("transformers", f.Message);
             Assert.DoesNotContain("v5", f.Message);
-            Assert.Equal("warmup_ratio: 0.1", RulesFullKit.ApplyPreferred(Axolotl(("warmup_steps", "0.1")), f).Split('\n').Single(l => l.StartsWith("warmup")));
+            Assert.Equal("warmup_ratio: 0.1", ApplyPreferred(Axolotl(("warmup_steps", "0.1")), f).Split('\n').Single(l => l.StartsWith("warmup")));
         }
         // A whole float passes pydantic's int; HF configs under v5 take a float ratio.
         Assert.DoesNotContain(Analyze(Axolotl(("warmup_steps", "10.0"))).Result.Findings, x => x.Id == "SW2009");

@@ -2,7 +2,7 @@ using Stepwise.Core;
 using Stepwise.Readers;
 using static Stepwise.Analysis.Tests.Rules.RuleTestKit;
 
-namespace Stepwise.Analysis.Tests.RulesFull;
+namespace Stepwise.Analysis.Tests.Rules;
 
 /// <summary>Every SW2xxx/SW3xxx/SW4xxx/SW9003 case fires on its failing config and stays quiet on its passing one, in YAML
 /// and in JSON; where a fix exists, applying it removes the finding and leaves every other key as it was.</summary>

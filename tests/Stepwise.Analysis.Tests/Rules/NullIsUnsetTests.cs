@@ -3,7 +3,7 @@ using Stepwise.Core.Keys;
 using Stepwise.Core.Model;
 using static Stepwise.Analysis.Tests.Rules.RuleTestKit;
 
-namespace Stepwise.Analysis.Tests.RulesFull;
+namespace Stepwise.Analysis.Tests.Rules;
 
 /// <summary>
 /// A key written with no value (`eval_steps:`, `~`, JSON null) is unset, in every rule: axolotl's validators test

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Stepwise.Trainer.Tokenization.Jinja;
+namespace Stepwise.Jinja;
 
 /// <summary>Jinja's default Undefined: falsy, renders empty, iterates as empty; arithmetic and attributes on it fail.</summary>
 public sealed class Undefined
