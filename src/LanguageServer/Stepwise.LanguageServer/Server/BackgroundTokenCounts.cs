@@ -12,7 +12,13 @@ namespace Stepwise.LanguageServer.Server;
 /// no open document waits on any more is cancelled; a finished count (or a failure, remembered by the counter) has
 /// every open document analysed again (<c>counted</c>), which then reads the cached lengths.
 /// </summary>
-public sealed class BackgroundTokenCounts
+/// <param name="counter">The counter whose cache the analyses read.</param>
+/// <param name="serving">False before initialize and after shutdown: no count starts, none is restarted.</param>
+/// <param name="counted">Runs after a count finished or failed (not when cancelled): analyse the documents again.</param>
+/// <param name="gate">Awaited once a count has its turn, before it starts (tests hold a count in flight).</param>
+public sealed class BackgroundTokenCounts(
+    Func<TokenCounter> counter, IClientConnection client, Func<ClientCapabilities> capabilities, Func<bool> serving,
+    Action counted, Func<CancellationToken, Task>? gate, ServerLog log)
 {
     /// <summary>The document whose analysis runs on this thread (the analysis is synchronous): the count it asks for is
     /// wanted by that document until its next analysis asks for another, or none.</summary>
@@ -27,13 +33,6 @@ public sealed class BackgroundTokenCounts
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private readonly Func<TokenCounter> _counter;
-    private readonly IClientConnection _client;
-    private readonly Func<ClientCapabilities> _capabilities;
-    private readonly Func<bool> _serving;
-    private readonly Action _counted;
-    private readonly Func<CancellationToken, Task>? _gate;
-    private readonly ServerLog _log;
     private readonly object _lock = new();
     /// <summary>uri -> the key of the count its newest analysis waits on.</summary>
     private readonly Dictionary<string, string> _wanted = new(StringComparer.Ordinal);
@@ -41,22 +40,6 @@ public sealed class BackgroundTokenCounts
     private readonly Dictionary<string, TokenCount> _counts = new(StringComparer.Ordinal);
     /// <summary>One count at a time: each uses all but one core, and a workspace can ask for several.</summary>
     private readonly SemaphoreSlim _slot = new(1, 1);
-
-    /// <param name="counter">The counter whose cache the analyses read.</param>
-    /// <param name="serving">False before initialize and after shutdown: no count starts, none is restarted.</param>
-    /// <param name="counted">Runs after a count finished or failed (not when cancelled): analyse the documents again.</param>
-    /// <param name="gate">Awaited once a count has its turn, before it starts (tests hold a count in flight).</param>
-    public BackgroundTokenCounts(Func<TokenCounter> counter, IClientConnection client, Func<ClientCapabilities> capabilities, Func<bool> serving,
-        Action counted, Func<CancellationToken, Task>? gate, ServerLog log)
-    {
-        _counter = counter;
-        _client = client;
-        _capabilities = capabilities;
-        _serving = serving;
-        _counted = counted;
-        _gate = gate;
-        _log = log;
-    }
 
     /// <summary>The counts queued or running now (tests wait on them).</summary>
     public IReadOnlyCollection<Task> Pending { get { lock (_lock) return _counts.Values.Select(c => c.Done.Task).ToList(); } }
@@ -140,12 +123,12 @@ public sealed class BackgroundTokenCounts
             catch (OperationCanceledException) { return; }
             try
             {
-                if (_gate is { } gate)
+                if (gate is { } held)
                 {
-                    try { await gate(ct).ConfigureAwait(false); }
+                    try { await held(ct).ConfigureAwait(false); }
                     catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
                 }
-                if (!_serving() || ct.IsCancellationRequested) return;
+                if (!serving() || ct.IsCancellationRequested) return;
                 var progress = await BeginProgressAsync(job).ConfigureAwait(false);
                 long lastReported = 0;
                 var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -153,17 +136,17 @@ public sealed class BackgroundTokenCounts
                 try
                 {
                     // On a thread of its own (the counter adds its helpers the same way): the pool answers edits.
-                    var counter = _counter();
-                    await Task.Factory.StartNew(() => counter.Count(job, done =>
+                    var tokenCounter = counter();
+                    await Task.Factory.StartNew(() => tokenCounter.Count(job, done =>
                     {
-                        if (progress is null || !_client.IsOpen || job.Records == 0) return;
+                        if (progress is null || !client.IsOpen || job.Records == 0) return;
                         uint pct = (uint)Math.Min(99, done * 100 / job.Records);
                         long now = Interlocked.Read(ref lastReported);
                         if (pct < now + 5 || Interlocked.CompareExchange(ref lastReported, pct, now) != now) return;
-                        _ = _client.Notify("$/progress", new ProgressParams(progress, new ProgressValue("report", Message: $"{done:N0} of {job.Records:N0} records", Percentage: pct)));
+                        _ = client.Notify("$/progress", new ProgressParams(progress, new ProgressValue("report", Message: $"{done:N0} of {job.Records:N0} records", Percentage: pct)));
                     }, ct, parallelism: Math.Max(1, Environment.ProcessorCount - 1)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
                     end = $"{job.Records:N0} records counted in {watch.Elapsed.TotalSeconds:0.0} s";
-                    _log.Info($"token count: {end} ({job.Describe})");
+                    log.Info($"token count: {end} ({job.Describe})");
                     finished = true;
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -175,12 +158,12 @@ public sealed class BackgroundTokenCounts
                     // TokenCountException says what failed and what to fix; anything else is ours. Remembered either way
                     // (TokenCounter), so the analyses that follow show it instead of counting again.
                     end = $"not counted: {ex.Message}";
-                    _log.Warning($"token count failed ({job.Describe}): {ex.Message}");
+                    log.Warning($"token count failed ({job.Describe}): {ex.Message}");
                     finished = true;
                 }
-                if (progress is not null && _client.IsOpen)
+                if (progress is not null && client.IsOpen)
                 {
-                    try { await _client.Notify("$/progress", new ProgressParams(progress, new ProgressValue("end", Message: end))).ConfigureAwait(false); }
+                    try { await client.Notify("$/progress", new ProgressParams(progress, new ProgressValue("end", Message: end))).ConfigureAwait(false); }
                     catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException) { }
                 }
             }
@@ -192,9 +175,9 @@ public sealed class BackgroundTokenCounts
             {
                 if (_counts.TryGetValue(job.Key, out var current) && ReferenceEquals(current, count)) _counts.Remove(job.Key);
                 // Cancelled, but a document asked for it again meanwhile (its analysis found this count still here).
-                if (!finished && _serving() && _wanted.ContainsValue(job.Key)) Enqueue(job, pinned: false);
+                if (!finished && serving() && _wanted.ContainsValue(job.Key)) Enqueue(job, pinned: false);
             }
-            if (finished && _serving()) _counted();
+            if (finished && serving()) counted();
             count.Cancel.Dispose();
             count.Done.TrySetResult();
         }
@@ -203,12 +186,12 @@ public sealed class BackgroundTokenCounts
     /// <summary>The progress token of a count the client shows ("begin" sent), or null when it shows none.</summary>
     private async Task<string?> BeginProgressAsync(TokenJob job)
     {
-        if (!_capabilities().WorkDoneProgress || !_client.IsOpen) return null;
+        if (!capabilities().WorkDoneProgress || !client.IsOpen) return null;
         var token = "stepwise-tokens-" + Guid.NewGuid().ToString("N");
         try
         {
-            await _client.Request("window/workDoneProgress/create", new WorkDoneProgressCreateParams(token)).ConfigureAwait(false);
-            await _client.Notify("$/progress", new ProgressParams(token, new ProgressValue("begin", Title: "Counting tokens", Cancellable: false,
+            await client.Request("window/workDoneProgress/create", new WorkDoneProgressCreateParams(token)).ConfigureAwait(false);
+            await client.Notify("$/progress", new ProgressParams(token, new ProgressValue("begin", Title: "Counting tokens", Cancellable: false,
                 Message: $"{job.Records:N0} records ({job.Describe})", Percentage: 0u))).ConfigureAwait(false);
             return token;
         }

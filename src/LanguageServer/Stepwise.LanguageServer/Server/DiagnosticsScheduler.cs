@@ -9,26 +9,14 @@ namespace Stepwise.LanguageServer.Server;
 /// diagnostics of the final text. Only the newest snapshot of a still-open document publishes (pushed diagnostics,
 /// when the client does not pull them), one publication at a time, so an older version never follows a newer one.
 /// </summary>
-public sealed class DiagnosticsScheduler
+/// <param name="afterRound">Awaited after each round of a document's loop (the file watchers follow what it now reads).</param>
+public sealed class DiagnosticsScheduler(
+    DocumentStore docs, IClientConnection client, Func<ClientCapabilities> capabilities, Func<Task> afterRound,
+    ServerLog log)
 {
-    private readonly DocumentStore _docs;
-    private readonly IClientConnection _client;
-    private readonly Func<ClientCapabilities> _capabilities;
-    private readonly Func<Task> _afterRound;
-    private readonly ServerLog _log;
     private readonly SemaphoreSlim _publishLock = new(1, 1);
     private readonly object _loopLock = new();
     private readonly HashSet<string> _running = new(StringComparer.Ordinal), _dirty = new(StringComparer.Ordinal);
-
-    /// <param name="afterRound">Awaited after each round of a document's loop (the file watchers follow what it now reads).</param>
-    public DiagnosticsScheduler(DocumentStore docs, IClientConnection client, Func<ClientCapabilities> capabilities, Func<Task> afterRound, ServerLog log)
-    {
-        _docs = docs;
-        _client = client;
-        _capabilities = capabilities;
-        _afterRound = afterRound;
-        _log = log;
-    }
 
     /// <summary>Whether the loop of <paramref name="uri"/> is running or about to (tests wait for it to end).</summary>
     public bool IsBusy(string uri) { lock (_loopLock) return _running.Contains(uri); }
@@ -49,17 +37,17 @@ public sealed class DiagnosticsScheduler
     /// pushed diagnostics are cleared with the empty set.</summary>
     public void Closed(string uri)
     {
-        if (!_capabilities().PullDiagnostics) _ = PublishAsync(uri, null, Array.Empty<Diagnostic>(), null);
+        if (!capabilities().PullDiagnostics) _ = PublishAsync(uri, null, Array.Empty<Diagnostic>(), null);
     }
 
     /// <summary>New snapshots for the documents that depend on <paramref name="changedPath"/> (all when null: settings,
     /// a finished token count), analysed again; then the client is asked to refresh what it pulls.</summary>
     public void Reanalyze(string? changedPath)
     {
-        var uris = _docs.Regenerate(changedPath);
+        var uris = docs.Regenerate(changedPath);
         foreach (var uri in uris) Schedule(uri);
         if (uris.Count == 0) return;
-        var caps = _capabilities();
+        var caps = capabilities();
         if (caps.PullDiagnostics && caps.DiagnosticRefresh) Refresh("workspace/diagnostic/refresh");
         if (caps.InlayHintRefresh) Refresh("workspace/inlayHint/refresh");
         if (caps.CodeLensRefresh) Refresh("workspace/codeLens/refresh");
@@ -72,14 +60,14 @@ public sealed class DiagnosticsScheduler
             lock (_loopLock) _dirty.Remove(uri);
             try
             {
-                if (_docs.TryGet(uri, out var snap))
+                if (docs.TryGet(uri, out var snap))
                 {
                     var analysis = snap.Analysis;
-                    if (!_capabilities().PullDiagnostics) await PublishAsync(uri, snap, analysis.Diagnostics, snap.Version).ConfigureAwait(false);
-                    await _afterRound().ConfigureAwait(false);
+                    if (!capabilities().PullDiagnostics) await PublishAsync(uri, snap, analysis.Diagnostics, snap.Version).ConfigureAwait(false);
+                    await afterRound().ConfigureAwait(false);
                 }
             }
-            catch (Exception ex) { _log.Error($"diagnostics for {uri} failed: {ex}"); }
+            catch (Exception ex) { log.Error($"diagnostics for {uri} failed: {ex}"); }
             lock (_loopLock)
             {
                 if (!_dirty.Contains(uri)) { _running.Remove(uri); return; }
@@ -91,12 +79,12 @@ public sealed class DiagnosticsScheduler
     /// open document. Null for the empty set of a closed document.</param>
     private async Task PublishAsync(string uri, DocumentSnapshot? expected, IReadOnlyList<Diagnostic> diagnostics, int? version)
     {
-        if (!_client.IsOpen) return;
+        if (!client.IsOpen) return;
         await _publishLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (expected is not null && !_docs.IsCurrent(expected)) return;
-            await _client.Notify("textDocument/publishDiagnostics", new PublishDiagnosticsParams(uri, version, diagnostics)).ConfigureAwait(false);
+            if (expected is not null && !docs.IsCurrent(expected)) return;
+            await client.Notify("textDocument/publishDiagnostics", new PublishDiagnosticsParams(uri, version, diagnostics)).ConfigureAwait(false);
             StartupTrace.Mark("diagnostics sent");
         }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException) { }
@@ -106,8 +94,8 @@ public sealed class DiagnosticsScheduler
     /// <summary>A server-to-client request whose answer does not matter (the refresh requests).</summary>
     private void Refresh(string method)
     {
-        if (!_client.IsOpen) return;
-        _ = _client.Request(method, null)
-            .ContinueWith(t => _log.Warning($"{method} failed: {t.Exception?.GetBaseException().Message}"), TaskContinuationOptions.OnlyOnFaulted);
+        if (!client.IsOpen) return;
+        _ = client.Request(method, null)
+            .ContinueWith(t => log.Warning($"{method} failed: {t.Exception?.GetBaseException().Message}"), TaskContinuationOptions.OnlyOnFaulted);
     }
 }

@@ -8,18 +8,10 @@ namespace Stepwise.LanguageServer.Server;
 /// regeneration. Mutations come from the <see cref="RequestQueue"/> one at a time; reads (requests, the diagnostics
 /// loop, the watcher registration) may run on any thread and see either the old or the new snapshot.
 /// </summary>
-public sealed class DocumentStore
+/// <param name="analyze">How a snapshot gets its analysis (run lazily, at most once per snapshot).</param>
+public sealed class DocumentStore(Func<DocumentSnapshot, DocumentAnalysis> analyze, ServerLog log)
 {
     private readonly ConcurrentDictionary<string, DocumentSnapshot> _docs = new(StringComparer.Ordinal);
-    private readonly Func<DocumentSnapshot, DocumentAnalysis> _analyze;
-    private readonly ServerLog _log;
-
-    /// <param name="analyze">How a snapshot gets its analysis (run lazily, at most once per snapshot).</param>
-    public DocumentStore(Func<DocumentSnapshot, DocumentAnalysis> analyze, ServerLog log)
-    {
-        _analyze = analyze;
-        _log = log;
-    }
 
     public bool TryGet(string uri, out DocumentSnapshot snapshot) => _docs.TryGetValue(uri, out snapshot!);
 
@@ -31,7 +23,7 @@ public sealed class DocumentStore
     /// <summary>didOpen: the document at its client version (a second open of the same URI replaces the first).</summary>
     public DocumentSnapshot Open(TextDocumentItem item)
     {
-        var snapshot = new DocumentSnapshot(item.Uri, DocumentUris.ToPath(item.Uri, item.LanguageId), item.LanguageId, item.Version, item.Text, 0, _analyze);
+        var snapshot = new DocumentSnapshot(item.Uri, DocumentUris.ToPath(item.Uri, item.LanguageId), item.LanguageId, item.Version, item.Text, 0, analyze);
         _docs[item.Uri] = snapshot;
         return snapshot;
     }
@@ -40,16 +32,16 @@ public sealed class DocumentStore
     /// current one, or the changes are refused.</summary>
     public DocumentSnapshot? Change(string uri, int version, IReadOnlyList<TextDocumentContentChangeEvent>? changes)
     {
-        if (!_docs.TryGetValue(uri, out var current)) { _log.Warning($"didChange for {uri}, which is not open: ignored"); return null; }
+        if (!_docs.TryGetValue(uri, out var current)) { log.Warning($"didChange for {uri}, which is not open: ignored"); return null; }
         if (version <= current.Version)
         {
-            _log.Warning($"didChange for {uri} has version {version}, not after {current.Version}: ignored");
+            log.Warning($"didChange for {uri} has version {version}, not after {current.Version}: ignored");
             return null;
         }
         var text = DocumentSnapshot.ApplyChanges(current.Text, changes, out var problem);
-        if (problem is not null) _log.Warning($"didChange for {uri} v{version}: {problem}");
+        if (problem is not null) log.Warning($"didChange for {uri} v{version}: {problem}");
         if (text is null) return null;
-        var next = current.With(version, text, _analyze);
+        var next = current.With(version, text, analyze);
         _docs[uri] = next;
         return next;
     }
@@ -66,7 +58,7 @@ public sealed class DocumentStore
         {
             if (changedPath is not null && !(snap.IsAnalyzed && snap.Analysis.Watched.Any(w => DependsOn(w, changedPath))))
                 continue;
-            _docs[uri] = snap.Regenerate(_analyze);
+            _docs[uri] = snap.Regenerate(analyze);
             regenerated.Add(uri);
         }
         return regenerated;

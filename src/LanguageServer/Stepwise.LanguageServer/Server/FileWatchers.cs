@@ -10,24 +10,12 @@ namespace Stepwise.LanguageServer.Server;
 /// one (registered first, then the old one unregistered, so no change falls between), and when it became empty the old
 /// registration is only withdrawn. An unchanged set sends nothing.
 /// </summary>
-public sealed class FileWatchers
+public sealed class FileWatchers(DocumentStore docs, IClientConnection client, Func<ClientCapabilities> capabilities, ServerLog log)
 {
     private const string Method = "workspace/didChangeWatchedFiles";
-    private readonly DocumentStore _docs;
-    private readonly IClientConnection _client;
-    private readonly Func<ClientCapabilities> _capabilities;
-    private readonly ServerLog _log;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private HashSet<string> _watched = new(StringComparer.Ordinal);
     private string? _registration;
-
-    public FileWatchers(DocumentStore docs, IClientConnection client, Func<ClientCapabilities> capabilities, ServerLog log)
-    {
-        _docs = docs;
-        _client = client;
-        _capabilities = capabilities;
-        _log = log;
-    }
 
     /// <summary>The paths (or globs) registered now, sorted.</summary>
     public IReadOnlyList<string> Watched
@@ -41,11 +29,11 @@ public sealed class FileWatchers
     /// <summary>Registers the files the analysed open documents read now, if that set changed since the last time.</summary>
     public async Task UpdateAsync()
     {
-        if (!_capabilities().WatchedFilesDynamicRegistration || !_client.IsOpen) return;
+        if (!capabilities().WatchedFilesDynamicRegistration || !client.IsOpen) return;
         await _lock.WaitAsync().ConfigureAwait(false);
         try
         {
-            var now = new HashSet<string>(_docs.All.Where(d => d.IsAnalyzed).SelectMany(d => d.Analysis.Watched), StringComparer.Ordinal);
+            var now = new HashSet<string>(docs.All.Where(d => d.IsAnalyzed).SelectMany(d => d.Analysis.Watched), StringComparer.Ordinal);
             if (now.SetEquals(_watched)) return;
             var old = _registration;
             _watched = now;
@@ -54,19 +42,19 @@ public sealed class FileWatchers
             {
                 var id = "stepwise-watch-" + Guid.NewGuid().ToString("N");
                 var watchers = now.OrderBy(x => x, StringComparer.Ordinal).Select(path => new Protocol.FileSystemWatcher(path.Replace('\\', '/'))).ToList();
-                await _client.Request("client/registerCapability", new RegistrationParams(new[]
+                await client.Request("client/registerCapability", new RegistrationParams(new[]
                 {
                     new Registration(id, Method, new DidChangeWatchedFilesRegistrationOptions(watchers)),
                 })).ConfigureAwait(false);
                 _registration = id;
             }
             if (old is not null)
-                await _client.Request("client/unregisterCapability",
+                await client.Request("client/unregisterCapability",
                     new UnregistrationParams(new[] { new Unregistration(old, Method) })).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException)
         {
-            _log.Warning($"registering file watchers failed: {ex.Message}");
+            log.Warning($"registering file watchers failed: {ex.Message}");
         }
         finally { _lock.Release(); }
     }
