@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using StreamJsonRpc;
 using StreamJsonRpc.Protocol;
+using static Stepwise.LanguageServer.Server.ByteSearch;
 
 namespace Stepwise.LanguageServer.Server;
 
@@ -29,7 +30,7 @@ public sealed class LspMessageHandler : MessageHandlerBase
     private static readonly byte[] HeaderEnd = "\r\n\r\n"u8.ToArray();
     private static readonly byte[] ContentLength = "Content-Length:"u8.ToArray();
     /// <summary>Nesting the id reader and the body scanner follow (the formatter stops at 64 levels).</summary>
-    private const int ScanDepth = 1 << 20;
+    internal const int ScanDepth = 1 << 20;
     private readonly PipeReader _input;
     private readonly Stream _output;
     private readonly Action<string> _log;
@@ -79,7 +80,7 @@ public sealed class LspMessageHandler : MessageHandlerBase
                     reason = why ?? ex.GetBaseException().Message;
                 }
             }
-            var replies = Reject(content, reason, framing: content.Length != length);
+            var replies = MalformedMessages.Replies(content, reason, framing: content.Length != length, _log);
             _input.AdvanceTo(content.End);
             // What follows up to the next header belongs to this dropped message: the header reader says nothing more of it.
             _skipping = true;
@@ -224,85 +225,6 @@ public sealed class LspMessageHandler : MessageHandlerBase
         }
     }
 
-    /// <summary>The error replies for a body that is not a message this server reads (one per request id it holds,
-    /// else one with id null), after one log line.</summary>
-    private List<JsonRpcMessage> Reject(ReadOnlySequence<byte> content, string reason, bool framing)
-    {
-        var (isJson, ids, batch) = Inspect(content);
-        string what = framing ? "message with a wrong Content-Length" : !isJson ? "invalid JSON" : batch ? "JSON-RPC batch (LSP has none)" : "not a JSON-RPC message";
-        _log($"{what} ({content.Length:N0} bytes{(ids.Count > 0 ? ", id " + string.Join(", ", ids) : "")}): dropped: {reason}");
-        var code = isJson ? JsonRpcErrorCode.InvalidRequest : JsonRpcErrorCode.ParseError;
-        string message = framing ? (isJson ? "Invalid Request: " : "Parse error: ") + reason
-            : !isJson ? "Parse error: the message is not valid JSON"
-            : batch ? "Invalid Request: LSP does not support JSON-RPC batches; send each message on its own"
-            : $"Invalid Request: not a JSON-RPC 2.0 message this server can read ({reason})";
-        var replies = new List<JsonRpcMessage>();
-        // JSON-RPC 2.0 answers an invalid request with id null when its id cannot be read (the spec's examples
-        // {"foo": "boo"} and {"jsonrpc": "2.0", "method": 1, "params": "bar"}); a well-formed notification that only
-        // came with a wrong Content-Length is not answered, as no notification is.
-        if (ids.Count == 0 && !(framing && isJson && HasNoId(content)))
-            replies.Add(Error(RequestId.Null, code, message));
-        foreach (var id in ids) replies.Add(Error(id, code, message));
-        return replies;
-    }
-
-    private static JsonRpcError Error(RequestId id, JsonRpcErrorCode code, string message) =>
-        new() { RequestId = id, Error = new JsonRpcError.ErrorDetail { Code = code, Message = message } };
-
-    /// <summary>Whether the content is one valid JSON value, the ids of the request(s) in it (top-level "id", or each
-    /// element's of a batch; read up to the first syntax error), and whether it is an array.</summary>
-    private static (bool IsJson, List<RequestId> Ids, bool Batch) Inspect(ReadOnlySequence<byte> content)
-    {
-        var ids = new List<RequestId>();
-        bool batch = false;
-        try
-        {
-            var reader = new Utf8JsonReader(content, new JsonReaderOptions { MaxDepth = ScanDepth });
-            if (!reader.Read()) return (false, ids, false);
-            batch = reader.TokenType == JsonTokenType.StartArray;
-            int objectDepth = batch ? 1 : 0;
-            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-            {
-                while (reader.Read())
-                {
-                    if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == objectDepth + 1 && reader.ValueTextEquals("id"u8))
-                    {
-                        reader.Read();
-                        if (reader.TokenType == JsonTokenType.String) ids.Add(new RequestId(reader.GetString()));
-                        else if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n)) ids.Add(new RequestId(n));
-                        else reader.Skip();
-                    }
-                    else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && reader.CurrentDepth > objectDepth)
-                        reader.Skip();
-                }
-            }
-            while (reader.Read()) { }
-            return (true, ids, batch);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException) { return (false, ids, batch); } // InvalidOperationException: an id string that is not UTF-8
-    }
-
-    /// <summary>A JSON object with no "id" member at all is a notification: JSON-RPC answers nothing.</summary>
-    private static bool HasNoId(ReadOnlySequence<byte> content)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(content, new JsonReaderOptions { MaxDepth = ScanDepth });
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
-            while (reader.Read())
-            {
-                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
-                {
-                    if (reader.ValueTextEquals("id"u8)) return false;
-                    reader.Read();
-                    reader.Skip();
-                }
-            }
-            return true;
-        }
-        catch (JsonException) { return false; }
-    }
-
     /// <summary>The value of a Content-Length header (the bytes after its colon up to the end of the line): a whole
     /// number from 0 to <see cref="MaxMessageBytes"/>, else null with the text for the log.</summary>
     private static (long? Length, string Text) ParseLength(ReadOnlySequence<byte> rest)
@@ -323,22 +245,6 @@ public sealed class LspMessageHandler : MessageHandlerBase
         return "'" + sb + (block.Length > 40 ? "...'" : "'");
     }
 
-    private static bool IsWhiteSpace(ReadOnlySequence<byte> buffer) => FirstNonWhiteSpace(buffer, 0) < 0;
-
-    private static long FirstNonWhiteSpace(ReadOnlySequence<byte> buffer, long from)
-    {
-        long i = from;
-        foreach (var segment in buffer.Slice(from))
-        {
-            foreach (var b in segment.Span)
-            {
-                if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')) return i;
-                i++;
-            }
-        }
-        return -1;
-    }
-
     /// <summary>Whether the bytes are whole header lines ("Name: value\r\n" each), as in front of a Content-Length.</summary>
     private static bool AreHeaderLines(ReadOnlySequence<byte> bytes)
     {
@@ -353,53 +259,6 @@ public sealed class LspMessageHandler : MessageHandlerBase
         return true;
     }
 
-    private static long IndexOf(ReadOnlySequence<byte> buffer, byte[] delimiter, long from)
-    {
-        var reader = new SequenceReader<byte>(buffer.Slice(from));
-        return reader.TryReadTo(out ReadOnlySequence<byte> before, delimiter, advancePastDelimiter: false) ? from + before.Length : -1;
-    }
-
-    private static byte Lower(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
-
-    private static bool MatchAt(ReadOnlySequence<byte> buffer, long at, ReadOnlySpan<byte> needle)
-    {
-        if (at + needle.Length > buffer.Length) return false;
-        Span<byte> window = stackalloc byte[needle.Length];
-        buffer.Slice(at, needle.Length).CopyTo(window);
-        for (int k = 0; k < needle.Length; k++) if (Lower(window[k]) != Lower(needle[k])) return false;
-        return true;
-    }
-
-    /// <summary>First ASCII-case-insensitive occurrence of <paramref name="needle"/> at or after <paramref name="from"/>.</summary>
-    private static long IndexOfIgnoreCase(ReadOnlySequence<byte> buffer, byte[] needle, long from)
-    {
-        byte upper = needle[0], lower = Lower(needle[0]);
-        long i = from;
-        foreach (var segment in buffer.Slice(from))
-        {
-            var span = segment.Span;
-            int k = 0;
-            while (k < span.Length)
-            {
-                int hit = span[k..].IndexOfAny(upper, lower);
-                if (hit < 0) break;
-                k += hit;
-                if (MatchAt(buffer, i + k, needle)) return i + k;
-                k++;
-            }
-            i += span.Length;
-        }
-        return -1;
-    }
-
-    /// <summary>Last ASCII-case-insensitive occurrence of <paramref name="needle"/> that starts before <paramref name="before"/>.</summary>
-    private static long LastIndexOfIgnoreCase(ReadOnlySequence<byte> buffer, byte[] needle, long before)
-    {
-        long last = -1, at = 0;
-        while ((at = IndexOfIgnoreCase(buffer, needle, at)) >= 0 && at < before) { last = at; at++; }
-        return last;
-    }
-
     protected override async ValueTask WriteCoreAsync(JsonRpcMessage content, CancellationToken cancellationToken)
     {
         _body.Clear();
@@ -411,27 +270,4 @@ public sealed class LspMessageHandler : MessageHandlerBase
     }
 
     protected override ValueTask FlushAsync(CancellationToken cancellationToken) => new(_output.FlushAsync(cancellationToken));
-}
-
-/// <summary>JsonRpc with LSP's error codes: params that do not fit the handler's type are Invalid Params (-32602),
-/// not a generic -32000 with a stack trace.</summary>
-public sealed class LspJsonRpc : JsonRpc
-{
-    private readonly Func<bool> _initialized;
-
-    public LspJsonRpc(IJsonRpcMessageHandler handler, Func<bool> initialized) : base(handler) { _initialized = initialized; }
-
-    protected override JsonRpcError.ErrorDetail CreateErrorDetails(JsonRpcRequest request, Exception exception)
-    {
-        if (!_initialized() && request.Method != "initialize")
-            return new JsonRpcError.ErrorDetail { Code = (JsonRpcErrorCode)(-32002), Message = "the server has not been initialized" };
-        var inner = exception is System.Reflection.TargetInvocationException { InnerException: { } ie } ? ie : exception;
-        if (inner is JsonException or RemoteSerializationException || inner.InnerException is JsonException)
-            return new JsonRpcError.ErrorDetail
-            {
-                Code = JsonRpcErrorCode.InvalidParams,
-                Message = $"Invalid params for {request.Method}: {inner.GetBaseException().Message}",
-            };
-        return base.CreateErrorDetails(request, exception);
-    }
 }
