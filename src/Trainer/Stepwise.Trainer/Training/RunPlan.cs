@@ -10,34 +10,30 @@ namespace Stepwise.Trainer.Training;
 /// The first phase of a run (plan -&gt; resume -&gt; step -&gt; finish): everything that follows from the job alone,
 /// decided before any model loads. It refuses what the loop cannot do as written (the settings below; a
 /// resume_from_checkpoint that names no usable checkpoint), so a refused run never pays for a model load, and it fixes
-/// what the later phases follow: the step counts, the log / eval / save cadence, the metric, the data loader, the
-/// learning-rate schedule and, on a resume, the checkpoint with its trainer state.
+/// what the later phases follow.
 /// </summary>
-public sealed class RunPlan
+/// <param name="TotalSteps">The engine's number of optimizer steps.</param>
+/// <param name="StepsPerEpoch">Optimizer steps in one full epoch.</param>
+/// <param name="LoopBound">The epoch loop's bound (the engine's EpochLoopBound; the last epoch may be partial).</param>
+/// <param name="Accumulation">Micro-batches per optimizer step (gradient_accumulation_steps).</param>
+/// <param name="LogEvery">Log, evaluate, save every this many steps (0: never, or by epoch).</param>
+/// <param name="EvalEvery">See <paramref name="LogEvery"/>.</param>
+/// <param name="SaveEvery">See <paramref name="LogEvery"/>.</param>
+/// <param name="Metric">The metric the best checkpoint is chosen by, with HF's "eval_" prefix.</param>
+/// <param name="TrackBest">Whether the best metric and checkpoint are tracked.</param>
+/// <param name="GreaterIsBetter">Whether a larger metric is better.</param>
+/// <param name="Loader">The training batches, epoch by epoch.</param>
+/// <param name="Lr">The schedule the steps follow: the configured one, or the resumed checkpoint's (scheduler.pt's base rate).</param>
+/// <param name="ResumeFrom">The checkpoint to resume from, or null for a fresh run.</param>
+/// <param name="Saved">The resumed checkpoint's trainer_state.json.</param>
+/// <param name="ScheduleNotes">What the resume phase says about the checkpoint's schedule (logged there, after the optimizer's notes).</param>
+public sealed record RunPlan(
+    long TotalSteps, long StepsPerEpoch, long LoopBound, int Accumulation,
+    long LogEvery, long EvalEvery, long SaveEvery,
+    string Metric, bool TrackBest, bool GreaterIsBetter,
+    ExampleLoader Loader, LrSchedule Lr,
+    string? ResumeFrom, TrainerState? Saved, IReadOnlyList<string> ScheduleNotes)
 {
-    public required long TotalSteps { get; init; }
-    public required long StepsPerEpoch { get; init; }
-    /// <summary>The epoch loop's bound (the engine's EpochLoopBound; the last epoch may be partial).</summary>
-    public required long LoopBound { get; init; }
-    public required int Accumulation { get; init; }
-    /// <summary>Every this many steps (0: never, or by epoch).</summary>
-    public required long LogEvery { get; init; }
-    public required long EvalEvery { get; init; }
-    public required long SaveEvery { get; init; }
-    /// <summary>The metric the best checkpoint is chosen by, with HF's "eval_" prefix.</summary>
-    public required string Metric { get; init; }
-    public required bool TrackBest { get; init; }
-    public required bool GreaterIsBetter { get; init; }
-    public required ExampleLoader Loader { get; init; }
-    /// <summary>The schedule the steps follow: the configured one, or the resumed checkpoint's (scheduler.pt's base rate).</summary>
-    public required LrSchedule Lr { get; init; }
-    /// <summary>The checkpoint to resume from, or null for a fresh run.</summary>
-    public string? ResumeFrom { get; init; }
-    /// <summary>The resumed checkpoint's trainer_state.json.</summary>
-    public TrainerState? Saved { get; init; }
-    /// <summary>What the resume phase says about the checkpoint's schedule (logged there, after the optimizer's notes).</summary>
-    public IReadOnlyList<string> ScheduleNotes { get; init; } = Array.Empty<string>();
-
     /// <summary>
     /// The settings a job can hold that the loop cannot honour, each with the key to point at. Decided from the
     /// settings and the number of evaluation examples only; the planner reports them at the key's file:line:col, and
@@ -87,17 +83,15 @@ public sealed class RunPlan
             lr = ResumeState.Schedule(resumeFrom, lr, saved.GlobalStep, ParamGroups.GroupCount, scheduleNotes.Add);
         }
 
-        return new RunPlan
-        {
-            TotalSteps = total, StepsPerEpoch = sched.StepsPerEpoch!.Value, LoopBound = sched.EpochLoopBound!.Value,
-            Accumulation = args.GradientAccumulationSteps,
-            LogEvery = args.LoggingStrategy == "steps" ? Math.Max(1, sched.RatioToSteps(args.LoggingSteps) ?? 500) : 0,
-            EvalEvery = args.EvalStrategy == "steps" ? Math.Max(1, sched.RatioToSteps(args.EvalSteps ?? args.LoggingSteps) ?? 500) : 0,
-            SaveEvery = args.SaveStrategy == "steps" ? Math.Max(1, sched.RatioToSteps(args.SaveSteps) ?? 500) : 0,
-            Metric = MetricOf(args), TrackBest = TracksBest(args),
-            GreaterIsBetter = args.GreaterIsBetter ?? !(MetricOf(args) is "eval_loss" or "loss"),
-            Loader = loader, Lr = lr, ResumeFrom = resumeFrom, Saved = saved, ScheduleNotes = scheduleNotes,
-        };
+        return new RunPlan(
+            TotalSteps: total, StepsPerEpoch: sched.StepsPerEpoch!.Value, LoopBound: sched.EpochLoopBound!.Value,
+            Accumulation: args.GradientAccumulationSteps,
+            LogEvery: args.LoggingStrategy == "steps" ? Math.Max(1, sched.RatioToSteps(args.LoggingSteps) ?? 500) : 0,
+            EvalEvery: args.EvalStrategy == "steps" ? Math.Max(1, sched.RatioToSteps(args.EvalSteps ?? args.LoggingSteps) ?? 500) : 0,
+            SaveEvery: args.SaveStrategy == "steps" ? Math.Max(1, sched.RatioToSteps(args.SaveSteps) ?? 500) : 0,
+            Metric: MetricOf(args), TrackBest: TracksBest(args),
+            GreaterIsBetter: args.GreaterIsBetter ?? !(MetricOf(args) is "eval_loss" or "loss"),
+            Loader: loader, Lr: lr, ResumeFrom: resumeFrom, Saved: saved, ScheduleNotes: scheduleNotes);
     }
 
     /// <summary>metric_for_best_model with HF's "eval_" prefix; eval_loss when unset.</summary>
