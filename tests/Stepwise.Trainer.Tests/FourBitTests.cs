@@ -24,13 +24,13 @@ public class FourBitTests
     };
 
     [Fact]
-    public void Nf4TableEqualsPublishedValues()
+    public void NF4_table_equals_published_values()
     {
         for (int i = 0; i < 16; i++) Assert.Equal((float)PublishedNf4[i], FourBitCodes.Nf4[i]);
     }
 
     [Fact]
-    public void Fp4TableEqualsPublishedValues()
+    public void FP4_table_equals_published_values()
     {
         double[] published = { 0, 0.0625, 8, 12, 4, 6, 2, 3, -0.0, -0.0625, -8, -12, -4, -6, -2, -3 };
         for (int i = 0; i < 16; i++) Assert.Equal((float)(published[i] / 12), FourBitCodes.Fp4[i]);
@@ -38,7 +38,7 @@ public class FourBitTests
     }
 
     [Fact]
-    public void Nf4ThresholdsEqualTheKernelLiterals()
+    public void NF4_thresholds_equal_the_kernel_literals()
     {
         for (int i = 0; i < 15; i++) Assert.Equal((float)KernelNf4Thresholds[i], FourBitCodes.Nf4Thresholds[i]);
     }
@@ -52,7 +52,7 @@ public class FourBitTests
     }
 
     [Fact]
-    public void HandComputedNf4CodesForAPositiveMaxBlock()
+    public void Hand_computed_NF4_codes_for_a_positive_max_block()
     {
         // absmax 1: 0.5 lies below the 12/13 midpoint 0.50166 -> 12; 0.25 below the 10/11 midpoint 0.29201 -> 10;
         // -0.5 below the 2/3 midpoint -0.45999 -> 2; 0.08 just above 0.07958 but below the 8/9 midpoint 0.12026 -> 8.
@@ -60,14 +60,14 @@ public class FourBitTests
     }
 
     [Fact]
-    public void NegativeMaxBlockScalesByTheMagnitude()
+    public void Negative_max_block_scales_by_the_magnitude()
     {
         // absmax is |-2| = 2: -2 -> -1 (code 0), 1 -> 0.5 (12), -1 -> -0.5 (2), 2 * 0.7229568 -> 0.7229568 (14).
         Assert.Equal(new[] { 0, 12, 2, 14 }, Codes(new[] { -2f, 1f, -1f, 2f * 0.7229568362236023f }));
     }
 
     [Fact]
-    public void ValueExactlyOnAMidpointTakesTheLowerCode()
+    public void Value_exactly_on_a_midpoint_takes_the_lower_code()
     {
         float t7 = FourBitCodes.Nf4Thresholds[7];   // between code 7 (0.0) and 8 (0.0796)
         float t12 = FourBitCodes.Nf4Thresholds[12]; // between code 12 and 13
@@ -77,7 +77,7 @@ public class FourBitTests
     }
 
     [Fact]
-    public void AllZeroBlockGetsCodeZeroAndDequantizesToZero()
+    public void All_zero_block_gets_code_zero_and_dequantizes_to_zero()
     {
         var values = new float[64 + 3];
         values[64] = 0.5f; // second (partial) block is not zero
@@ -92,7 +92,7 @@ public class FourBitTests
     }
 
     [Fact]
-    public void OddLengthPacksHighNibbleFirstAndPadsTheLastLowNibbleWithTheCodeOfZero()
+    public void Odd_length_packs_high_nibble_first_and_pads_the_last_low_nibble_with_the_code_of_zero()
     {
         using var t = torch.tensor(new[] { 1f, -1f, 0.5f });
         using var q = FourBit.Quantize(t, QuantType.Nf4, doubleQuant: false);
@@ -102,7 +102,7 @@ public class FourBitTests
     }
 
     [Fact]
-    public void PartialLastBlockHasItsOwnAbsmax()
+    public void Partial_last_block_has_its_own_absmax()
     {
         var values = Enumerable.Range(0, 70).Select(i => i < 64 ? 4f : 0.5f).ToArray();
         values[66] = -0.25f;
@@ -115,7 +115,7 @@ public class FourBitTests
     }
 
     [Fact]
-    public void HandComputedFp4Codes()
+    public void Hand_computed_FP4_codes()
     {
         // |x| buckets: 1 -> 12/12 (0b011), 0.5 -> 6/12 (0b101), 0.25 -> 3/12 (0b111), 0.001 -> 0; bit 3 is the sign.
         Assert.Equal(new[] { 0b0011, 0b1011, 0b0101, 0b1111, 0b0000, 0b0110 },
@@ -123,7 +123,7 @@ public class FourBitTests
     }
 
     [Fact]
-    public void ScalarReferenceAgreesWithTheTensorQuantizer()
+    public void Scalar_reference_agrees_with_the_tensor_quantizer()
     {
         var rng = new Random(5);
         var values = Enumerable.Range(0, 64 * 20 + 17).Select(_ => (float)(rng.NextDouble() * 2 - 1) * (float)rng.NextDouble()).ToArray();
@@ -142,7 +142,7 @@ public class FourBitTests
     [Theory]
     [InlineData(QuantType.Nf4, 0.1520)] // largest half-gap of the NF4 table: (1 - 0.6962) / 2
     [InlineData(QuantType.Fp4, 0.1667)] // largest half-gap of FP4/12: (12 - 8) / 12 / 2
-    public void QuantizeDequantizeErrorIsBoundedByHalfTheLargestCodeGap(QuantType type, double halfGap)
+    public void Quantize_dequantize_error_is_bounded_by_half_the_largest_code_gap(QuantType type, double halfGap)
     {
         using var gen = new torch.Generator(3);
         using var w = torch.randn(new long[] { 96, 200 }, generator: gen);
@@ -164,7 +164,7 @@ public class FourBitTests
     }
 
     [Fact]
-    public void DoubleQuantizationRoundTripsAbsmaxWithinTheDynamicMapResolution()
+    public void Double_quantization_round_trips_absmax_within_the_dynamic_map_resolution()
     {
         using var gen = new torch.Generator(4);
         using var w = torch.randn(new long[] { 64 * 700 }, generator: gen) * torch.rand(new long[] { 64 * 700 }, generator: gen);
@@ -189,7 +189,7 @@ public class FourBitTests
     }
 
     [Fact]
-    public void DynamicMapHasTheDocumentedShape()
+    public void Dynamic_map_has_the_documented_shape()
     {
         var m = DynamicMap.Signed();
         Assert.Equal(256, m.Length);
@@ -201,7 +201,7 @@ public class FourBitTests
     }
 
     [Fact]
-    public void DynamicMapQuantizerPicksTheNearestCode()
+    public void Dynamic_map_quantizer_picks_the_nearest_code()
     {
         var m = DynamicMap.Signed();
         var rng = new Random(11);
@@ -215,7 +215,7 @@ public class FourBitTests
     }
 
     [Fact]
-    public void BitsPerParameterIsThePapersFigure()
+    public void Double_quantized_NF4_costs_4_127_bits_per_parameter_as_in_the_QLoRA_paper()
     {
         using var w = torch.randn(4096, 4096);
         using var q = FourBit.Quantize(w, QuantType.Nf4, doubleQuant: true);
@@ -235,7 +235,7 @@ public class DequantizePathTests
     [InlineData(64L * 300 + 5, true)]
     [InlineData(64L * 1000, true)]
     [InlineData((1L << 20) + 64 * 3 + 1, true)] // more than one chunk, odd tail
-    public void CpuKernelsEqualTheTensorOpPathBitForBit(long n, bool dq)
+    public void CPU_kernels_equal_the_tensor_op_path_bit_for_bit(long n, bool dq)
     {
         using var gen = new torch.Generator((ulong)n);
         using var w = torch.randn(new[] { n }, generator: gen);

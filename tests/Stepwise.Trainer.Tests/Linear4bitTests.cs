@@ -15,7 +15,7 @@ public class Linear4bitTests
     [Theory]
     [InlineData(QuantType.Nf4)]
     [InlineData(QuantType.Fp4)]
-    public void ForwardEqualsAFloat32MatmulWithTheDequantizedWeight(QuantType type)
+    public void Forward_equals_a_float32_matmul_with_the_dequantized_weight(QuantType type)
     {
         var (layer, wd) = Make(type);
         using var x = torch.randn(3, 5, 80);
@@ -26,7 +26,7 @@ public class Linear4bitTests
     }
 
     [Fact]
-    public void InputGradientEqualsAutogradOfTheDequantizedReferenceAndTheWeightGetsNone()
+    public void Input_gradient_equals_autograd_of_the_dequantized_reference_and_the_weight_gets_none()
     {
         var (layer, wd) = Make();
         using var x0 = torch.randn(4, 80);
@@ -46,7 +46,7 @@ public class Linear4bitTests
     }
 
     [Fact]
-    public void ComputesInTheInputDtype()
+    public void Computes_in_the_input_dtype()
     {
         var (layer, wd) = Make();
         using var x = torch.randn(2, 80).to(ScalarType.BFloat16);

@@ -12,7 +12,7 @@ public class LlamaTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void ForwardMatchesTheIndependentPyTorchReference(bool tied)
+    public void Forward_matches_the_independent_PyTorch_reference(bool tied)
     {
         using var dir = new TempDir();
         string path = TestModels.Create(dir, "m", tied, seed: tied ? 5 : 6);
@@ -41,7 +41,7 @@ public class LlamaTests
     [Theory]
     [InlineData("{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 64}")]
     [InlineData("{\"type\": \"linear\", \"factor\": 4.0}")]
-    public void RopeScalingMatchesTheReference(string ropeScaling)
+    public void RoPE_scaling_matches_the_reference(string ropeScaling)
     {
         // Tiny heads (d = 8, theta 1e4): wavelengths 6.3, 63, 628 and 6283 positions, so with an original context of 64
         // the llama3 rule keeps one frequency, blends one and divides two: every branch is exercised.
@@ -73,7 +73,7 @@ public class LlamaTests
     [Theory]
     [InlineData("{\"rope_type\": \"yarn\", \"factor\": 4.0}", "rope_scaling type 'yarn' is not supported")]
     [InlineData("{\"rope_type\": \"llama3\", \"factor\": 8.0}", "needs a positive \"low_freq_factor\"")]
-    public void UnsupportedOrIncompleteRopeScalingIsRefusedWithTheReason(string ropeScaling, string message)
+    public void Unsupported_or_incomplete_RoPE_scaling_is_refused_with_the_reason(string ropeScaling, string message)
     {
         var config = JsonNode.Parse(JsonSerializer.Serialize(new { model_type = "llama", vocab_size = 10, hidden_size = 8, intermediate_size = 16,
             num_hidden_layers = 1, num_attention_heads = 2 }))!.AsObject();
@@ -87,7 +87,7 @@ public class LlamaTests
         .Select(r => (JsonNode)new JsonArray(Enumerable.Range(0, a.GetLength(1)).Select(c => (JsonNode)JsonValue.Create(a[r, c])).ToArray())).ToArray();
 
     [Fact]
-    public void DynamicMapEqualsTheOneTorchComputes()
+    public void Dynamic_map_equals_the_one_torch_computes()
     {
         using var dir = new TempDir();
         Oracle.Run("dynamic_map", dir["map.json"]);
@@ -106,7 +106,7 @@ public class LlamaTests
     }
 
     [Fact]
-    public void PaddingMaskHidesPaddedKeys()
+    public void Padding_mask_hides_padded_keys()
     {
         using var dir = new TempDir();
         using var model = LlamaLoader.Load(TestModels.Create(dir, "m"));
@@ -122,7 +122,7 @@ public class LlamaTests
     }
 
     [Fact]
-    public void RefusesANonLlamaArchitecture()
+    public void Refuses_a_non_Llama_architecture()
     {
         using var dir = new TempDir();
         string path = TestModels.Create(dir, "m");
@@ -135,7 +135,7 @@ public class LlamaTests
     }
 
     [Fact]
-    public void ShapeMismatchBetweenConfigAndWeightsNamesTheTensor()
+    public void Shape_mismatch_between_config_and_weights_names_the_tensor()
     {
         using var dir = new TempDir();
         string path = TestModels.Create(dir, "m");
@@ -149,7 +149,7 @@ public class LlamaTests
     }
 
     [Fact]
-    public void MissingTensorAndNonFloatWeightsAreReported()
+    public void Missing_tensor_and_non_float_weights_are_reported()
     {
         using var dir = new TempDir();
         string path = dir["m"];
@@ -164,7 +164,7 @@ public class LlamaTests
     }
 
     [Fact]
-    public void StreamingQuantizeEqualsQuantizingTheLoadedWeights()
+    public void Streaming_quantize_equals_quantizing_the_loaded_weights()
     {
         using var dir = new TempDir();
         string path = TestModels.Create(dir, "m");
@@ -182,7 +182,7 @@ public class LlamaTests
     }
 
     [Fact]
-    public void QuantizedFolderUsesTheBitsandbytesLayoutAndLoadsWithoutRequantizing()
+    public void Quantized_folder_uses_the_bitsandbytes_layout_and_loads_without_requantizing()
     {
         using var dir = new TempDir();
         string path = TestModels.Create(dir, "m");
@@ -224,7 +224,7 @@ public class LlamaTests
     }
 
     [Fact]
-    public void QuantizingToBfloat16RoundsTheWeightsFirstAndRecordsBfloat16InTheQuantState()
+    public void Quantizing_to_bfloat16_rounds_the_weights_first_and_records_bfloat16_in_the_quant_state()
     {
         // transformers casts each weight to the load dtype before bitsandbytes' quantize_4bit, which records dtype=A.dtype.
         using var dir = new TempDir();
@@ -253,7 +253,7 @@ public class LlamaTests
     }
 
     [Fact]
-    public void QuantizedFolderWithAMissingQuantStateIsRejected()
+    public void Quantized_folder_with_a_missing_quant_state_is_rejected()
     {
         using var dir = new TempDir();
         string path = TestModels.Create(dir, "m");
@@ -274,7 +274,7 @@ public class LlamaTests
     }
 
     [Fact]
-    public void DefaultModelIsDeterministicAndGenerates()
+    public void Default_model_is_deterministic_and_generates()
     {
         using var dir = new TempDir();
         DefaultModel.Create(dir["a"], seed: 3);

@@ -15,7 +15,7 @@ public class LoraTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void AtInitTheAdaptedModelEqualsTheBaseExactly(bool quantized)
+    public void At_init_the_adapted_model_equals_the_base_exactly(bool quantized)
     {
         using var dir = new TempDir();
         string path = TestModels.Create(dir, "m");
@@ -28,7 +28,7 @@ public class LoraTests
     }
 
     [Fact]
-    public void OnlyLoraParametersRequireGradAndAllLinearSkipsLmHead()
+    public void Only_LoRA_parameters_require_grad_and_all_linear_skips_lm_head()
     {
         using var dir = new TempDir();
         using var model = LlamaLoader.Load(TestModels.Create(dir, "m"));
@@ -41,7 +41,7 @@ public class LoraTests
     }
 
     [Fact]
-    public void LmHeadAsAnExplicitTargetIsWrappedTrainedSavedAndLoaded()
+    public void An_explicit_lm_head_target_is_wrapped_trained_saved_and_loaded()
     {
         // Regression: the model's own child lm_head was missing from LinearLayers(), so an explicit "lm_head" target
         // was silently ignored (and the overfit test stalled at the frozen head's capacity).
@@ -71,7 +71,7 @@ public class LoraTests
     }
 
     [Fact]
-    public void TargetModulesMatchByNameSuffixAsPeftDoes()
+    public void Target_modules_match_by_name_suffix_as_PEFT_does()
     {
         var c = new LoraConfig { TargetModules = new[] { "q_proj", "mlp.down_proj" } };
         Assert.True(c.Targets("model.layers.0.self_attn.q_proj"));
@@ -81,7 +81,7 @@ public class LoraTests
     }
 
     [Fact]
-    public void InitIsKaimingUniformForAAndZeroForB()
+    public void Init_is_Kaiming_uniform_for_A_and_zero_for_B()
     {
         using var dir = new TempDir();
         using var model = LlamaLoader.Load(TestModels.Create(dir, "m"));
@@ -97,7 +97,7 @@ public class LoraTests
     [Theory]
     [InlineData(false, 16.0 / 4)]
     [InlineData(true, 16.0 / 2)]
-    public void ScalingIsAlphaOverROrOverSqrtRWithRsLora(bool rslora, double expected)
+    public void Scaling_is_alpha_over_r_or_over_sqrt_r_with_rsLoRA(bool rslora, double expected)
     {
         var config = new LoraConfig { R = 4, LoraAlpha = 16, UseRslora = rslora };
         Assert.Equal(expected, config.Scaling);
@@ -125,7 +125,7 @@ public class LoraTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void MergeEqualsTheUnmergedForward(bool quantized)
+    public void Merge_equals_the_unmerged_forward(bool quantized)
     {
         using var dir = new TempDir();
         using var model = LlamaLoader.Load(TestModels.Create(dir, "m"), new LoadOptions { Quantize = quantized ? QuantType.Nf4 : null });
@@ -141,7 +141,7 @@ public class LoraTests
     }
 
     [Fact]
-    public void MergedModelExportsAsAPlainFolderThatLoadsToTheSameLogits()
+    public void Merged_model_exports_as_a_plain_folder_that_loads_to_the_same_logits()
     {
         using var dir = new TempDir();
         using var model = LlamaLoader.Load(TestModels.Create(dir, "m"), new LoadOptions { Quantize = QuantType.Nf4 });
@@ -158,7 +158,7 @@ public class LoraTests
     }
 
     [Fact]
-    public void AdapterSavesWithPeftKeyNamesAndConfigAndLoadsBack()
+    public void Adapter_saves_with_PEFT_key_names_and_config_and_loads_back()
     {
         using var dir = new TempDir();
         string path = TestModels.Create(dir, "m");

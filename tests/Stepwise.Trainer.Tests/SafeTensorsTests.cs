@@ -6,7 +6,7 @@ namespace Stepwise.Trainer.Tests;
 public class SafeTensorsTests
 {
     [Fact]
-    public void RoundTripsEveryDtype()
+    public void Round_trips_every_dtype()
     {
         using var dir = new TempDir();
         var tensors = new Dictionary<string, Tensor>
@@ -55,7 +55,7 @@ public class SafeTensorsTests
     }
 
     [Fact]
-    public void AcceptsAWellFormedRawFile()
+    public void Accepts_a_well_formed_raw_file()
     {
         using var dir = new TempDir();
         using var f = SafeTensorsFile.Open(Raw(dir, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}   ", 8));
@@ -63,21 +63,21 @@ public class SafeTensorsTests
     }
 
     [Fact]
-    public void RejectsAHeaderOver100MB()
+    public void Rejects_a_header_over_100_MB()
     {
         using var dir = new TempDir();
         Assert.Contains("100 MB", Rejected(Raw(dir, "{}", 0, declaredLength: 100_000_001)));
     }
 
     [Fact]
-    public void RejectsAHeaderLengthPastTheEnd()
+    public void Rejects_a_header_length_past_the_end()
     {
         using var dir = new TempDir();
         Assert.Contains("truncated", Rejected(Raw(dir, "{}", 0, declaredLength: 5000)));
     }
 
     [Fact]
-    public void RejectsAFileShorterThanTheLengthPrefix()
+    public void Rejects_a_file_shorter_than_the_length_prefix()
     {
         using var dir = new TempDir();
         string p = dir["short.safetensors"];
@@ -86,21 +86,21 @@ public class SafeTensorsTests
     }
 
     [Fact]
-    public void RejectsAHeaderNotStartingWithABrace()
+    public void Rejects_a_header_not_starting_with_a_brace()
     {
         using var dir = new TempDir();
         Assert.Contains("'{'", Rejected(Raw(dir, " {}", 0)));
     }
 
     [Fact]
-    public void RejectsInvalidJson()
+    public void Rejects_invalid_JSON()
     {
         using var dir = new TempDir();
         Assert.Contains("not valid JSON", Rejected(Raw(dir, "{\"a\":", 0)));
     }
 
     [Fact]
-    public void RejectsAnUnknownDtypeNamingTheTensor()
+    public void Rejects_an_unknown_dtype_naming_the_tensor()
     {
         using var dir = new TempDir();
         var m = Rejected(Raw(dir, "{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2));
@@ -109,7 +109,7 @@ public class SafeTensorsTests
     }
 
     [Fact]
-    public void RejectsASizeThatDoesNotMatchTheShape()
+    public void Rejects_a_size_that_does_not_match_the_shape()
     {
         using var dir = new TempDir();
         var m = Rejected(Raw(dir, "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8));
@@ -117,7 +117,7 @@ public class SafeTensorsTests
     }
 
     [Fact]
-    public void RejectsAHoleBetweenTensors()
+    public void Rejects_a_hole_between_tensors()
     {
         using var dir = new TempDir();
         var m = Rejected(Raw(dir, "{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]},\"b\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[4,6]}}", 6));
@@ -126,14 +126,14 @@ public class SafeTensorsTests
     }
 
     [Fact]
-    public void RejectsADataBufferNotStartingAtZero()
+    public void Rejects_a_data_buffer_not_starting_at_zero()
     {
         using var dir = new TempDir();
         Assert.Contains("hole", Rejected(Raw(dir, "{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[2,4]}}", 4)));
     }
 
     [Fact]
-    public void RejectsOverlappingTensors()
+    public void Rejects_overlapping_tensors()
     {
         using var dir = new TempDir();
         var m = Rejected(Raw(dir, "{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[2,4]}}", 4));
@@ -141,28 +141,28 @@ public class SafeTensorsTests
     }
 
     [Fact]
-    public void RejectsATruncatedDataBuffer()
+    public void Rejects_a_truncated_data_buffer()
     {
         using var dir = new TempDir();
         Assert.Contains("truncated", Rejected(Raw(dir, "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 10)));
     }
 
     [Fact]
-    public void RejectsTrailingBytes()
+    public void Rejects_trailing_bytes()
     {
         using var dir = new TempDir();
         Assert.Contains("trailing", Rejected(Raw(dir, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, extraBytes: 3)));
     }
 
     [Fact]
-    public void RejectsDuplicateNames()
+    public void Rejects_duplicate_names()
     {
         using var dir = new TempDir();
         Assert.Contains("twice", Rejected(Raw(dir, "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}", 2)));
     }
 
     [Fact]
-    public void RejectsNegativeDimensionsAndBadOffsets()
+    public void Rejects_negative_dimensions_and_bad_offsets()
     {
         using var dir = new TempDir();
         Assert.Contains("non-negative", Rejected(Raw(dir, "{\"a\":{\"dtype\":\"U8\",\"shape\":[-1],\"data_offsets\":[0,1]}}", 1)));
@@ -170,7 +170,7 @@ public class SafeTensorsTests
     }
 
     [Fact]
-    public void RejectsAShapeWhoseSizeOverflows()
+    public void Rejects_a_shape_whose_size_overflows()
     {
         using var dir = new TempDir();
         Assert.Contains("overflows", Rejected(Raw(dir, "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]}}", 4)));
@@ -179,7 +179,7 @@ public class SafeTensorsTests
     [Theory]
     [InlineData("pytorch_model.bin")]
     [InlineData("model.pt")]
-    public void RefusesPickleCheckpointsSayingWhy(string name)
+    public void Refuses_pickle_checkpoints_saying_why(string name)
     {
         using var dir = new TempDir();
         File.WriteAllBytes(dir[name], new byte[] { 0x80, 0x02 });
@@ -191,7 +191,7 @@ public class SafeTensorsTests
     }
 
     [Fact]
-    public void ShardedCheckpointReadsThroughItsIndexAndReportsAMissingShard()
+    public void Sharded_checkpoint_reads_through_its_index_and_reports_a_missing_shard()
     {
         using var dir = new TempDir();
         SafeTensorsWriter.Write(dir["model-00001-of-00002.safetensors"], new[] { TensorToWrite.Of("a", torch.ones(2)) });

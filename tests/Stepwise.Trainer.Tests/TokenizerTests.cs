@@ -31,7 +31,7 @@ public class TokenizerTests
     private static string[] Tokens(HfTokenizer t, string text) => t.Encode(text, false).Tokens;
 
     [Fact]
-    public void ByteTokenizerRoundTripsUtf8WithSentencePieceByteIds()
+    public void Byte_tokenizer_round_trips_UTF8_with_SentencePiece_byte_ids()
     {
         var t = new ByteTokenizer();
         Assert.Equal(new[] { 1, 3 + 0xC3, 3 + 0xA9 }, t.Encode("é"));
@@ -65,7 +65,7 @@ public class TokenizerTests
     }
 
     [Fact]
-    public void FolderWithoutTokenizerIsReported()
+    public void Folder_without_tokenizer_is_reported()
     {
         using var dir = new TempDir();
         var e = Assert.Throws<TokenizerFormatException>(() => TextTokenizer.Load(dir.Path));

@@ -24,10 +24,9 @@ public sealed class AdamW8bit : ITrainOptimizer
     private readonly double _initialLr;
     private readonly List<Group> _groups;
 
-    private sealed class Group
+    private sealed class Group : AdamGroupSettings
     {
         public required List<ParamState> States;
-        public double WeightDecay, Beta1, Beta2, Eps;
     }
 
     private sealed class ParamState
@@ -170,60 +169,36 @@ public sealed class AdamW8bit : ITrainOptimizer
         return _unsigned = data.ToArray();
     }
 
-    public void Save(string folder, double learningRate)
-    {
-        var state = new System.Collections.Specialized.OrderedDictionary();
-        var groups = new ArrayList();
-        int index = 0;
-        foreach (var g in _groups)
-        {
-            var ids = new ArrayList();
-            foreach (var s in g.States)
-            {
-                if (s.Step > 0)
-                    state.Add(index, s.EightBit
-                        ? TorchFiles.Dict(("step", s.Step), ("state1", Bytes(s.MCodes, s.Param.shape)), ("qmap1", torch.tensor(DynamicMap.Signed())),
-                            ("state2", Bytes(s.VCodes, s.Param.shape)), ("qmap2", torch.tensor(UnsignedMap())),
-                            ("absmax1", torch.tensor(s.MAbsmax)), ("absmax2", torch.tensor(s.VAbsmax)))
-                        : TorchFiles.Dict(("step", s.Step), ("state1", torch.tensor(s.M, s.Param.shape)), ("state2", torch.tensor(s.V, s.Param.shape))));
-                ids.Add(index++);
-            }
-            // HF passes {"params", "weight_decay"}; torch adds bnb's defaults (lr, betas, eps, weight_decay, alpha,
-            // t_alpha, t_beta3), LambdaLR adds initial_lr; state_dict puts params last.
-            groups.Add(TorchFiles.Dict(("weight_decay", g.WeightDecay), ("lr", learningRate), ("betas", new object[] { g.Beta1, g.Beta2 }), ("eps", g.Eps),
-                ("alpha", 0.0), ("t_alpha", null), ("t_beta3", null), ("initial_lr", _initialLr), ("params", ids)));
-        }
-        TorchFiles.Write(Path.Combine(folder, ITrainOptimizer.FileName), TorchFiles.Dict(("state", state), ("param_groups", groups)));
-    }
+    public void Save(string folder, double learningRate) => OptimizerFile.Write(folder, _groups.Select(g => new OptimizerFile.GroupToWrite(
+        g.States.Select(s => s.Step <= 0 ? null // never stepped: no state, as torch keeps none
+            : s.EightBit
+                ? TorchFiles.Dict(("step", s.Step), ("state1", Bytes(s.MCodes, s.Param.shape)), ("qmap1", torch.tensor(DynamicMap.Signed())),
+                    ("state2", Bytes(s.VCodes, s.Param.shape)), ("qmap2", torch.tensor(UnsignedMap())),
+                    ("absmax1", torch.tensor(s.MAbsmax)), ("absmax2", torch.tensor(s.VAbsmax)))
+                : TorchFiles.Dict(("step", s.Step), ("state1", torch.tensor(s.M, s.Param.shape)), ("state2", torch.tensor(s.V, s.Param.shape)))),
+        // HF passes {"params", "weight_decay"}; torch adds bnb's defaults (lr, betas, eps, weight_decay, alpha,
+        // t_alpha, t_beta3), LambdaLR adds initial_lr.
+        new (object, object?)[] { ("weight_decay", g.WeightDecay), ("lr", learningRate), ("betas", new object[] { g.Beta1, g.Beta2 }), ("eps", g.Eps),
+            ("alpha", 0.0), ("t_alpha", null), ("t_beta3", null), ("initial_lr", _initialLr) })));
 
     private static Tensor Bytes(byte[] codes, long[] shape) => torch.tensor(codes, ScalarType.Byte).reshape(shape);
 
     public IReadOnlyList<string> Load(string folder)
     {
-        string file = Path.Combine(folder, ITrainOptimizer.FileName);
-        if (!File.Exists(file)) throw new IOException($"{folder}: no {ITrainOptimizer.FileName} (a checkpoint saved without optimizer state cannot be resumed exactly)");
-        var sd = TorchFiles.Read(file);
-        var groups = TorchFiles.ListAt(sd, "param_groups", file);
-        var state = TorchFiles.DictAt(sd, "state", file);
-        OptimizerStateCheck.Groups(file, groups, _groups.Select(g => g.States.Count).ToList());
+        var (file, saved) = OptimizerFile.Read(folder, _groups.Select(g => g.States.Count).ToList());
         var notes = new List<string>();
         var signed = DynamicMap.Signed();
         var unsigned = UnsignedMap();
         for (int gi = 0; gi < _groups.Count; gi++)
         {
             var g = _groups[gi];
-            var saved = (Hashtable)groups[gi]!;
-            var (b1, b2) = OptimizerStateCheck.Betas(saved, file);
-            double eps = TorchFiles.Number(saved["eps"], "eps", file), wd = TorchFiles.Number(saved["weight_decay"], "weight_decay", file);
-            OptimizerStateCheck.NoteDifferences(notes, gi, (g.Beta1, g.Beta2, g.Eps, g.WeightDecay), (b1, b2, eps, wd));
-            g.Beta1 = b1; g.Beta2 = b2; g.Eps = eps; g.WeightDecay = wd;
-            var ids = (ArrayList)saved["params"]!;
+            OptimizerFile.Adopt(g, saved[gi], gi, file, notes);
             for (int i = 0; i < g.States.Count; i++)
             {
                 var s = g.States[i];
                 s.Reset();
-                object key = ids[i]!;
-                if (state[key] is not Hashtable ps) continue;
+                var (key, ps) = saved[gi].Parameters[i];
+                if (ps is null) continue;
                 if (ps.ContainsKey("exp_avg")) throw new CheckpointFormatException($"{file}: parameter {key} holds torch AdamW state (exp_avg); this run's optim is {Name} (bitsandbytes)");
                 foreach (var unsupported in new[] { "max1", "gnorm_vec", "unorm_vec" })
                     if (ps.ContainsKey(unsupported)) throw new CheckpointFormatException($"{file}: parameter {key} holds '{unsupported}' (non-blockwise state or percentile/unorm clipping), which the bundled trainer does not do");

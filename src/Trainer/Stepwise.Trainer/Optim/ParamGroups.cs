@@ -16,6 +16,9 @@ public sealed record ParamGroup(IReadOnlyList<(string Name, Parameter Parameter)
 /// </summary>
 public static class ParamGroups
 {
+    /// <summary>How many groups <see cref="For"/> makes (optimizer.pt and scheduler.pt hold one entry per group).</summary>
+    public const int GroupCount = 2;
+
     private static readonly Regex[] NoDecay =
         new[] { @"bias", @"layernorm", @"rmsnorm", @"(?:^|\.)norm(?:$|\.)", @"_norm(?:$|\.)" }
             .Select(p => new Regex(p, RegexOptions.CultureInvariant)).ToArray();

@@ -155,6 +155,10 @@ public static class RunPlanner
         }
         catch (DatasetException e) { throw new PlanException(new[] { "error: " + e.Message }); }
         if (train.Count == 0) throw new PlanException(new[] { "error: no training examples left after preprocessing" });
+        // What the loop refuses from the settings and the data alone (evaluation without evaluation data, ...), here
+        // at the key's place rather than after the model has loaded.
+        var refused = RunPlan.Refusals(args, eval.Count);
+        if (refused.Count > 0) throw new PlanException(refused.Select(r => $"{At(r.Key)}: error: {r.Message}").ToList());
 
         // The schedule: the engine's, with the real N. The bundled trainer is one process.
         var engineInputs = analysis.Schedule!.Inputs;
