@@ -83,7 +83,7 @@ public class DiagnosticsTests
         {
             Log = TextWriter.Null,
             Analyze = (path, text, o) => path.Contains("boom") ? throw new InvalidOperationException("rule exploded")
-                : new Stepwise.Workspace.ConfigAnalyzer(o).AnalyzeText(path, text, o),
+                : new Stepwise.Workspace.ConfigChecker(o).AnalyzeText(path, text, o),
         };
         await using var h = await Harness.Start(options: options);
         await h.Open("file:///tmp/boom.yaml", Configs.Sw1001);

@@ -18,13 +18,13 @@ public class LlamaFactoryCorpusTests
         return data;
     }
 
-    private static readonly ConfigAnalyzer Analyzer = new(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
+    private static readonly ConfigChecker Checker = new(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
 
     [Theory]
     [MemberData(nameof(CorpusFiles))]
     public void Every_corpus_file_parses_without_read_errors(string relative)
     {
-        var result = Analyzer.AnalyzeFile(Path.Combine(TestPaths.Corpus, relative));
+        var result = Checker.AnalyzeFile(Path.Combine(TestPaths.Corpus, relative));
         Assert.Null(result.Error);
         var problems = result.Configs.SelectMany(c => c.Document.Problems).ToList();
         Assert.True(problems.Count == 0, string.Join("\n", problems.Select(p => $"{p.Span}: {p.Message}")));
@@ -43,7 +43,7 @@ public class LlamaFactoryCorpusTests
     public void Ascend_qwen3_example_reports_SW1002_with_4_epochs()
     {
         var path = Path.Combine(TestPaths.Corpus, "examples", "ascend", "qwen3_full_sft_fsdp2.yaml");
-        var result = Analyzer.AnalyzeFile(path);
+        var result = Checker.AnalyzeFile(path);
         var c = Assert.Single(result.Configs);
         Assert.Equal(Dialect.LlamaFactory, c.Document.Dialect);
         Assert.Equal(999, c.Result.DatasetSize.Count); // alpaca_en_demo.json: 999 records, under max_samples 1000
@@ -55,8 +55,8 @@ public class LlamaFactoryCorpusTests
     [Fact]
     public void Ascend_qwen3_example_on_two_processes_trains_7_94_epochs()
     {
-        var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false, Analysis = new AnalysisOptions { WorldSize = 2 } });
-        var c = analyzer.AnalyzeFile(Path.Combine(TestPaths.Corpus, "examples", "ascend", "qwen3_full_sft_fsdp2.yaml")).Configs.Single();
+        var checker = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false, Analysis = new AnalysisOptions { WorldSize = 2 } });
+        var c = checker.AnalyzeFile(Path.Combine(TestPaths.Corpus, "examples", "ascend", "qwen3_full_sft_fsdp2.yaml")).Configs.Single();
         Assert.Equal("7.94", Stepwise.Core.Arithmetic.Schedules.Epochs(c.Result.Schedule!.Epochs!.Value));
         Assert.Contains("7.94 epochs", c.Result.Findings.Single(x => x.Id == "SW1002").Message);
     }
@@ -65,8 +65,8 @@ public class LlamaFactoryCorpusTests
     public void Ascend_qwen3_with_its_accelerate_config_takes_num_processes()
     {
         var acc = Path.Combine(TestPaths.Corpus, "examples", "accelerate", "fsdp2_config.yaml");
-        var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, AccelerateConfig = acc });
-        var c = analyzer.AnalyzeFile(Path.Combine(TestPaths.Corpus, "examples", "ascend", "qwen3_full_sft_fsdp2.yaml")).Configs.Single();
+        var checker = new ConfigChecker(new WorkspaceOptions { UseGit = false, AccelerateConfig = acc });
+        var c = checker.AnalyzeFile(Path.Combine(TestPaths.Corpus, "examples", "ascend", "qwen3_full_sft_fsdp2.yaml")).Configs.Single();
         var expected = Stepwise.Readers.ConfigReaders.Read(File.ReadAllText(acc), acc).Single().Find("num_processes")!.Value.AsLong();
         Assert.Equal(expected, c.Result.Schedule!.Inputs.WorldSize);
     }

@@ -24,9 +24,9 @@ public class TrlPeftPythonTests
         return data;
     }
 
-    private static readonly ConfigAnalyzer Analyzer = new(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
+    private static readonly ConfigChecker Checker = new(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
 
-    private static FileAnalysis Analyze(string name) => Analyzer.AnalyzeFile(Path.Combine(Dir, name));
+    private static FileAnalysis Analyze(string name) => Checker.AnalyzeFile(Path.Combine(Dir, name));
 
     private static List<Finding> FindingsOf(FileAnalysis a) => a.Configs.SelectMany(c => c.Result.Findings).ToList();
 

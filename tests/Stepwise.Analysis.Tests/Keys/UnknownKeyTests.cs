@@ -22,7 +22,7 @@ public sealed class UnknownKeyTests : IDisposable
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 
-    private static ConfigAnalyzer Analyzer() => new(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
+    private static ConfigChecker Checker() => new(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
 
     private static IEnumerable<Finding> Unknown(FileAnalysis a) => a.Configs.SelectMany(c => c.Result.Findings).Where(f => f.Id == "SW9003");
 
@@ -42,7 +42,7 @@ public sealed class UnknownKeyTests : IDisposable
         File.WriteAllText(path, Recipe + "lora_target_modules: all-linear\nuse_liger_kernel: true\n");
         // The recipe's projects pin a TRL of its time: every key is declared there.
         File.WriteAllText(Path.Combine(_root, "requirements.txt"), "trl==0.26.2\ntransformers==4.57.6\n");
-        var a = Analyzer().AnalyzeFile(path);
+        var a = Checker().AnalyzeFile(path);
         Assert.Equal(Dialect.Hf, a.Dialect);
         Assert.True(a.Configs[0].Document.DialectCertain);
         Assert.Empty(Unknown(a));
@@ -55,14 +55,14 @@ public sealed class UnknownKeyTests : IDisposable
         // please use `dtype`"); v0.27.2 no longer does, so TrlParser reports it as an unknown argument from the config.
         var path = Path.Combine(_root, "recipe.yaml");
         File.WriteAllText(path, Recipe);
-        var f = Assert.Single(Unknown(Analyzer().AnalyzeFile(path)));
+        var f = Assert.Single(Unknown(Checker().AnalyzeFile(path)));
         Assert.StartsWith("torch_dtype is not a Hugging Face TrainingArguments setting in trl ", f.Message);
         Assert.Contains("ModelConfig declares it up to trl 0.26.2, no longer in 0.27.2", f.Message);
         Assert.Equal(Severity.Information, f.Severity); // the newest release is only assumed
         File.WriteAllText(Path.Combine(_root, "requirements.txt"), "trl==1.9.0\n");
-        Assert.Equal(Severity.Warning, Assert.Single(Unknown(Analyzer().AnalyzeFile(path))).Severity);
+        Assert.Equal(Severity.Warning, Assert.Single(Unknown(Checker().AnalyzeFile(path))).Severity);
         File.WriteAllText(path, RecipeNow);
-        Assert.Empty(Unknown(Analyzer().AnalyzeFile(path)));
+        Assert.Empty(Unknown(Checker().AnalyzeFile(path)));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class UnknownKeyTests : IDisposable
     {
         var path = Path.Combine(_root, "recipe.yaml");
         File.WriteAllText(path, RecipeNow + "per_device_eval_bach_size: 4\n");
-        var f = Assert.Single(Unknown(Analyzer().AnalyzeFile(path)));
+        var f = Assert.Single(Unknown(Checker().AnalyzeFile(path)));
         Assert.Equal(Severity.Warning, f.Severity);
         Assert.Contains("did you mean per_device_eval_batch_size", f.Message);
     }
@@ -79,7 +79,7 @@ public sealed class UnknownKeyTests : IDisposable
     public void Keys_of_the_scripts_own_dataclass_passed_to_TrlParser_are_known()
     {
         File.WriteAllText(Path.Combine(_root, "recipe.yaml"), RecipeNow + "tokenizer_name_or_path: Qwen/Qwen2.5-0.5B\nchat_template_variant: plain\n");
-        var without = Unknown(Analyzer().AnalyzeFile(Path.Combine(_root, "recipe.yaml"))).Select(f => f.Message).ToList();
+        var without = Unknown(Checker().AnalyzeFile(Path.Combine(_root, "recipe.yaml"))).Select(f => f.Message).ToList();
         Assert.Contains(without, m => m.StartsWith("chat_template_variant "));
 
         Directory.CreateDirectory(Path.Combine(_root, "scripts"));
@@ -88,7 +88,7 @@ public sealed class UnknownKeyTests : IDisposable
             "@dataclass\nclass MyScriptArguments(ScriptArguments):\n    \"\"\"Script arguments.\n\n    Long text.\n    \"\"\"\n\n" +
             "    tokenizer_name_or_path: str = field(default=None)\n    chat_template_variant: str = \"plain\"\n\n    def helper(self):\n        x: int = 1\n\n" +
             "if __name__ == \"__main__\":\n    parser = TrlParser((MyScriptArguments, DPOConfig, ModelConfig))\n");
-        var with = Unknown(Analyzer().AnalyzeFile(Path.Combine(_root, "recipe.yaml"))).ToList();
+        var with = Unknown(Checker().AnalyzeFile(Path.Combine(_root, "recipe.yaml"))).ToList();
         Assert.Empty(with);
     }
 
@@ -98,7 +98,7 @@ public sealed class UnknownKeyTests : IDisposable
         // examples/falcon-h1/falcon-h1-1b-qlora-cp.yaml writes `context_parapllel_size`, which axolotl's schema does not
         // declare (validate_config drops it): the context-parallel degree the user meant is never set.
         var dir = Path.Combine(TestPaths.Shared, "corpus", "axolotl");
-        var a = Analyzer().AnalyzeFile(Path.Combine(dir, "examples", "falcon-h1", "falcon-h1-1b-qlora-cp.yaml"));
+        var a = Checker().AnalyzeFile(Path.Combine(dir, "examples", "falcon-h1", "falcon-h1-1b-qlora-cp.yaml"));
         var f = Assert.Single(Unknown(a), x => x.Message.StartsWith("context_parapllel_size"));
         Assert.Equal(Severity.Warning, f.Severity);
         Assert.Contains("did you mean context_parallel_size?", f.Message);
@@ -110,7 +110,7 @@ public sealed class UnknownKeyTests : IDisposable
     {
         // peft tests/training/training.py passes `bnb_4bit_compute_type=` to BitsAndBytesConfig, whose __init__ takes
         // **kwargs and ignores it: the compute dtype stays float32.
-        var a = Analyzer().AnalyzeFile(Path.Combine(TestPaths.Shared, "corpus", "trl-peft", "peft_tests_training_training.py"));
+        var a = Checker().AnalyzeFile(Path.Combine(TestPaths.Shared, "corpus", "trl-peft", "peft_tests_training_training.py"));
         var f = Assert.Single(Unknown(a).Where(x => x.Message.StartsWith("bnb_4bit_compute_type")).DistinctBy(x => x.Span.Start));
         Assert.Contains("BitsAndBytesConfig", f.Message);
         Assert.Contains("did you mean bnb_4bit_compute_dtype?", f.Message);

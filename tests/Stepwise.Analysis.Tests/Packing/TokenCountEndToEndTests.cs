@@ -103,12 +103,12 @@ public class TokenCountEndToEndTests
     {
         var path = Path.Combine(folder, name);
         File.WriteAllText(path, text);
-        var analyzer = new ConfigAnalyzer(new WorkspaceOptions
+        var checker = new ConfigChecker(new WorkspaceOptions
         {
             UseGit = false, UseDefaultAccelerateConfig = false, TokenCounting = mode, WorkingDirectory = folder,
             TokenCounter = new TokenCounter(diskCache: Path.Combine(folder, "token-cache")),
         });
-        return analyzer.AnalyzeFile(path);
+        return checker.AnalyzeFile(path);
     }
 
     [Fact]
@@ -222,14 +222,14 @@ public class TokenCountEndToEndTests
         var folder = MakeFolder(Dataset().Take(300).ToList());
         var started = new List<TokenJob>();
         var counter = new TokenCounter(diskCache: null);
-        var analyzer = new ConfigAnalyzer(new WorkspaceOptions
+        var checker = new ConfigChecker(new WorkspaceOptions
         {
             UseGit = false, UseDefaultAccelerateConfig = false, TokenCounting = TokenCountMode.Background, StartTokenCount = started.Add,
             TokenCounter = counter, WorkingDirectory = folder.Root,
         });
         var path = Path.Combine(folder.Root, "sft.yaml");
         File.WriteAllText(path, Trl(folder.Tokenizer));
-        var before = analyzer.AnalyzeFile(path).Configs.Single().Result;
+        var before = checker.AnalyzeFile(path).Configs.Single().Result;
         Assert.Null(before.Schedule!.TotalSteps);
         Assert.Contains(before.Findings, f => f.Id == "SW1009" && f.Message.StartsWith(LengthPlanner.Counting, StringComparison.Ordinal));
         var job = Assert.Single(started);
@@ -237,7 +237,7 @@ public class TokenCountEndToEndTests
         long last = 0;
         counter.Count(job, done => last = Math.Max(last, done));
         Assert.Equal(300, last);
-        var after = analyzer.AnalyzeFile(path).Configs.Single().Result;
+        var after = checker.AnalyzeFile(path).Configs.Single().Result;
         Assert.NotNull(after.Schedule!.TotalSteps);
         Assert.Single(started); // answered from the cache: no second count
     }
@@ -251,14 +251,14 @@ public class TokenCountEndToEndTests
         File.WriteAllText(tokenizerJson, "{\"version\": \"1.0\", \"model\": ");
         var started = new List<TokenJob>();
         var counter = new TokenCounter(diskCache: null);
-        var analyzer = new ConfigAnalyzer(new WorkspaceOptions
+        var checker = new ConfigChecker(new WorkspaceOptions
         {
             UseGit = false, UseDefaultAccelerateConfig = false, TokenCounting = TokenCountMode.Background, StartTokenCount = started.Add,
             TokenCounter = counter, WorkingDirectory = folder.Root,
         });
         var path = Path.Combine(folder.Root, "sft.yaml");
         File.WriteAllText(path, Trl(folder.Tokenizer));
-        analyzer.AnalyzeFile(path);
+        checker.AnalyzeFile(path);
         var job = Assert.Single(started);
         var error = Assert.Throws<TokenCountException>(() => counter.Count(job));
         Assert.StartsWith($"the tokenizer in {folder.Tokenizer} cannot be loaded: ", error.Message);
@@ -266,7 +266,7 @@ public class TokenCountEndToEndTests
         // Every later analysis (an editor's keystrokes) shows the failure and does not count again.
         for (int i = 0; i < 3; i++)
         {
-            var r = analyzer.AnalyzeFile(path).Configs.Single().Result;
+            var r = checker.AnalyzeFile(path).Configs.Single().Result;
             Assert.Null(r.Schedule!.TotalSteps);
             var f = Assert.Single(r.Findings, f => f.Id == "SW1009");
             Assert.StartsWith($"{LengthPlanner.CountFailed}: steps per epoch, total steps and epochs are unknown; known with a count that succeeds ({error.Message}; ", f.Message);
@@ -276,10 +276,10 @@ public class TokenCountEndToEndTests
 
         // The tokenizer fixed: a new key, a new count, the exact steps.
         File.WriteAllBytes(tokenizerJson, good);
-        analyzer.AnalyzeFile(path);
+        checker.AnalyzeFile(path);
         Assert.Equal(2, started.Count);
         counter.Count(started[1]);
-        Assert.NotNull(analyzer.AnalyzeFile(path).Configs.Single().Result.Schedule!.TotalSteps);
+        Assert.NotNull(checker.AnalyzeFile(path).Configs.Single().Result.Schedule!.TotalSteps);
     }
 
     [Fact]

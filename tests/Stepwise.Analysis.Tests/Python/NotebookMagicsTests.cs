@@ -100,7 +100,7 @@ public class NotebookMagicsTests
     public void A_notebook_whose_arguments_class_is_known_only_from_the_trainer_is_reported_without_unknown_keys()
     {
         var path = PythonFixtures.PathOf("unsloth_continued_pretraining.ipynb");
-        var analysis = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
+        var analysis = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
         var config = Assert.Single(analysis.Configs);
         Assert.Equal("UnslothTrainingArguments", config.Document.Find("embedding_learning_rate")!.Owner);
         Assert.Equal(16L, config.Result.Schedule!.SamplesPerStep);

@@ -24,7 +24,7 @@ public class PythonRunsTests
         var dir = TestPaths.TempDir();
         var path = Path.Combine(dir, name);
         File.WriteAllText(path, text);
-        var analysis = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
+        var analysis = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
         return analysis.Configs.SelectMany(c => c.Result.Findings).ToList();
     }
 

@@ -97,13 +97,13 @@ public class BundledTrainerRuleTests
     public void Plain_check_of_a_real_corpus_never_reports_SW5001(string corpus)
     {
         var root = Path.Combine(TestPaths.Shared, "corpus", corpus);
-        var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
-        var withFlag = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false, Analysis = ForTrainer });
+        var checker = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
+        var withFlag = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false, Analysis = ForTrainer });
         int files = 0, refusedWithFlag = 0;
         foreach (var file in Directory.EnumerateFiles(root, "*.*", SearchOption.AllDirectories)
                      .Where(f => f.EndsWith(".yaml") || f.EndsWith(".yml") || f.EndsWith(".json") || f.EndsWith(".py")))
         {
-            var plain = analyzer.AnalyzeFile(file);
+            var plain = checker.AnalyzeFile(file);
             if (plain.Configs.All(c => c.Document.Dialect is not (Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory))) continue;
             files++;
             Assert.DoesNotContain(plain.Configs.SelectMany(c => c.Result.Findings), f => f.Id == "SW5001");

@@ -33,7 +33,7 @@ public class CorpusFindingsTests
 
     // Reviewed for transformers 4.57 (stated, as a user with 4.57 installed would have it detected); what the
     // LLaMA-Factory pins assume (a v5 release) is pinned in Llamafactory_pins_are_assumed_without_a_stated_version.
-    private static readonly ConfigAnalyzer Analyzer = new(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false, Analysis = new AnalysisOptions { TransformersVersion = "4.57" } });
+    private static readonly ConfigChecker Checker = new(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false, Analysis = new AnalysisOptions { TransformersVersion = "4.57" } });
 
     private static bool Ours(string id) => id.StartsWith("SW2") || id.StartsWith("SW3") || id.StartsWith("SW4") || id == "SW9003";
 
@@ -41,7 +41,7 @@ public class CorpusFindingsTests
     [MemberData(nameof(LlamaFactoryCorpusTests.CorpusFiles), MemberType = typeof(LlamaFactoryCorpusTests))]
     public void Corpus_file_gets_exactly_the_pinned_findings(string relative)
     {
-        var result = Analyzer.AnalyzeFile(Path.Combine(TestPaths.Corpus, relative));
+        var result = Checker.AnalyzeFile(Path.Combine(TestPaths.Corpus, relative));
         Assert.Null(result.Error);
         var ids = result.Configs.SelectMany(c => c.Result.Findings).Where(f => Ours(f.Id))
             .Select(f => f.Id).OrderBy(i => i, StringComparer.Ordinal).ToArray();
@@ -62,7 +62,7 @@ public class CorpusFindingsTests
     {
         // SW9003 only speaks once the dialect is certain: most examples must be, or the pin above proves nothing.
         var certain = ((IEnumerable<object[]>)LlamaFactoryCorpusTests.CorpusFiles()).Select(r => (string)r[0])
-            .SelectMany(f => Analyzer.AnalyzeFile(Path.Combine(TestPaths.Corpus, f)).Configs)
+            .SelectMany(f => Checker.AnalyzeFile(Path.Combine(TestPaths.Corpus, f)).Configs)
             .Count(c => c.Document.DialectCertain && c.Document.Dialect is Dialect.LlamaFactory or Dialect.Hf);
         Assert.True(certain >= 50, $"only {certain} corpus configs have a certain dialect");
     }
@@ -79,8 +79,8 @@ public class CorpusFindingsTests
         // No virtual environment or requirements beside the corpus: LLaMA-Factory's own pins at its newest tagged release
         // in the key data decide (v0.9.5: transformers>=4.55.0,<=5.6.0,...), so a v5 release, and the report says so. A range
         // allows v4 releases too, where warmup_ratio is not deprecated: the deprecation is information, not a warning.
-        var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
-        var c = analyzer.AnalyzeFile(Path.Combine(TestPaths.Corpus, "examples", "train_lora", "qwen3_lora_sft.yaml")).Configs.Single();
+        var checker = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
+        var c = checker.AnalyzeFile(Path.Combine(TestPaths.Corpus, "examples", "train_lora", "qwen3_lora_sft.yaml")).Configs.Single();
         var t = c.Result.Versions["transformers"]!;
         Assert.StartsWith("5.", t.Version);
         Assert.Contains("LLaMA-Factory", t.Source);
@@ -95,14 +95,14 @@ public class CorpusFindingsTests
     [Fact]
     public void Transformers_v5_adds_the_warmup_ratio_deprecation_on_the_corpus()
     {
-        var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false, Analysis = new AnalysisOptions { TransformersVersion = "5.0" } });
-        var c = analyzer.AnalyzeFile(Path.Combine(TestPaths.Corpus, "examples", "train_lora", "qwen3_lora_sft.yaml")).Configs.Single();
+        var checker = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false, Analysis = new AnalysisOptions { TransformersVersion = "5.0" } });
+        var c = checker.AnalyzeFile(Path.Combine(TestPaths.Corpus, "examples", "train_lora", "qwen3_lora_sft.yaml")).Configs.Single();
         var f = Assert.Single(c.Result.Findings, x => x.Id == "SW4003");
         Assert.Contains("transformers 5.0", f.Message);
         Assert.Equal("warmup_steps: 0.1", RuleTestKit.ApplyPreferred(c.Document.Text, f).Split('\n').Single(l => l.StartsWith("warmup")));
 
         var reportTo = ((IEnumerable<object[]>)LlamaFactoryCorpusTests.CorpusFiles()).Select(r => (string)r[0])
-            .Where(rel => analyzer.AnalyzeFile(Path.Combine(TestPaths.Corpus, rel)).Configs.Any(x => x.Result.Findings.Any(y => y.Id == "SW4004")))
+            .Where(rel => checker.AnalyzeFile(Path.Combine(TestPaths.Corpus, rel)).Configs.Any(x => x.Result.Findings.Any(y => y.Id == "SW4004")))
             .Select(rel => rel.Replace(Path.DirectorySeparatorChar, '/')).OrderBy(x => x, StringComparer.Ordinal).ToArray();
         Assert.Equal(new[] { "examples/megatron/qwen2_vl_full.yaml", "examples/megatron/qwen3_moe_full.yaml", "examples/megatron_bridge/llama3_sft.yaml", "examples/train_lora/qwen3_preprocess.yaml" }, reportTo);
     }

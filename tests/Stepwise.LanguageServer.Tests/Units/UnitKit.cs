@@ -79,7 +79,7 @@ public sealed class UnitKit
         Log = new ServerLog(TextWriter.Synchronized(LogText));
         Queue = new RequestQueue((ex, what) => Log.Error($"{what} failed: {ex}"));
         Func<ClientCapabilities> caps = () => Capabilities;
-        Tokens = new BackgroundTokenCounts(() => Engine!.Analyzer.TokenCounts, Client, caps, () => true, () => { }, null, Log);
+        Tokens = new BackgroundTokenCounts(() => Engine!.Checker.TokenCounts, Client, caps, () => true, () => { }, null, Log);
         Settings = new SettingsState(Client, Queue, o => o with { UseGit = false }, () => Interlocked.Increment(ref Reanalyses), Log);
         Engine = new ServerEngine(Settings, Tokens, path => Docs!.LookupOpen(path), maxAnalysedLength, analyze, Log);
         Docs = new DocumentStore(Engine.Analyze, Log);

@@ -8,7 +8,7 @@ using Stepwise.Workspace;
 namespace Stepwise.Cli.Commands;
 
 /// <summary>
-/// `stepwise bench`: the analyzer's speed figures, measured in one run: dataset counting throughput next to `wc -l`
+/// `stepwise bench`: the check's speed figures, measured in one run: dataset counting throughput next to `wc -l`
 /// on the same 1 GB JSONL, a warm re-check of an unchanged dataset, and `check` time on a 20-line and a 10 MB config;
 /// then what the language server does per keystroke on a 2 MB config that inlines its data mix (re-analysis of the
 /// edited text), and the price of building every entry of the 10 MB config (what a full outline asks for), which the
@@ -27,7 +27,7 @@ public sealed class BenchCommand : CliCommand
         var corpusOnly = new Option<bool>("--corpus-only") { Description = "Only the corpus check" };
         var tokens = new Option<bool>("--tokens") { Description = "Only token counting for packed runs (needs --tokenizer)" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "A folder with tokenizer.json (or tokenizer.model) to count tokens with; without it token counting is not measured" };
-        var command = WithExamples(new Command("bench", "Benchmark the analyzer: dataset counting next to `wc -l`, warm re-checks, check time of a 20-line and a 10 MB config, token counting for packed runs next to the trainer's tokenization, check over the shared corpus") { quick, corpus, corpusOnly, tokens, tokenizer },
+        var command = WithExamples(new Command("bench", "Benchmark the checker: dataset counting next to `wc -l`, warm re-checks, check time of a 20-line and a 10 MB config, token counting for packed runs next to the trainer's tokenization, check over the shared corpus") { quick, corpus, corpusOnly, tokens, tokenizer },
             "stepwise bench", "stepwise bench --quick", "stepwise bench --corpus-only --corpus ../shared/corpus", "stepwise bench --tokens --tokenizer ~/models/Llama-3.2-1B");
         command.SetAction(parse =>
         {
@@ -83,11 +83,11 @@ public sealed class BenchCommand : CliCommand
         var large = Path.Combine(dir, "large.yaml");
         if (!File.Exists(large) || new FileInfo(large).Length < 10_000_000) File.WriteAllText(large, LargeConfig(10_000_000));
 
-        var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
-        Measure(stdout, "20-line config, first check (cold JIT)", 1, () => analyzer.AnalyzeFile(small));
-        Measure(stdout, "20-line config, warm (median of 200)", 200, () => analyzer.AnalyzeFile(small));
-        Measure(stdout, "10 MB config (median of 5)", 5, () => analyzer.AnalyzeFile(large));
-        var fa = analyzer.AnalyzeFile(small);
+        var checker = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
+        Measure(stdout, "20-line config, first check (cold JIT)", 1, () => checker.AnalyzeFile(small));
+        Measure(stdout, "20-line config, warm (median of 200)", 200, () => checker.AnalyzeFile(small));
+        Measure(stdout, "10 MB config (median of 5)", 5, () => checker.AnalyzeFile(large));
+        var fa = checker.AnalyzeFile(small);
         stdout.WriteLine($"  (the 20-line config reports {fa.Configs.Sum(c => c.Result.Findings.Count)} findings; 10 MB config: {new FileInfo(large).Length / 1_000_000.0:F1} MB)");
 
         // The language server's case: the 2 MB config of bench/lsp, re-analysed after each edit of the batch size.
@@ -95,7 +95,7 @@ public sealed class BenchCommand : CliCommand
         var mixPath = Path.Combine(dir, "data-mix.yaml");
         var texts = new[] { mix, mix.Replace("per_device_train_batch_size: 128", "per_device_train_batch_size: 64") };
         int edit = 0;
-        Measure(stdout, "2 MB data mix, re-analysis (median of 20)", 20, () => analyzer.AnalyzeText(mixPath, texts[edit++ % 2]));
+        Measure(stdout, "2 MB data mix, re-analysis (median of 20)", 20, () => checker.AnalyzeText(mixPath, texts[edit++ % 2]));
         var largeText = File.ReadAllText(large);
         int entries = 0;
         Measure(stdout, "10 MB config, every entry built (median of 3)", 3,
@@ -139,8 +139,8 @@ public sealed class BenchCommand : CliCommand
         else stdout.WriteLine("  (not run as stepwise-cli: the separate-process figure is skipped)");
 
         // The same files in this process, warm: key data loaded once, JIT done; the median of 3 passes.
-        var analyzers = corpora.Select(c => (c, new ConfigAnalyzer(SharedCorpus.Options(c)))).ToList();
-        void Pass() { foreach (var (c, a) in analyzers) foreach (var f in SharedCorpus.Files(c)) a.AnalyzeFile(f); }
+        var checkers = corpora.Select(c => (c, new ConfigChecker(SharedCorpus.Options(c)))).ToList();
+        void Pass() { foreach (var (c, a) in checkers) foreach (var f in SharedCorpus.Files(c)) a.AnalyzeFile(f); }
         Pass();
         var times = new List<(double Wall, double Cpu)>();
         var self = Process.GetCurrentProcess();
@@ -159,7 +159,7 @@ public sealed class BenchCommand : CliCommand
         // On a shared machine the wall clock also counts other processes' turns; CPU time is this process's own work.
         stdout.WriteLine($"  {"  the same, per CPU-second of this process",-45} {cpu * 1000,9:F1} ms  {files / cpu,8:F0} files/s");
         stdout.WriteLine($"  load average after: {LoadAverage()}");
-        foreach (var (c, a) in analyzers)
+        foreach (var (c, a) in checkers)
         {
             var files1 = SharedCorpus.Files(c).ToList();
             var sw = Stopwatch.StartNew();
@@ -301,8 +301,8 @@ public static class SharedCorpus
 
     public static IReadOnlyList<FileResult> Check(Corpus c)
     {
-        var analyzer = new ConfigAnalyzer(Options(c));
-        return Files(c).Select(f => new FileResult(Path.GetRelativePath(c.Root, f).Replace('\\', '/'), analyzer.AnalyzeFile(f))).ToList();
+        var checker = new ConfigChecker(Options(c));
+        return Files(c).Select(f => new FileResult(Path.GetRelativePath(c.Root, f).Replace('\\', '/'), checker.AnalyzeFile(f))).ToList();
     }
 
     public sealed record CorpusStats(string Name, int Files, int Documents, int TrainingDocuments,

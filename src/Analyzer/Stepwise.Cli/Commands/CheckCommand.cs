@@ -116,7 +116,7 @@ public sealed class CheckCommand : CliCommand
     {
         if (parsed.Paths.Count == 0) throw new UsageException("check needs at least one PATH (a file, a folder or a glob)");
 
-        var analyzer = new ConfigAnalyzer(parsed.Options);
+        var checker = new ConfigChecker(parsed.Options);
         var files = new List<FileAnalysis>();
         bool ioError = false;
         foreach (var (path, explicitly, error) in PathExpansion.Expand(parsed.Paths))
@@ -131,8 +131,8 @@ public sealed class CheckCommand : CliCommand
             FileAnalysis result;
             try
             {
-                result = analyzer.AnalyzeFile(path);
-                if (parsed.Fix && result.Error is null) result = ApplyFixes(analyzer, result, stderr);
+                result = checker.AnalyzeFile(path);
+                if (parsed.Fix && result.Error is null) result = ApplyFixes(checker, result, stderr);
             }
             catch (Exception ex)
             {
@@ -164,7 +164,7 @@ public sealed class CheckCommand : CliCommand
     /// Applies preferred fixes one at a time, re-analysing after each (a fix can make another finding go away, and
     /// two findings may offer edits on the same line). Each write is atomic; stops after 20 rounds.
     /// </summary>
-    public static FileAnalysis ApplyFixes(ConfigAnalyzer analyzer, FileAnalysis file, TextWriter log)
+    public static FileAnalysis ApplyFixes(ConfigChecker checker, FileAnalysis file, TextWriter log)
     {
         var tried = new HashSet<string>(StringComparer.Ordinal);
         for (int round = 0; round < 20; round++)
@@ -183,7 +183,7 @@ public sealed class CheckCommand : CliCommand
                 AtomicFile.WriteAllText(target, updated);
             }
             log.WriteLine($"{file.Path}: fixed {candidate.Finding.Id}: {candidate.Fix.Title}");
-            file = analyzer.AnalyzeFile(file.Path);
+            file = checker.AnalyzeFile(file.Path);
             if (file.Error is not null) break;
         }
         return file;

@@ -95,7 +95,7 @@ public static class TokenCountBenchmark
             string cache = System.IO.Path.Combine(work, "cache-" + file);
             var jobs = new List<TokenJob>();
             var counter = new TokenCounter(diskCache: cache);
-            var background = new ConfigAnalyzer(new WorkspaceOptions
+            var background = new ConfigChecker(new WorkspaceOptions
             {
                 UseGit = false, UseDefaultAccelerateConfig = false, WorkingDirectory = work,
                 TokenCounting = TokenCountMode.Background, StartTokenCount = jobs.Add, TokenCounter = counter,
@@ -118,13 +118,13 @@ public static class TokenCountBenchmark
             long tokens = lengths.Lengths.Where(l => l > 0).Sum(l => (long)l);
             if (!one.Lengths.AsSpan().SequenceEqual(lengths.Lengths)) { o.WriteLine("  WRONG: the one-thread count differs"); status = 2; }
 
-            var inline = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false, WorkingDirectory = work, TokenCounter = counter });
+            var inline = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false, WorkingDirectory = work, TokenCounter = counter });
             inline.AnalyzeFile(path);
             sw.Restart();
             var warm = inline.AnalyzeFile(path).Configs.Single().Result;
             double warmMemory = sw.Elapsed.TotalSeconds;
             sw.Restart();
-            var fromDisk = new ConfigAnalyzer(new WorkspaceOptions
+            var fromDisk = new ConfigChecker(new WorkspaceOptions
             {
                 UseGit = false, UseDefaultAccelerateConfig = false, WorkingDirectory = work, TokenCounter = new TokenCounter(diskCache: cache),
             }).AnalyzeFile(path).Configs.Single().Result;

@@ -5,7 +5,7 @@ using Stepwise.Workspace;
 namespace Stepwise.LanguageServer.Server;
 
 /// <summary>
-/// The engine as the server runs it: one <see cref="ConfigAnalyzer"/>, built on first use from the settings, and the
+/// The engine as the server runs it: one <see cref="ConfigChecker"/>, built on first use from the settings, and the
 /// ways the server asks it: a snapshot's analysis turned into LSP diagnostics (too-large documents and engine crashes
 /// become one diagnostic instead of an error), a file of Check Workspace, and a config as the bundled trainer reads it.
 /// </summary>
@@ -15,9 +15,9 @@ public sealed class ServerEngine(
     SettingsState settings, BackgroundTokenCounts tokens, Diagnostics.OpenDocumentLookup lookupOpen,
     int maxAnalysedLength, Func<string, string, WorkspaceOptions, FileAnalysis>? analyze, ServerLog log)
 {
-    private ConfigAnalyzer? _analyzer;
+    private ConfigChecker? _checker;
 
-    public ConfigAnalyzer Analyzer => LazyInitializer.EnsureInitialized(ref _analyzer, () => new ConfigAnalyzer(settings.Options));
+    public ConfigChecker Checker => LazyInitializer.EnsureInitialized(ref _checker, () => new ConfigChecker(settings.Options));
 
     /// <summary>A snapshot's analysis (<see cref="DocumentSnapshot"/> calls it once, on first use).</summary>
     public DocumentAnalysis Analyze(DocumentSnapshot s)
@@ -39,7 +39,7 @@ public sealed class ServerEngine(
             var options = settings.Options;
             var file = analyze is { } replaced
                 ? replaced(s.Path, s.Text, options)
-                : Analyzer.AnalyzeText(s.Path, s.Text, options);
+                : Checker.AnalyzeText(s.Path, s.Text, options);
             var dir = System.IO.Path.GetDirectoryName(s.Path) ?? "";
             var watched = file.Watched.Select(w => System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, w))).ToList();
             var result = new DocumentAnalysis(file, Diagnostics.From(s, file, lookupOpen), null, watched);
@@ -54,14 +54,14 @@ public sealed class ServerEngine(
     }
 
     /// <summary>A file Check Workspace publishes (not open, not analysed again): its token lengths are counted inline.</summary>
-    public FileAnalysis AnalyzeForCheck(string path, string text) => Analyzer.AnalyzeText(path, text, settings.CheckOptions);
+    public FileAnalysis AnalyzeForCheck(string path, string text) => Checker.AnalyzeText(path, text, settings.CheckOptions);
 
     /// <summary>The SW5001 findings of the text analysed for the bundled trainer, as `line:col SW5001 message` lines.</summary>
     public List<string> BundledTrainerRefusals(string path, string text)
     {
         var options = settings.Options;
         options = options with { Analysis = options.Analysis with { ForBundledTrainer = true } };
-        var file = analyze is { } replaced ? replaced(path, text, options) : Analyzer.AnalyzeText(path, text, options);
+        var file = analyze is { } replaced ? replaced(path, text, options) : Checker.AnalyzeText(path, text, options);
         return file.Configs
             .SelectMany(c => c.Result.Findings)
             .Where(f => f.Id == Stepwise.Core.Rules.Trainer.SW5001_NotDoneByBundledTrainer.Rule.Id)
@@ -76,7 +76,7 @@ public sealed class ServerEngine(
         var options = settings.Options with { UseGit = false };
         return new DocumentSnapshot(DocumentUris.FromPath(path), path, "yaml", 1, text, 0, s =>
         {
-            var file = Analyzer.AnalyzeText(s.Path, s.Text, options);
+            var file = Checker.AnalyzeText(s.Path, s.Text, options);
             return new DocumentAnalysis(file, Diagnostics.From(s, file, _ => null), null, Array.Empty<string>());
         });
     }

@@ -45,7 +45,7 @@ public sealed class StepwiseServer
         _training = new TrainingRuns(() => _rpc, _log);
         _check = new WorkspaceCheck(() => _rpc, _log);
         // Settings and finished token counts analyse every open document again, in order with the edits.
-        _tokens = new BackgroundTokenCounts(() => _engine!.Analyzer.TokenCounts, client, capabilities, () => _state == 1,
+        _tokens = new BackgroundTokenCounts(() => _engine!.Checker.TokenCounts, client, capabilities, () => _state == 1,
             () => _queue.Mutate("token count done", () => _diagnostics!.Reanalyze(null)), _options.TokenCountGate, _log);
         _settings = new SettingsState(client, _queue, WithTokenCounts, () => _diagnostics!.Reanalyze(null), _log);
         _engine = new ServerEngine(_settings, _tokens, path => _docs!.LookupOpen(path), _options.MaxAnalysedLength, _options.Analyze, _log);

@@ -84,7 +84,7 @@ public sealed class TokenizeCommand : CliCommand
 
     private static int Record(TextTokenizer tok, string modelDir, string text, string configPath)
     {
-        var file = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false }).AnalyzeFile(configPath);
+        var file = new ConfigChecker(new WorkspaceOptions { UseGit = false }).AnalyzeFile(configPath);
         if (file.Error is not null) { Console.Error.WriteLine($"{configPath}: error: {file.Error}"); return 1; }
         var config = file.Configs.FirstOrDefault(c => c.Document.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory) ?? file.Configs.FirstOrDefault();
         if (config is null) { Console.Error.WriteLine($"{configPath}: error: no configuration found"); return 1; }

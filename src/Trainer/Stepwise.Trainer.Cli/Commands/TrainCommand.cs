@@ -52,13 +52,13 @@ public sealed class TrainCommand : CliCommand
             // ForBundledTrainer: the engine also reports (SW5001) every setting this trainer would not do as written,
             // so the run is refused here, before any model loads, with the same findings `check --for-trainer stepwise` shows.
             var forTrainer = new AnalysisOptions { ForBundledTrainer = true };
-            var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, Analysis = forTrainer });
+            var checker = new ConfigChecker(new WorkspaceOptions { UseGit = false, Analysis = forTrainer });
             FileAnalysis file;
             string shownPath;
             if (configPath is null)
             {
                 shownPath = BundledData.ConfigName;
-                file = analyzer.AnalyzeText(shownPath, BundledData.ConfigText(), new WorkspaceOptions
+                file = checker.AnalyzeText(shownPath, BundledData.ConfigText(), new WorkspaceOptions
                 {
                     UseGit = false, UseDefaultAccelerateConfig = false,
                     Analysis = forTrainer with { DatasetSize = BundledTrainCount() },
@@ -67,7 +67,7 @@ public sealed class TrainCommand : CliCommand
             else
             {
                 shownPath = configPath;
-                file = analyzer.AnalyzeFile(configPath);
+                file = checker.AnalyzeFile(configPath);
                 if (file.Error is not null) return Fail(earlySink, log, $"{configPath}: {file.Error}");
             }
             var config = file.Configs.FirstOrDefault(c => c.Document.Dialect is Dialect.Hf or Dialect.Axolotl or Dialect.LlamaFactory)

@@ -24,7 +24,7 @@ public sealed record WorkspaceOptions
     /// <summary>Background mode: called with a count that is not cached yet; the shell runs it (TokenCounter.Count) and
     /// analyses again when it is done. Until then the result says the tokens are being counted.</summary>
     public Action<Tokens.TokenJob>? StartTokenCount { get; init; }
-    /// <summary>The token counter (and its cache); null = one per analyzer over <see cref="ModelCache"/>.</summary>
+    /// <summary>The token counter (and its cache); null = one per checker over <see cref="ModelCache"/>.</summary>
     public Tokens.TokenCounter? TokenCounter { get; init; }
 }
 
@@ -53,7 +53,7 @@ public sealed record FileAnalysis(string Path, string? Text, IReadOnlyList<Confi
 /// Reads a config, follows what it references (DeepSpeed JSON, accelerate config, datasets, the committed version),
 /// and runs the engine. The one entry point the CLI, the language server and the trainer use.
 /// </summary>
-public sealed class ConfigAnalyzer
+public sealed class ConfigChecker
 {
     public delegate ResolvedDataset DatasetResolution(DatasetReference reference, string? configDirectory);
 
@@ -62,7 +62,7 @@ public sealed class ConfigAnalyzer
     private readonly Versions.VersionDetector _versions = new();
     private readonly Recipes.ArgumentDataclasses _dataclasses = new();
 
-    public ConfigAnalyzer(WorkspaceOptions? options = null, DatasetResolution? resolveDataset = null)
+    public ConfigChecker(WorkspaceOptions? options = null, DatasetResolution? resolveDataset = null)
     {
         Options = options ?? new WorkspaceOptions();
         _resolve = resolveDataset ?? DefaultResolver(Options.WorkingDirectory);

@@ -4,7 +4,7 @@ using Stepwise.Workspace;
 
 namespace Stepwise.Analysis.Tests.Workspace;
 
-public class ConfigAnalyzerTests
+public class ConfigCheckerTests
 {
     private static void Git(string dir, params string[] args)
     {
@@ -26,12 +26,12 @@ public class ConfigAnalyzerTests
         Git(dir, "commit", "-q", "-m", "first");
         File.WriteAllText(path, "# stepwise: dataset_size=52002\nper_device_train_batch_size: 128\nmax_steps: 1000\n");
 
-        var result = new ConfigAnalyzer(new WorkspaceOptions { UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
+        var result = new ConfigChecker(new WorkspaceOptions { UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
         var f = Assert.Single(result.Configs.Single().Result.Findings, x => x.Id == "SW1003");
         Assert.Contains("from 8 to 128", f.Message);
         Assert.Contains("0.15 -> 2.46 epochs, 16.0x the training time", f.Message);
 
-        var noGit = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
+        var noGit = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
         Assert.DoesNotContain(noGit.Configs.Single().Result.Findings, x => x.Id == "SW1003");
     }
 
@@ -41,7 +41,7 @@ public class ConfigAnalyzerTests
         var dir = TestPaths.TempDir();
         var path = Path.Combine(dir, "train.yaml");
         File.WriteAllText(path, "per_device_train_batch_size: 128\nmax_steps: 1000\n");
-        var result = new ConfigAnalyzer(new WorkspaceOptions { UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
+        var result = new ConfigChecker(new WorkspaceOptions { UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
         Assert.DoesNotContain(result.Configs.Single().Result.Findings, x => x.Id == "SW1003");
     }
 
@@ -52,7 +52,7 @@ public class ConfigAnalyzerTests
         File.WriteAllText(Path.Combine(dir, "ds.json"), "{\"train_micro_batch_size_per_gpu\": 4, \"gradient_accumulation_steps\": \"auto\"}");
         var path = Path.Combine(dir, "train.yaml");
         File.WriteAllText(path, "per_device_train_batch_size: 8\nnum_train_epochs: 1\ndeepspeed: ds.json\n");
-        var result = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
+        var result = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
         Assert.Contains(Path.Combine(dir, "ds.json"), result.Watched);
         var f = Assert.Single(result.Configs.Single().Result.Findings, x => x.Id == "SW1007");
         Assert.Contains("train_micro_batch_size_per_gpu=4 but per_device_train_batch_size=8", f.Message);
@@ -70,8 +70,8 @@ public class ConfigAnalyzerTests
         File.WriteAllText(Path.Combine(dir, "data", "shards", "b.jsonl"), "{\"text\": 2}\n");
         var lf = Path.Combine(dir, "lf.yaml");
         File.WriteAllText(lf, "stage: sft\nfinetuning_type: lora\ntemplate: llama3\ndataset: mine,absent\ndataset_dir: data\nper_device_train_batch_size: 1\nnum_train_epochs: 1\n");
-        var analyzer = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
-        var watched = analyzer.AnalyzeFile(lf).Watched;
+        var checker = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false });
+        var watched = checker.AnalyzeFile(lf).Watched;
         // The registry (also for the name it lacks: adding the entry must refresh) and the file it points to.
         Assert.Contains(Path.Combine(dir, "data", "dataset_info.json"), watched);
         Assert.Contains(Path.Combine(dir, "data", "mine.json"), watched);
@@ -79,7 +79,7 @@ public class ConfigAnalyzerTests
 
         var hf = Path.Combine(dir, "hf.yaml");
         File.WriteAllText(hf, "base_model: m\nmicro_batch_size: 1\nnum_epochs: 1\ndatasets:\n  - path: data/shards/*.jsonl\n    type: completion\n  - path: later.jsonl\n    type: completion\n");
-        watched = analyzer.AnalyzeFile(hf).Watched;
+        watched = checker.AnalyzeFile(hf).Watched;
         Assert.Contains(Path.Combine(dir, "data", "shards", "a.jsonl"), watched);
         Assert.Contains(Path.Combine(dir, "data", "shards", "b.jsonl"), watched);
         Assert.Contains("later.jsonl", watched); // not there yet: creating it must refresh the diagnostics
@@ -103,7 +103,7 @@ public class ConfigAnalyzerTests
         var dir = TestPaths.TempDir();
         var path = Path.Combine(dir, "train.yaml");
         File.WriteAllText(path, "per_device_train_batch_size: 8\ndeepspeed: nowhere.json\n");
-        var result = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
+        var result = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path);
         var f = Assert.Single(result.Configs.Single().Result.Findings, x => x.Id == "SW9004");
         Assert.Equal(1, f.Span.Range.Start.Line);
         Assert.Contains("'nowhere.json' not found", f.Message);
@@ -116,7 +116,7 @@ public class ConfigAnalyzerTests
         File.WriteAllLines(Path.Combine(dir, "d.jsonl"), Enumerable.Range(0, 1000).Select(i => $"{{\"text\": \"{i}\"}}"));
         var path = Path.Combine(dir, "a.yml");
         File.WriteAllText(path, "base_model: m\nmicro_batch_size: 10\nnum_epochs: 1\nval_set_size: 0.1\ndatasets:\n  - path: d.jsonl\n    type: completion\n");
-        var r = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path).Configs.Single().Result;
+        var r = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false }).AnalyzeFile(path).Configs.Single().Result;
         Assert.Equal(900, r.DatasetSize.Count); // 1000 - ceil(0.1 x 1000)
         Assert.Equal(90, r.Schedule!.TotalSteps); // axolotl: ceil(900 x 1 / 10)
     }
@@ -127,7 +127,7 @@ public class ConfigAnalyzerTests
         var dir = TestPaths.TempDir();
         var path = Path.Combine(dir, "train.yaml");
         File.WriteAllText(path, "per_device_train_batch_size: 8\n");
-        var r = new ConfigAnalyzer(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false })
+        var r = new ConfigChecker(new WorkspaceOptions { UseGit = false, UseDefaultAccelerateConfig = false })
             .AnalyzeText(path, "per_device_train_batch_size: 128\nmax_steps: 1000\n# stepwise: dataset_size=52002\n");
         Assert.Contains(r.Configs.Single().Result.Findings, f => f.Id == "SW1001");
     }
