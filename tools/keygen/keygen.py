@@ -2,8 +2,9 @@
 """Stepwise key generator: the settings every config class of the fine-tuning ecosystem declares, per release.
 
     /usr/bin/python3 tools/keygen/keygen.py extract   # read the pinned releases from git mirrors -> upstream.json
-    /usr/bin/python3 tools/keygen/keygen.py render    # upstream.json -> src/Analyzer/Stepwise.Core/Keys/Upstream/keys.txt
-                                                      #   and the typed views src/Analyzer/Stepwise.Core/Model/Views/ConfigViews.g.cs
+    /usr/bin/python3 tools/keygen/keygen.py render    # upstream.json -> src/Analyzer/Stepwise.Core/Keys/Upstream/keys.txt,
+                                                      #   the typed views src/Analyzer/Stepwise.Core/Model/Views/ConfigViews.g.cs
+                                                      #   and the record src/Analyzer/Stepwise.Core/Model/TrainingArguments.g.cs
     /usr/bin/python3 tools/keygen/keygen.py check     # exit 1 when either is not what render would write
 
 `extract` needs the upstream sources as bare git mirrors (the search tool's `fetch` puts them under
@@ -33,6 +34,7 @@ ROOT = HERE.parent.parent
 UPSTREAM_JSON = HERE / "upstream.json"
 KEYS_TXT = ROOT / "src/Analyzer/Stepwise.Core/Keys/Upstream/keys.txt"
 VIEWS_CS = ROOT / "src/Analyzer/Stepwise.Core/Model/Views/ConfigViews.g.cs"
+RECORD_CS = ROOT / "src/Analyzer/Stepwise.Core/Model/TrainingArguments.g.cs"
 CACHE = HERE / ".cache"
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -133,6 +135,56 @@ VIEW_RESERVED = {"Setup", "Options", "Document", "Dialect", "IsAxolotl", "IsLlam
                  "Release", "Spell", "Canonical", "UpstreamClass", "Library", "FieldNames", "Field", "Fields", "NameAt", "Spelling"}
 
 TRACKED_PINS = ["transformers", "trl", "peft", "accelerate", "deepspeed", "bitsandbytes", "torch"]
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The C# record `Stepwise.Core.Model.TrainingArguments` (render writes Model/TrainingArguments.g.cs): what C# users write
+# (`new TrainingArguments { MaxSteps = 1000 }`, read by the Roslyn analyzer) and what the bundled trainer reads. One
+# property per key below, in this order; its name is the key in PascalCase (a digit run keeps the next letter upper:
+# load_in_4bit is LoadIn4Bit), its C# type and default are the field's at the release the bundled trainer follows
+# (RECORD_RELEASES; a field that release dropped is taken at the newest release before it that declares it).
+# Kinds map integer -> int, float -> double, bool -> bool, string / enum -> string; a None default makes it nullable.
+# An entry may override "property", "type" (a C# type) or "default" (a C# literal) only with a "why"; keys of the
+# trainer's own config format (no upstream class) state their type and default here, once.
+# ---------------------------------------------------------------------------------------------------------------------
+RECORD_RELEASES = {
+    "transformers": "5.15.0",  # the newest release in the key data; the trainer's loop is transformers' current one
+    "trl": "1.9.0",            # model_name_or_path (ModelConfig)
+    "peft": "0.19.1",          # the LoRA rules the trainer implements (src/Trainer/Stepwise.Trainer/Lora)
+}
+TA, BNB, LORA = "transformers:TrainingArguments", "transformers:BitsAndBytesConfig", "peft:LoraConfig"
+RECORD = [
+    ("output_dir", TA), ("model_name_or_path", "trl:ModelConfig"),
+    ("per_device_train_batch_size", TA), ("per_device_eval_batch_size", TA), ("gradient_accumulation_steps", TA),
+    ("num_train_epochs", TA), ("max_steps", TA), ("dataloader_drop_last", TA), ("learning_rate", TA),
+    ("lr_scheduler_type", TA), ("optim", TA), ("weight_decay", TA), ("adam_beta1", TA), ("adam_beta2", TA),
+    ("adam_epsilon", TA), ("max_grad_norm", TA), ("warmup_steps", TA),
+    ("warmup_ratio", TA, {"type": "double", "default": None,
+                          "why": "transformers 5.0-5.14 declare it `float | None` (deprecated, folded into warmup_steps) and 5.15 drops it; the record keeps the float of 4.x, where 0 means no ratio"}),
+    ("seed", TA), ("eval_strategy", TA), ("eval_steps", TA), ("save_strategy", TA), ("save_steps", TA),
+    ("save_total_limit", TA), ("load_best_model_at_end", TA), ("metric_for_best_model", TA), ("greater_is_better", TA),
+    ("logging_strategy", TA), ("logging_steps", TA), ("resume_from_checkpoint", TA), ("fp16", TA), ("bf16", TA),
+    ("gradient_checkpointing", TA),
+    # Data: the trainer's own Hugging Face-style format.
+    ("train_file", None, {"type": "string?", "default": None}),
+    ("validation_file", None, {"type": "string?", "default": None}),
+    ("max_length", None, {"type": "int", "default": "1024"}),
+    ("val_size", None, {"type": "double", "default": None}),
+    ("packing", None, {"type": "bool", "default": None}),
+    ("train_on_inputs", None, {"type": "bool", "default": None}),
+    # Quantization
+    ("load_in_4bit", BNB), ("load_in_8bit", BNB), ("bnb_4bit_quant_type", BNB), ("bnb_4bit_use_double_quant", BNB),
+    ("bnb_4bit_compute_dtype", BNB, {"type": "string", "default": '"float32"',
+                                     "why": "BitsAndBytesConfig.__init__ turns the None default into torch.float32 (utils/quantization_config.py); the record holds the dtype that results"}),
+    # LoRA
+    ("r", LORA, {"property": "LoraR", "why": "`R` alone would not say which setting it is"}),
+    ("lora_alpha", LORA, {"type": "double", "why": "a double since the record's first release (C# source compatibility); PEFT declares an int that only enters the float scale lora_alpha / r"}),
+    ("lora_dropout", LORA),
+    ("target_modules", LORA, {"type": "IReadOnlyList<string>?",
+                              "why": "PEFT takes a list or one string (a regular expression); the record holds the list (FromSetup splits a comma-separated string)"}),
+    ("use_rslora", LORA),
+    # Distributed: a Stepwise setting (real runs take it from the launcher).
+    ("world_size", None, {"type": "int", "default": "1"}),
+]
 
 
 def mirrors_root(arg: str | None) -> Path:
@@ -1049,6 +1101,184 @@ def render_views(data: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# The record (Model/TrainingArguments.g.cs): properties, the static key table (no attributes, no reflection), FromSetup
+# and the values under their keys. The hand-written half (Model/TrainingArguments.cs) holds the lookups and the
+# conversions FromSetup calls.
+# ---------------------------------------------------------------------------------------------------------------------
+def release_index(data: dict, lib: str, version: str) -> int:
+    versions = [r["version"] for r in data["libraries"][lib]["releases"]]
+    if version not in versions:
+        raise SystemExit(f"RECORD_RELEASES: {lib} {version} is not a release in upstream.json ({', '.join(versions)})")
+    return versions.index(version)
+
+
+def field_at(data: dict, lib: str, name: str, key: str, rel: int) -> dict | None:
+    """The variant of a field a class (or a base, across libraries) declares at release index rel of lib."""
+    by_key = {(c["lib"], c["name"]): c for c in data["classes"]}
+    seen: set[tuple[str, str]] = set()
+
+    def visit(l: str, n: str) -> dict | None:
+        if (l, n) in seen or (l, n) not in by_key:
+            return None
+        seen.add((l, n))
+        c = by_key[(l, n)]
+        for f in c["fields"]:
+            if f["name"] == key:
+                for v in f["variants"]:
+                    if rel in release_set(v["releases"]):
+                        return v
+        for b in c["bases"]:
+            if rel in release_set(b["releases"]):
+                for base in b["bases"]:
+                    bl, bn = base.split(":", 1) if ":" in base else (l, base)
+                    if bl != l:
+                        continue  # another library's releases are numbered apart; the record's classes do not need it
+                    if (found := visit(bl, bn)) is not None:
+                        return found
+        return None
+
+    return visit(lib, name)
+
+
+def release_set(releases: str) -> set[int]:
+    idx: set[int] = set()
+    for part in releases.split(","):
+        a, _, b = part.partition("-")
+        idx.update(range(int(a), int(b or a) + 1))
+    return idx
+
+
+CS_OF_KIND = {"integer": "int", "float": "double", "bool": "bool", "string": "string", "enum": "string"}
+
+
+def cs_literal(value, cs_type: str) -> str | None:
+    """The C# initializer of a default (None when the type's own default is it: false, 0, null)."""
+    if value is None or value is False:
+        return None
+    base = cs_type.rstrip("?")
+    if base == "bool":
+        return "true"
+    if base == "string":
+        return json.dumps(value)
+    if base == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SystemExit(f"record: default {value!r} is not an int")
+        return None if value == 0 else str(value)
+    if base == "double":
+        if value == 0:
+            return None
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    raise SystemExit(f"record: no C# literal for {value!r} as {cs_type}")
+
+
+def record_pascal(key: str) -> str:
+    return "".join(re.sub(r"^([0-9]+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), p[:1].upper() + p[1:])
+                   for p in key.split("_") if p)
+
+
+def record_settings(data: dict) -> list[dict]:
+    out = []
+    for entry in RECORD:
+        key, ref = entry[0], entry[1]
+        over = entry[2] if len(entry) > 2 else {}
+        if any(k in over for k in ("property", "type", "default")) and ref is not None and not over.get("why"):
+            raise SystemExit(f"RECORD {key}: an override of the data needs a why")
+        s = {"key": key, "property": over.get("property") or record_pascal(key), "why": over.get("why")}
+        if ref is None:
+            s.update(lib=None, cls=None, release=None, annotation=None, cs_type=over["type"], init=over.get("default"))
+        else:
+            lib, cls = ref.split(":", 1)
+            pin = release_index(data, lib, RECORD_RELEASES[lib])
+            v, at = None, pin
+            while at >= 0 and (v := field_at(data, lib, cls, key, at)) is None:
+                at -= 1  # a field the pinned release dropped (warmup_ratio in transformers 5.15.0)
+            if v is None:
+                raise SystemExit(f"RECORD {key}: {ref} declares no such field up to {lib} {RECORD_RELEASES[lib]}")
+            version = data["libraries"][lib]["releases"][at]["version"]
+            cs = over.get("type")
+            if cs is None:
+                if v["kind"] not in CS_OF_KIND:
+                    raise SystemExit(f"RECORD {key}: {ref} declares kind {v['kind']} ({v['type']}); state a C# type with a why")
+                cs = CS_OF_KIND[v["kind"]] + ("?" if v["default"] is None else "")
+            if "default" in over:
+                init = over["default"]
+            else:
+                if isinstance(v["default"], dict):
+                    raise SystemExit(f"RECORD {key}: {ref} computes its default ({v['default']['expr']}); state it with a why")
+                init = cs_literal(v["default"], cs)
+            s.update(lib=lib, cls=cls, release=version, annotation=v["type"], cs_type=cs, init=init)
+        out.append(s)
+    props = [s["property"] for s in out]
+    if len(set(props)) != len(props):
+        raise SystemExit("RECORD: two keys give the same property name")
+    return out
+
+
+def render_record(data: dict) -> str:
+    settings = record_settings(data)
+    out = ["// <auto-generated>",
+           "// Generated by tools/keygen/keygen.py render from tools/keygen/upstream.json (RECORD in keygen.py): do not edit.",
+           "// Regenerate: /usr/bin/python3 tools/keygen/keygen.py render (keygen.py check fails when this file is stale).",
+           "// </auto-generated>",
+           "#nullable enable",
+           "using System.Collections.Generic;",
+           "",
+           "namespace Stepwise.Core.Model;",
+           "",
+           "public sealed partial record TrainingArguments",
+           "{"]
+    for lib, version in RECORD_RELEASES.items():
+        out += [f"    /// <summary>The {lib} release whose field types and defaults this record holds.</summary>",
+                f"    public const string {pascal(lib)}Release = \"{version}\";"]
+    for s in settings:
+        if s["lib"] is None:
+            where = "a setting of Stepwise's trainer (no upstream class)"
+        else:
+            ann = f" <c>{xml(s['annotation'])}</c>" if s["annotation"] else ""
+            where = f"{s['cls']}{ann} ({s['lib']} {s['release']})"
+        why = f" {xml(s['why'])}." if s["why"] else ""
+        init = f" = {s['init']};" if s["init"] is not None else ""
+        out += ["",
+                f"    /// <summary><c>{s['key']}</c>: {where}.{why}</summary>",
+                f"    public {s['cs_type']} {s['property']} {{ get; init; }}{init}"]
+    out += ["",
+            "    /// <summary>Every setting in declaration order: property, key, and the upstream class and release its type and",
+            "    /// default come from (null for the trainer's own settings); Why says where the record departs from that field.</summary>",
+            "    public static IReadOnlyList<TrainingArgument> Settings { get; } = new TrainingArgument[]",
+            "    {"]
+    q = lambda v: "null" if v is None else json.dumps(v)
+    for s in settings:
+        out.append(f"        new({q(s['property'])}, {q(s['key'])}, {q(s['lib'])}, {q(s['cls'])}, {q(s['release'])}, {q(s['why'])}),")
+    out += ["    };",
+            "",
+            "    /// <summary>Each setting's value under its key, in declaration order.</summary>",
+            "    public IEnumerable<KeyValuePair<string, object?>> Values()",
+            "    {"]
+    for s in settings:
+        out.append(f"        yield return new KeyValuePair<string, object?>({q(s['key'])}, {s['property']});")
+    out += ["    }",
+            "",
+            "    /// <summary>Fills the record from a setup: stated values win, the rest keep the defaults above. Values that",
+            "    /// cannot be converted keep their defaults and are listed in <paramref name=\"problems\"/>.</summary>",
+            "    public static TrainingArguments FromSetup(TrainingSetup setup, List<string>? problems = null)",
+            "    {",
+            "        var read = new SettingReader(setup, problems);",
+            "        var d = new TrainingArguments();",
+            "        return new TrainingArguments",
+            "        {"]
+    reader = {"int": "Int", "int?": "Int", "double": "Double", "double?": "Double", "bool": "Bool", "bool?": "Bool",
+              "string": "Text", "string?": "TextOrNull", "IReadOnlyList<string>?": "List"}
+    for s in settings:
+        if s["cs_type"] not in reader:
+            raise SystemExit(f"RECORD {s['key']}: no reader for C# type {s['cs_type']}")
+        out.append(f"            {s['property']} = read.{reader[s['cs_type']]}({q(s['key'])}, d.{s['property']}),")
+    out += ["        };",
+            "    }",
+            "}"]
+    return "\n".join(out) + "\n"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["extract", "render", "check", "all"])
@@ -1066,15 +1296,18 @@ def main() -> int:
         VIEWS_CS.parent.mkdir(parents=True, exist_ok=True)
         VIEWS_CS.write_text(render_views(data), encoding="utf-8")
         print(f"wrote {VIEWS_CS.relative_to(ROOT)}", file=sys.stderr)
+        RECORD_CS.write_text(render_record(data), encoding="utf-8")
+        print(f"wrote {RECORD_CS.relative_to(ROOT)}", file=sys.stderr)
     if args.command == "check":
         data = json.loads(UPSTREAM_JSON.read_text(encoding="utf-8"))
-        stale = [p for p, text in ((KEYS_TXT, render(data)), (VIEWS_CS, render_views(data)))
+        stale = [p for p, text in ((KEYS_TXT, render(data)), (VIEWS_CS, render_views(data)),
+                                                  (RECORD_CS, render_record(data)))
                  if not p.exists() or p.read_text(encoding="utf-8") != text]
         for p in stale:
             print(f"{p.relative_to(ROOT)} is stale: run /usr/bin/python3 tools/keygen/keygen.py render", file=sys.stderr)
         if stale:
             return 1
-        print("keys.txt and ConfigViews.g.cs match upstream.json", file=sys.stderr)
+        print("keys.txt, ConfigViews.g.cs and TrainingArguments.g.cs match upstream.json", file=sys.stderr)
     return 0
 
 

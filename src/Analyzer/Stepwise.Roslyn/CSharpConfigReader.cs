@@ -33,7 +33,7 @@ public sealed class CreationReading
 /// <summary>
 /// Reads <c>new TrainingArguments { ... }</c>, <c>new(...) { ... }</c>, constructor arguments and
 /// <c>x with { ... }</c> into a <see cref="ConfigDocument"/> (syntax CSharp, dialect Hf): one entry per assigned
-/// setting, keyed by its [HfName], with exact spans and the compile-time value (or Unknown).
+/// setting, keyed by its Hugging Face name (TargetType), with exact spans and the compile-time value (or Unknown).
 /// </summary>
 public static class CSharpConfigReader
 {

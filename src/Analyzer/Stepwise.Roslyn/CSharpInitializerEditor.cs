@@ -32,7 +32,7 @@ internal sealed class EntrySite
 }
 
 /// <summary>
-/// Spells the engine's fixes in C#: property names from the type's [HfName] map, C# literals, commas kept right.
+/// Spells the engine's fixes in C#: property names from the type's key map (TargetType), C# literals, commas kept right.
 /// Edits that would not be valid C# (renaming a positional argument, editing a value the analysis could not see)
 /// are still returned, as the interface requires, but marked unsafe so the code fix never offers them.
 /// </summary>

@@ -6,9 +6,9 @@ using Microsoft.CodeAnalysis;
 namespace Stepwise.Roslyn;
 
 /// <summary>
-/// A type whose creations the analyzer reads: Core's <c>Stepwise.Core.Model.TrainingArguments</c>, or any type whose
-/// properties carry an attribute named <c>HfNameAttribute</c>. Maps its members to Hugging Face keys as the attributes
-/// say; nothing is derived from the member names.
+/// A type whose creations the analyzer reads: Core's <c>Stepwise.Core.Model.TrainingArguments</c> (its keys are Core's
+/// generated <c>TrainingArguments.Settings</c> table), or any type whose properties carry an attribute named
+/// <c>HfNameAttribute</c> (mapped as the attributes say). Nothing is derived from the member names.
 /// </summary>
 public sealed class TargetType
 {
@@ -55,6 +55,13 @@ public sealed class TargetType
         // Framework types never carry the attribute: skip their (many) members quickly.
         if (type.SpecialType != SpecialType.None) return null;
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (IsCoreType(type))
+        {
+            // Core's record carries no attributes: its keys are the table generated beside it (the analyzer ships with
+            // the Core the project references, so the table is the record's).
+            foreach (var (property, hf) in Core.Model.TrainingArguments.Properties) map[property] = hf;
+            return new TargetType(type, map);
+        }
         for (var t = type; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
         {
             foreach (var member in t.GetMembers())
@@ -62,11 +69,6 @@ public sealed class TargetType
                 if (member is not IPropertySymbol p || map.ContainsKey(p.Name)) continue;
                 if (HfAttribute(p) is { } hf) map[p.Name] = hf;
             }
-        }
-        if (map.Count == 0 && IsCoreType(type))
-        {
-            // The Core type read without its attributes (a reference assembly stripped of them): Core's own map.
-            foreach (var (property, hf) in Core.Model.TrainingArguments.Properties) map[property] = hf;
         }
         return map.Count == 0 ? null : new TargetType(type, map);
     }

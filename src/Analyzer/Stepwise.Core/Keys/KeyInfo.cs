@@ -17,9 +17,16 @@ public enum KeyGroup { Schedule, Batch, Optimizer, Evaluation, Checkpointing, Lo
 /// </summary>
 public sealed class KeyInfo
 {
-    internal KeyInfo(string name, KeyType type, object? @default, KeyGroup group, string description)
+    internal KeyInfo(string name, KeyGroup group, string description)
     {
-        Name = name; Type = type; Default = @default; Group = group; _description = description;
+        Name = name; Type = KeyType.Any; Group = group; _description = description;
+    }
+
+    /// <summary>Sets the type and default the overlay states itself (for what the key data does not decide).</summary>
+    internal void StateOwn(KeyType? type, bool statesDefault, object? @default)
+    {
+        if (type is { } t) { Type = t; StatedType = t; }
+        if (statesDefault) { Default = @default; StatesDefault = true; }
     }
 
     public string Name { get; }
@@ -31,6 +38,18 @@ public sealed class KeyInfo
     public string Description => _description.Length > 0 ? _description : (_generated ??= FactsDescription());
     private readonly string _description;
     private string? _generated;
+    /// <summary>The type the overlay (KeyTable.cs) states itself; null when the key data decides it.</summary>
+    public KeyType? StatedType { get; private set; }
+    /// <summary>Whether the overlay states the default itself (the data has none for the key, or a behavioural one).</summary>
+    public bool StatesDefault { get; private set; }
+    /// <summary>Whether the type / default come from the key data's home field (overlay values for them would be dead).</summary>
+    public bool TypeFromData { get; internal set; }
+    public bool DefaultFromData { get; internal set; }
+    /// <summary>Dialects whose default the overlay states itself, and those whose default the data decided.</summary>
+    public IReadOnlyCollection<Dialect> DialectDefaultsStated => _statedDialectDefaults;
+    internal readonly HashSet<Dialect> _statedDialectDefaults = new();
+    public IReadOnlyCollection<Dialect> DialectDefaultsFromData => _dataDialectDefaults;
+    internal readonly HashSet<Dialect> _dataDialectDefaults = new();
     /// <summary>Listed by Stepwise's own table (KeyTable.cs), not only by the generated upstream data.</summary>
     public bool Handwritten { get; internal set; }
     /// <summary>

@@ -39,8 +39,8 @@ public static class PeftSettings
 
         var config = new LoraConfig
         {
-            R = (int)(setup.Long("r") ?? args.LoraR),
-            LoraAlpha = setup.Double("lora_alpha") ?? args.LoraAlpha,
+            R = args.LoraR,
+            LoraAlpha = args.LoraAlpha,
             LoraDropout = args.LoraDropout,
             TargetModules = targets ?? (regex is null ? new List<string> { "q_proj", "v_proj" } : new List<string>()),
             TargetRegex = regex,

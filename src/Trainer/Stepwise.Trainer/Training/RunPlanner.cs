@@ -82,11 +82,13 @@ public static class RunPlanner
             modelName = "stepwise/default-tiny-llama";
             notes.Add("no model_name_or_path: training the embedded default model (tiny Llama, byte tokenizer)");
         }
+        // The dialect's own quantization defaults (axolotl and LLaMA-Factory build nf4 with double quant), which the record's
+        // BitsAndBytesConfig defaults are not: read from the setup, which holds them.
         var quantType = (setup.String("bnb_4bit_quant_type") ?? "nf4") == "fp4" ? QuantType.Fp4 : QuantType.Nf4;
         bool doubleQuant = setup.Bool("bnb_4bit_use_double_quant") || (setup.Dialect == Dialect.LlamaFactory && setup.Get("bnb_4bit_use_double_quant").Value.AsBool() != false);
         if ((args.Bf16 || args.Fp16) && options.Device.type == DeviceType.CPU)
             notes.Add("bf16/fp16 on a CPU: computing in float32 (half-precision matmuls are slower than float32 there)");
-        if (quantize && options.Device.type == DeviceType.CPU && setup.String("bnb_4bit_compute_dtype") is { } cd && cd.Replace("torch.", "") is not ("float32" or "float"))
+        if (quantize && options.Device.type == DeviceType.CPU && args.Bnb4BitComputeDtype is var cd && cd.Replace("torch.", "") is not ("float32" or "float"))
             notes.Add($"bnb_4bit_compute_dtype={cd} on a CPU: the 4-bit layers compute in float32 (half-precision matmuls are slower there)");
         var load = new LoadOptions { Device = options.Device, Quantize = quantize ? quantType : null, DoubleQuant = doubleQuant };
 
@@ -134,7 +136,7 @@ public static class RunPlanner
             catch (Exception e) when (e is DatasetException or SafeTensors.CheckpointFormatException) { throw new PlanException(new[] { "error: " + e.Message }); }
         }
 
-        double valSize = setup.Double(setup.Dialect == Dialect.Axolotl ? "val_set_size" : "val_size") ?? 0;
+        double valSize = setup.Dialect == Dialect.Axolotl ? setup.Double("val_set_size") ?? 0 : args.ValSize;
         bool packing = args.Packing || setup.Bool("sample_packing");
         bool trainOnInputs = args.TrainOnInputs;
         List<Example> train, eval;
@@ -189,9 +191,8 @@ public static class RunPlanner
     public static JsonObject ArgsJson(TrainingArguments args)
     {
         var o = new JsonObject();
-        foreach (var (prop, hf) in TrainingArguments.Properties.OrderBy(p => p.HfName, StringComparer.Ordinal))
+        foreach (var (hf, v) in args.Values().OrderBy(p => p.Key, StringComparer.Ordinal))
         {
-            var v = typeof(TrainingArguments).GetProperty(prop)!.GetValue(args);
             o[hf] = v switch
             {
                 null => null,
