@@ -82,7 +82,8 @@ public class DevGenerateTests
         Directory.CreateDirectory(Path.Combine(root, "tools", "keygen"));
         foreach (var f in new[] { "keygen.py", "upstream.json" })
             File.Copy(Path.Combine(TestPaths.RepoRoot, "tools", "keygen", f), Path.Combine(root, "tools", "keygen", f));
-        foreach (var f in new[] { "src/Analyzer/Stepwise.Core/Keys/Upstream/keys.txt", "src/Analyzer/Stepwise.Core/Model/Views/ConfigViews.g.cs" })
+        foreach (var f in new[] { "src/Analyzer/Stepwise.Core/Keys/Upstream/keys.txt", "src/Analyzer/Stepwise.Core/Model/Views/ConfigViews.g.cs",
+                     "src/Analyzer/Stepwise.Core/Model/TrainingArguments.g.cs" })
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(root, f))!);
             File.Copy(Path.Combine(TestPaths.RepoRoot, f), Path.Combine(root, f));

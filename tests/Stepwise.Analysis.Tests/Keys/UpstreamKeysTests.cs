@@ -188,7 +188,7 @@ public class UpstreamKeysTests
         // The same comparison from the generator's side: keys.txt, the typed views (Model/Views/ConfigViews.g.cs) and the
         // TrainingArguments record (Model/TrainingArguments.g.cs) are
         // byte-for-byte what render() writes from upstream.json (Debian's /usr/bin/python3, no upstream access needed).
-        // Regenerate them with `/usr/bin/python3 tools/keygen/keygen.py render`.
+        // Regenerate them with `./stepwise dev generate` (it runs keygen.py render).
         if (!File.Exists("/usr/bin/python3")) return;
         var psi = new ProcessStartInfo("/usr/bin/python3", $"{Path.Combine(TestPaths.RepoRoot, "tools", "keygen", "keygen.py")} check")
         { RedirectStandardError = true, RedirectStandardOutput = true };
