@@ -1,13 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
 using Stepwise.Core.Arithmetic;
 using Stepwise.Core.Keys;
-using Stepwise.Core.Rules.File;
 using Stepwise.Core.Model;
 using Stepwise.Core.Packing;
-using Stepwise.Core.Rules;
 
 namespace Stepwise.Core;
 

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Stepwise.Core.Model;
 using Stepwise.Core.Text;
 
