@@ -218,6 +218,37 @@ public sealed class TrainerKeyCoverageTests
         Assert.True(read(job), $"{key}: `{line}` did not reach the job");
     }
 
+    [Theory]
+    [InlineData(Dialect.Axolotl, "cosine", "adamw_torch_fused", 2, 1.0)]
+    [InlineData(Dialect.LlamaFactory, "linear", "adamw_torch", 2, 3.0)]
+    [InlineData(Dialect.Hf, "linear", "adamw_torch", 2, 3.0)]
+    public void Keys_a_config_leaves_out_take_its_tool_s_default_not_Hugging_Face_s(Dialect dialect, string scheduler, string optim, int batch, double epochs)
+    {
+        // axolotl's AxolotlInputConfig defaults lr_scheduler to cosine, optimizer to adamw_torch_fused and num_epochs
+        // to 1 (the key data, axolotl 0.18.0): a run of an axolotl file that leaves them out trains that, and its
+        // training_args.json says so. LLaMA-Factory's files are read by HfArgumentParser into TrainingArguments.
+        if (!File.Exists(Path.Combine(ModelFolder, "model.safetensors")))
+        {
+            string tmp = ModelFolder + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+            DefaultModel.Create(tmp, 0);
+            try { Directory.Move(tmp, ModelFolder); } catch (IOException) { Directory.Delete(tmp, true); }
+        }
+        using var dir = new TempDir();
+        string path = dir[dialect == Dialect.Axolotl ? "axolotl.yaml" : "config.yaml"];
+        string text = Base(dialect);
+        File.WriteAllText(path, text);
+        var doc = ConfigReaders.Read(text, path).Single();
+        Assert.Equal(dialect, doc.Dialect);
+        var analysis = Engine.Analyze(new AnalysisInputs(doc), new AnalysisOptions { ForBundledTrainer = true, DatasetSize = 100 });
+        var (job, _) = RunPlanner.Plan(analysis, path, null, new PlanOptions { OutputDir = dir["out"], DefaultModelFolder = ModelFolder });
+        Assert.Equal(scheduler, job.Args.LrSchedulerType);
+        Assert.Equal(optim, job.Args.Optim);
+        Assert.Equal(batch, job.Args.PerDeviceTrainBatchSize);
+        Assert.Equal(epochs, job.Args.NumTrainEpochs);
+        Assert.Equal(scheduler, job.TrainingArgsJson["lr_scheduler_type"]!.GetValue<string>());
+        Assert.Equal(optim, job.TrainingArgsJson["optim"]!.GetValue<string>());
+    }
+
     [Fact]
     public void Without_a_model_the_adapter_names_the_default_model_folder_by_its_full_path()
     {

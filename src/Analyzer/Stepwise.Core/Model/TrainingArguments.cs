@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using Stepwise.Core.Keys;
 
 namespace Stepwise.Core.Model;
 
@@ -86,7 +87,7 @@ public sealed partial record TrainingArguments
         public string? TextOrNull(string key, string? fallback)
         {
             var v = Stated(key);
-            if (v is null) return fallback;
+            if (v is null) return DialectDefault(key)?.AsString() ?? fallback;
             if (v.AsString() is { } s) return s;
             Problem(key, v, "String");
             return fallback;
@@ -96,7 +97,7 @@ public sealed partial record TrainingArguments
         public IReadOnlyList<string>? List(string key, IReadOnlyList<string>? fallback)
         {
             var v = Stated(key);
-            if (v is null) return fallback;
+            if (v is null) return fallback; // a dialect's list default (LLaMA-Factory's lora_target "all") is its reader's to expand
             if (v.Kind == ValueKind.Sequence) return v.Items.Select(i => i.AsString() ?? "").ToList();
             if (v.AsString() is { } s) return s.Split(',').Select(x => x.Trim()).Where(x => x.Length > 0).ToList();
             Problem(key, v, "IReadOnlyList`1");
@@ -106,13 +107,23 @@ public sealed partial record TrainingArguments
         private T? Read<T>(string key, string typeName, Func<ConfigValue, T?> convert, T? fallback) where T : struct
         {
             var v = Stated(key);
-            if (v is null) return fallback;
+            if (v is null) return DialectDefault(key) is { } d && convert(d) is { } byDefault ? byDefault : fallback;
             if (convert(v) is { } converted) return converted;
             Problem(key, v, typeName);
             return fallback;
         }
 
         private ConfigValue? Stated(string key) => _setup.Find(key) is { } s && s.Value.Kind is not ValueKind.Null ? s.Value : null;
+
+        /// <summary>
+        /// The default of the tool whose file this is, for a key the file leaves out, where the tool has its own:
+        /// axolotl's config model defaults lr_scheduler to cosine, optimizer to adamw_torch_fused, micro_batch_size to
+        /// 1, num_epochs to 1 and output_dir to ./model-out, and a run of that file does that, not Hugging Face's
+        /// linear / adamw_torch / 8 / 3. Null when the tool's default is the record's, or is not one value (axolotl's
+        /// bf16 "auto"), or does not convert: then the record's default stands.
+        /// </summary>
+        private ConfigValue? DialectDefault(string key) =>
+            _setup.Dialect == Dialect.Hf || KeyTable.Get(key)?.DefaultIn(_setup.Dialect) is not { } d ? null : ConfigValue.From(d);
 
         private void Problem(string key, ConfigValue v, string typeName) =>
             _problems?.Add($"{_setup.Find(key)?.Entry?.Key ?? key}: cannot use {v} as {typeName}");
