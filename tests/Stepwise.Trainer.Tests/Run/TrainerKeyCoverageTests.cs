@@ -249,6 +249,28 @@ public sealed class TrainerKeyCoverageTests
         Assert.Equal(optim, job.TrainingArgsJson["optim"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData(Dialect.LlamaFactory, "lora_rank: 16", 32.0)]
+    [InlineData(Dialect.LlamaFactory, "lora_rank: 16\nlora_alpha: 0", 32.0)]
+    [InlineData(Dialect.LlamaFactory, "lora_rank: 16\nlora_alpha: 4", 4.0)]
+    [InlineData(Dialect.Hf, "r: 16", 8.0)]
+    [InlineData(Dialect.Axolotl, "lora_r: 16", 8.0)]
+    public void LLaMA_Factory_s_unset_lora_alpha_is_twice_the_rank(Dialect dialect, string lines, double alpha)
+    {
+        // LLaMA-Factory 0.9.x FinetuningArguments.__post_init__: lora_alpha = lora_alpha or lora_rank * 2; PEFT's
+        // LoraConfig (what Hugging Face files and axolotl build) keeps its default of 8.
+        using var dir = new TempDir();
+        string path = dir[dialect == Dialect.Axolotl ? "axolotl.yaml" : "config.yaml"];
+        var stated = lines.Split('\n').Select(l => l[..l.IndexOf(':')]).ToHashSet();
+        string text = string.Concat(Base(dialect).Split('\n').Where(l => l.Length > 0 && !stated.Contains(l[..l.IndexOf(':')])).Select(l => l + "\n")) + lines + "\n";
+        File.WriteAllText(path, text);
+        var doc = ConfigReaders.Read(text, path).Single();
+        var analysis = Engine.Analyze(new AnalysisInputs(doc), new AnalysisOptions { ForBundledTrainer = true, DatasetSize = 100 });
+        var lora = Stepwise.Trainer.Lora.PeftSettings.Read(analysis.Setup, TrainingArguments.FromSetup(analysis.Setup), ModelFolder);
+        Assert.Equal(16, lora.R);
+        Assert.Equal(alpha, lora.LoraAlpha);
+    }
+
     [Fact]
     public void Without_a_model_the_adapter_names_the_default_model_folder_by_its_full_path()
     {

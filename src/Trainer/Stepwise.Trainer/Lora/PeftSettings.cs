@@ -40,7 +40,9 @@ public static class PeftSettings
         var config = new LoraConfig
         {
             R = args.LoraR,
-            LoraAlpha = args.LoraAlpha,
+            // LLaMA-Factory's FinetuningArguments.__post_init__ sets `lora_alpha = lora_alpha or lora_rank * 2`
+            // (hparams/finetuning_args.py, v0.9.0 through v0.9.5): an unset (or 0) lora_alpha is twice the rank there.
+            LoraAlpha = setup.Dialect == Dialect.LlamaFactory && (setup.Find("lora_alpha")?.Value.AsDouble() ?? 0) == 0 ? 2.0 * args.LoraR : args.LoraAlpha,
             LoraDropout = args.LoraDropout,
             TargetModules = targets ?? (regex is null ? new List<string> { "q_proj", "v_proj" } : new List<string>()),
             TargetRegex = regex,
