@@ -183,6 +183,29 @@ public class NotebookReaderTests
         Assert.Empty(doc.Entries);
     }
 
+    [Theory]
+    [InlineData("{\"cells\": [], \"e\\ud800x\": null}", "e\\ud800x")]
+    [InlineData("{\"cells\": [{\"cell_\\udc00type\": \"code\", \"source\": [\"x = 1\\n\"]}]}", "cell_\\udc00type")]
+    [InlineData("{\"cells\": [{\"cell_type\": \"\\ud800\", \"source\": [\"x = 1\\n\"]}]}", "\\ud800\",")]
+    public void An_unpaired_surrogate_escape_is_an_SW9001_problem_not_a_crash(string text, string at)
+    {
+        // Valid JSON text that System.Text.Json will not turn into a .NET string (found by the fuzz smoke run).
+        var doc = Assert.Single(Reader.Read(text, "bad.ipynb"));
+        var p = Assert.Single(doc.Problems);
+        Assert.Equal("SW9001", p.Id);
+        Assert.Contains("not valid JSON", p.Message);
+        Assert.Equal(text.IndexOf(at, StringComparison.Ordinal) - 1, p.Span.Start);
+    }
+
+    [Fact]
+    public void A_language_name_with_an_unpaired_surrogate_escape_names_no_language()
+    {
+        var text = "{\"metadata\": {\"kernelspec\": {\"language\": \"py\\udfff\"}}, \"cells\": [{\"cell_type\": \"code\", \"source\": \"TrainingArguments(max_steps=5)\"}]}";
+        var doc = Assert.Single(Reader.Read(text, "odd.ipynb"));
+        Assert.Empty(doc.Problems);
+        Assert.Equal(5L, doc.Entries.Single(e => e.Key == "max_steps").Value.AsLong());
+    }
+
     [Fact]
     public void A_notebook_for_another_language_or_without_configs_gives_no_documents()
     {

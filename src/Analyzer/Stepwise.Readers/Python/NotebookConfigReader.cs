@@ -102,7 +102,9 @@ internal sealed class Notebook
                 else if (name == "metadata" && reader.TokenType == JsonTokenType.StartObject)
                 {
                     using var meta = JsonDocument.ParseValue(ref reader);
-                    language = LanguageOf(meta.RootElement);
+                    // A language name with an unpaired surrogate escape names no language we know: read the cells.
+                    try { language = LanguageOf(meta.RootElement); }
+                    catch (InvalidOperationException) { language = null; }
                 }
                 else reader.Skip();
             }
@@ -117,6 +119,12 @@ internal sealed class Notebook
             int cut = msg.IndexOf(" LineNumber:", StringComparison.Ordinal);
             if (cut > 0) msg = msg.Substring(0, cut).TrimEnd('.', ' ');
             throw new NotebookException($"not valid JSON: {msg}", offset);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // System.Text.Json reads a key or string holding an unpaired surrogate escape ("\ud800") but refuses to
+            // turn it into a .NET string (GetString); Jupyter cannot save such a file either.
+            throw new NotebookException($"not valid JSON: {ex.Message.TrimEnd('.')}", offsets.CharOffset(reader.TokenStartIndex));
         }
 
         var code = new StringBuilder();
