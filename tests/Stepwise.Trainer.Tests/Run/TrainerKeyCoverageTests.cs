@@ -193,17 +193,21 @@ public sealed class TrainerKeyCoverageTests
 
     public static IEnumerable<object[]> HonouredKeys() => Honoured.Where(h => h.Value.Line.Length > 0).Select(h => new object[] { h.Key });
 
+    /// <summary>The default model in <see cref="ModelFolder"/>, written once (by whichever test gets there first).</summary>
+    private static void EnsureModelFolder()
+    {
+        if (File.Exists(Path.Combine(ModelFolder, "model.safetensors"))) return;
+        string tmp = ModelFolder + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        DefaultModel.Create(tmp, 0);
+        try { Directory.Move(tmp, ModelFolder); } catch (IOException) { Directory.Delete(tmp, true); }
+    }
+
     [Theory]
     [MemberData(nameof(HonouredKeys))]
     public void Honoured_keys_are_read_into_the_job(string key)
     {
         var (dialect, line, read, _) = Honoured[key];
-        if (!File.Exists(Path.Combine(ModelFolder, "model.safetensors")))
-        {
-            string tmp = ModelFolder + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-            DefaultModel.Create(tmp, 0);
-            try { Directory.Move(tmp, ModelFolder); } catch (IOException) { Directory.Delete(tmp, true); }
-        }
+        EnsureModelFolder();
         using var dir = new TempDir();
         var lines = line.Replace("{model}", ModelFolder).Split('\n');
         var keys = lines.Select(l => l[..l.IndexOf(':')]).ToHashSet();
@@ -227,12 +231,7 @@ public sealed class TrainerKeyCoverageTests
         // axolotl's AxolotlInputConfig defaults lr_scheduler to cosine, optimizer to adamw_torch_fused and num_epochs
         // to 1 (the key data, axolotl 0.18.0): a run of an axolotl file that leaves them out trains that, and its
         // training_args.json says so. LLaMA-Factory's files are read by HfArgumentParser into TrainingArguments.
-        if (!File.Exists(Path.Combine(ModelFolder, "model.safetensors")))
-        {
-            string tmp = ModelFolder + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-            DefaultModel.Create(tmp, 0);
-            try { Directory.Move(tmp, ModelFolder); } catch (IOException) { Directory.Delete(tmp, true); }
-        }
+        EnsureModelFolder();
         using var dir = new TempDir();
         string path = dir[dialect == Dialect.Axolotl ? "axolotl.yaml" : "config.yaml"];
         string text = Base(dialect);
