@@ -85,8 +85,8 @@ public sealed class UnitKit
         Docs = new DocumentStore(Engine.Analyze, Log);
         Watchers = new FileWatchers(Docs, Client, caps, Log);
         Diagnostics = new DiagnosticsScheduler(Docs, Client, caps, Watchers.UpdateAsync, Log);
-        Training = new TrainingRuns(() => null, Log);
-        Check = new WorkspaceCheck(() => null, Log);
+        Training = new TrainingRuns(Client, Log);
+        Check = new WorkspaceCheck(Client, Log);
         Commands = new CommandDispatch(Docs, Engine, Settings, Training, Check, Queue, Client, caps, Log);
     }
 

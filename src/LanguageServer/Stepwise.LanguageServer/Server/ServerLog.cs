@@ -12,11 +12,11 @@ public sealed class ServerLog
 {
     private readonly TextWriter _stderr;
     private readonly object _lock = new();
-    private JsonRpc? _rpc;
+    private IClientConnection? _client;
 
     public ServerLog(TextWriter stderr) { _stderr = stderr; }
 
-    public void Attach(JsonRpc rpc) => _rpc = rpc;
+    public void Attach(IClientConnection client) => _client = client;
 
     public void Error(string message) => Write(MessageType.Error, message);
     public void Warning(string message) => Write(MessageType.Warning, message);
@@ -24,9 +24,9 @@ public sealed class ServerLog
 
     private void Write(int type, string message)
     {
-        if (_rpc is { IsDisposed: false } rpc)
+        if (_client is { IsOpen: true } client)
         {
-            _ = RpcCalls.Notify(rpc, "window/logMessage", new LogMessageParams(type, message))
+            _ = client.Notify("window/logMessage", new LogMessageParams(type, message))
                 .ContinueWith(t => { _ = t.Exception; ToStderr(type, message); }, TaskContinuationOptions.OnlyOnFaulted);
             return;
         }

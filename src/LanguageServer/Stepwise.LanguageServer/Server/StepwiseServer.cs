@@ -19,6 +19,7 @@ namespace Stepwise.LanguageServer.Server;
 public sealed class StepwiseServer
 {
     private readonly ServerOptions _options;
+    private readonly IClientConnection _client;
     private readonly ServerLog _log;
     private readonly RequestQueue _queue;
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -40,10 +41,10 @@ public sealed class StepwiseServer
         _options = options ?? new ServerOptions();
         _log = new ServerLog(_options.Log ?? Console.Error);
         _queue = new RequestQueue((ex, what) => _log.Error($"{what} failed: {ex}"));
-        var client = new RpcClientConnection(() => _rpc);
+        var client = _client = new RpcClientConnection(() => _rpc);
         Func<ClientCapabilities> capabilities = () => _capabilities;
-        _training = new TrainingRuns(() => _rpc, _log);
-        _check = new WorkspaceCheck(() => _rpc, _log);
+        _training = new TrainingRuns(client, _log);
+        _check = new WorkspaceCheck(client, _log);
         // Settings and finished token counts analyse every open document again, in order with the edits.
         _tokens = new BackgroundTokenCounts(() => _engine!.Checker.TokenCounts, client, capabilities, () => _state == 1,
             () => _queue.Mutate("token count done", () => _diagnostics!.Reanalyze(null)), _options.TokenCountGate, _log);
@@ -121,7 +122,7 @@ public sealed class StepwiseServer
     {
         StartupTrace.Mark("initialized received");
         if (_state != 1) return;
-        _log.Attach(_rpc!);
+        _log.Attach(_client);
         _settings.Initialized(_capabilities.Configuration);
     }
 

@@ -27,14 +27,14 @@ public sealed class WorkspaceCheck
     /// <summary>More candidate files than this and the check stops listing (and says so).</summary>
     public const int MaxFiles = 20_000;
 
-    private readonly Func<JsonRpc?> _rpc;
+    private readonly IClientConnection _client;
     private readonly ServerLog _log;
     private readonly object _lock = new();
     private HashSet<string> _published = new(StringComparer.Ordinal);
     private CancellationTokenSource? _running;
     private string? _token;
 
-    public WorkspaceCheck(Func<JsonRpc?> rpc, ServerLog log) { _rpc = rpc; _log = log; }
+    public WorkspaceCheck(IClientConnection client, ServerLog log) { _client = client; _log = log; }
 
     /// <summary>What to check: the folders (file URIs or paths) and the exclude globs, read from the command's arguments:
     /// strings are folders; an object may carry <c>folders</c> (strings) and <c>exclude</c> (globs).</summary>
@@ -74,8 +74,8 @@ public sealed class WorkspaceCheck
         var uri = DocumentUris.FromPath(path);
         bool had;
         lock (_lock) had = _published.Remove(uri);
-        if (had && _rpc() is { IsDisposed: false } rpc)
-            _ = RpcCalls.Notify(rpc, "textDocument/publishDiagnostics", new PublishDiagnosticsParams(uri, null, Array.Empty<Diagnostic>()))
+        if (had && _client.IsOpen)
+            _ = _client.Notify("textDocument/publishDiagnostics", new PublishDiagnosticsParams(uri, null, Array.Empty<Diagnostic>()))
                 .ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
     }
 
@@ -178,8 +178,8 @@ public sealed class WorkspaceCheck
 
     private async Task PublishAsync(string uri, IReadOnlyList<Diagnostic> diagnostics)
     {
-        if (_rpc() is not { IsDisposed: false } rpc) return;
-        try { await RpcCalls.Notify(rpc, "textDocument/publishDiagnostics", new PublishDiagnosticsParams(uri, null, diagnostics)).ConfigureAwait(false); }
+        if (!_client.IsOpen) return;
+        try { await _client.Notify("textDocument/publishDiagnostics", new PublishDiagnosticsParams(uri, null, diagnostics)).ConfigureAwait(false); }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException) { }
     }
 
@@ -242,8 +242,8 @@ public sealed class WorkspaceCheck
 
         public async Task CreateAsync()
         {
-            if (owner._rpc() is not { IsDisposed: false } rpc) { Enabled = false; return; }
-            try { await RpcCalls.Invoke(rpc, "window/workDoneProgress/create", new WorkDoneProgressCreateParams(token)).ConfigureAwait(false); }
+            if (!owner._client.IsOpen) { Enabled = false; return; }
+            try { await owner._client.Request("window/workDoneProgress/create", new WorkDoneProgressCreateParams(token)).ConfigureAwait(false); }
             catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException or InvalidOperationException)
             {
                 owner._log.Warning($"window/workDoneProgress/create failed ({ex.Message}): the workspace check reports no progress");
@@ -253,8 +253,8 @@ public sealed class WorkspaceCheck
 
         public async Task SendAsync(ProgressValue value)
         {
-            if (!Enabled || owner._rpc() is not { IsDisposed: false } rpc) return;
-            try { await RpcCalls.Notify(rpc, "$/progress", new ProgressParams(token, value)).ConfigureAwait(false); }
+            if (!Enabled || !owner._client.IsOpen) return;
+            try { await owner._client.Notify("$/progress", new ProgressParams(token, value)).ConfigureAwait(false); }
             catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException) { }
         }
     }

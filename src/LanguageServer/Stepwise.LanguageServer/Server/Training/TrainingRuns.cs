@@ -25,11 +25,11 @@ public sealed record RunInfo(
 /// </summary>
 public sealed class TrainingRuns
 {
-    private readonly Func<JsonRpc?> _rpc;
+    private readonly IClientConnection _client;
     private readonly ServerLog _log;
     private readonly ConcurrentDictionary<string, Run> _runs = new(StringComparer.Ordinal);
 
-    public TrainingRuns(Func<JsonRpc?> rpc, ServerLog log) { _rpc = rpc; _log = log; }
+    public TrainingRuns(IClientConnection client, ServerLog log) { _client = client; _log = log; }
 
     private sealed class Run
     {
@@ -86,7 +86,7 @@ public sealed class TrainingRuns
         if (!_runs.TryAdd(uri, run)) return (null, $"{title} is already training (stepwise.server.stop stops it)");
         if (workDoneProgress && clientToken is null)
         {
-            try { await RpcCalls.Invoke(Rpc(), "window/workDoneProgress/create", new WorkDoneProgressCreateParams(token)).ConfigureAwait(false); }
+            try { await Client().Request("window/workDoneProgress/create", new WorkDoneProgressCreateParams(token)).ConfigureAwait(false); }
             catch (Exception ex) when (ex is RemoteInvocationException or ConnectionLostException or ObjectDisposedException or InvalidOperationException)
             {
                 _log.Warning($"window/workDoneProgress/create failed ({ex.Message}): progress goes to the log");
@@ -160,13 +160,13 @@ public sealed class TrainingRuns
         catch (Exception ex) when (ex is InvalidOperationException or Win32Exception or NotSupportedException) { }
     }
 
-    private JsonRpc Rpc() => _rpc() is { IsDisposed: false } rpc ? rpc : throw new InvalidOperationException("the connection is closed");
+    private IClientConnection Client() => _client.IsOpen ? _client : throw new InvalidOperationException("the connection is closed");
 
     // ---------------------------------------------------------------- messages
 
     private async Task Send(string method, object @params)
     {
-        try { await RpcCalls.Notify(Rpc(), method, @params).ConfigureAwait(false); }
+        try { await Client().Notify(method, @params).ConfigureAwait(false); }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or InvalidOperationException) { }
     }
 
