@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using Stepwise.Core.Keys;
 
 namespace Stepwise.Core.Model;
 
@@ -116,14 +115,15 @@ public sealed partial record TrainingArguments
         private ConfigValue? Stated(string key) => _setup.Find(key) is { } s && s.Value.Kind is not ValueKind.Null ? s.Value : null;
 
         /// <summary>
-        /// The default of the tool whose file this is, for a key the file leaves out, where the tool has its own:
-        /// axolotl's config model defaults lr_scheduler to cosine, optimizer to adamw_torch_fused, micro_batch_size to
-        /// 1, num_epochs to 1 and output_dir to ./model-out, and a run of that file does that, not Hugging Face's
-        /// linear / adamw_torch / 8 / 3. Null when the tool's default is the record's, or is not one value (axolotl's
-        /// bf16 "auto"), or does not convert: then the record's default stands.
+        /// The default of the tool whose file this is, for a key the file leaves out: what <see cref="TrainingSetup.Get"/>
+        /// gives (the key table's default in the dialect). axolotl's config model defaults lr_scheduler to cosine,
+        /// optimizer to adamw_torch_fused, micro_batch_size and num_epochs to 1 and output_dir to ./model-out, and a run
+        /// of that file does that, not Hugging Face's linear / adamw_torch / 8 / 3. Null for Hugging Face files (the
+        /// record's defaults are TrainingArguments' own) and where the tool has none; a default that does not convert
+        /// (axolotl's bf16 "auto") leaves the record's.
         /// </summary>
         private ConfigValue? DialectDefault(string key) =>
-            _setup.Dialect == Dialect.Hf || KeyTable.Get(key)?.DefaultIn(_setup.Dialect) is not { } d ? null : ConfigValue.From(d);
+            _setup.Dialect == Dialect.Hf || _setup.Get(key).Value is not { Kind: not ValueKind.Null } d ? null : d;
 
         private void Problem(string key, ConfigValue v, string typeName) =>
             _problems?.Add($"{_setup.Find(key)?.Entry?.Key ?? key}: cannot use {v} as {typeName}");
