@@ -12,7 +12,7 @@ namespace Stepwise.Analysis.Tests.Arithmetic;
 /// </summary>
 public class AxolotlWarmupTests
 {
-    private const string Base = """
+    internal const string Base = """
         # stepwise: dataset_size=5000
         base_model: NousResearch/Llama-3.2-1B
         adapter: lora
@@ -56,21 +56,7 @@ public class AxolotlWarmupRatioFindingTests
     [Fact]
     public void SW1006_names_the_steps_axolotl_computes()
     {
-        const string text = """
-            # stepwise: dataset_size=5000
-            base_model: NousResearch/Llama-3.2-1B
-            adapter: lora
-            datasets:
-              - path: alpaca.json
-                type: alpaca
-            micro_batch_size: 2
-            gradient_accumulation_steps: 4
-            num_epochs: 3
-            max_steps: 200
-            warmup_ratio: 0.1
-            output_dir: ./out
-
-            """;
+        const string text = AxolotlWarmupTests.Base + "max_steps: 200\nwarmup_ratio: 0.1\n";
         var doc = ConfigReaders.Read(text, "qlora.yml").Single(d => d.HasTrainingArguments);
         var r = Engine.Analyze(new AnalysisInputs(doc), new AnalysisOptions());
         var f = Assert.Single(r.Findings, x => x.Id == "SW1006" && x.Message.StartsWith("warmup_ratio", StringComparison.Ordinal));

@@ -216,10 +216,9 @@ public class TokenCountEndToEndTests
         Assert.Contains(r.Findings, f => f.Id == "SW1009" && f.Message.Contains("axolotl dataset type 'sharegpt' is not one Stepwise renders"));
     }
 
-    [Fact]
-    public void Background_mode_hands_the_count_to_the_shell_and_the_cache_answers_afterwards()
+    /// <summary>The language server's mode: a miss is handed to the shell (recorded in Started), never counted inline.</summary>
+    private static (ConfigChecker Checker, TokenCounter Counter, List<TokenJob> Started, string Path) InBackground(Folder folder)
     {
-        var folder = MakeFolder(Dataset().Take(300).ToList());
         var started = new List<TokenJob>();
         var counter = new TokenCounter(diskCache: null);
         var checker = new ConfigChecker(new WorkspaceOptions
@@ -229,6 +228,14 @@ public class TokenCountEndToEndTests
         });
         var path = Path.Combine(folder.Root, "sft.yaml");
         File.WriteAllText(path, Trl(folder.Tokenizer));
+        return (checker, counter, started, path);
+    }
+
+    [Fact]
+    public void Background_mode_hands_the_count_to_the_shell_and_the_cache_answers_afterwards()
+    {
+        var folder = MakeFolder(Dataset().Take(300).ToList());
+        var (checker, counter, started, path) = InBackground(folder);
         var before = checker.AnalyzeFile(path).Configs.Single().Result;
         Assert.Null(before.Schedule!.TotalSteps);
         Assert.Contains(before.Findings, f => f.Id == "SW1009" && f.Message.StartsWith(LengthPlanner.Counting, StringComparison.Ordinal));
@@ -249,15 +256,7 @@ public class TokenCountEndToEndTests
         var tokenizerJson = Path.Combine(folder.Tokenizer, "tokenizer.json");
         var good = File.ReadAllBytes(tokenizerJson);
         File.WriteAllText(tokenizerJson, "{\"version\": \"1.0\", \"model\": ");
-        var started = new List<TokenJob>();
-        var counter = new TokenCounter(diskCache: null);
-        var checker = new ConfigChecker(new WorkspaceOptions
-        {
-            UseGit = false, UseDefaultAccelerateConfig = false, TokenCounting = TokenCountMode.Background, StartTokenCount = started.Add,
-            TokenCounter = counter, WorkingDirectory = folder.Root,
-        });
-        var path = Path.Combine(folder.Root, "sft.yaml");
-        File.WriteAllText(path, Trl(folder.Tokenizer));
+        var (checker, counter, started, path) = InBackground(folder);
         checker.AnalyzeFile(path);
         var job = Assert.Single(started);
         var error = Assert.Throws<TokenCountException>(() => counter.Count(job));
